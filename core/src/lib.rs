@@ -1,0 +1,28 @@
+//! sigil-core: the formats every part of Sigil speaks.
+//!
+//! Each module implements one specification and names it:
+//!
+//! | module | specification |
+//! |---|---|
+//! | [`merkle`] | RFC 6962 §2.1 / RFC 9162 §2.1 Merkle tree hashing, inclusion and consistency proofs |
+//! | [`tile`] | C2SP `tlog-tiles`: tile paths, tile contents, entry bundles |
+//! | [`note`] | C2SP `signed-note`: signed notes, Ed25519 and ECDSA P-256 verifiers |
+//! | [`checkpoint`] | C2SP `tlog-checkpoint` |
+//! | [`cosignature`] | C2SP `tlog-cosignature` (`cosignature/v1`) |
+//! | [`proof`] | C2SP `tlog-proof` (`c2sp.org/tlog-proof@v1`) |
+//! | [`entry`] | Sigil log entries (`docs/formats.md`) |
+//! | [`statement`] | DSSE envelopes carrying in-toto Statement v1 |
+//!
+//! The crate does no I/O and has no async code: servers and clients bring
+//! their own storage and transport and call into these pure functions.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod cosignature;
+pub mod entry;
+pub mod merkle;
+pub mod note;
+pub mod proof;
+pub mod statement;
+pub mod tile;

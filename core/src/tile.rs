@@ -1,0 +1,1 @@
+//! placeholder for tile (being written)

@@ -12,11 +12,11 @@ use sigil_core::proof::{self, ProofError, TlogProof};
 const ORIGIN: &str = "example.com/sigil-test";
 
 fn log_key() -> Ed25519Signer {
-    Ed25519Signer::from_seed(ORIGIN, [42u8; 32])
+    Ed25519Signer::from_seed(ORIGIN, [42u8; 32]).unwrap()
 }
 
 fn witness(i: u8) -> CosignatureSigner {
-    CosignatureSigner::from_seed(&format!("witness{i}.example"), [100 + i; 32])
+    CosignatureSigner::from_seed(&format!("witness{i}.example"), [100 + i; 32]).unwrap()
 }
 
 fn entries(n: usize) -> Vec<Vec<u8>> {
@@ -115,7 +115,7 @@ fn wrong_log_key_or_origin_is_rejected() {
     let (file, _) = proof_for(4, 0, &[]);
     let other = CheckpointPolicy {
         origin: ORIGIN.to_string(),
-        log: Box::new(Ed25519Signer::from_seed(ORIGIN, [43u8; 32]).verifier()),
+        log: Box::new(Ed25519Signer::from_seed(ORIGIN, [43u8; 32]).unwrap().verifier()),
         witnesses: vec![],
         quorum: 0,
     };

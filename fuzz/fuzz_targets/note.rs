@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 fn verifiers() -> &'static Verifiers {
     static V: OnceLock<Verifiers> = OnceLock::new();
     V.get_or_init(|| {
-        let signer = Ed25519Signer::from_seed("fuzz.example/log", [7u8; 32]);
+        let signer = Ed25519Signer::from_seed("fuzz.example/log", [7u8; 32]).expect("fixed, valid key name");
         Verifiers::new(vec![Box::new(signer.verifier())])
     })
 }

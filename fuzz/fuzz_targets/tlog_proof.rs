@@ -12,7 +12,9 @@ fn policy() -> &'static CheckpointPolicy {
     static P: OnceLock<CheckpointPolicy> = OnceLock::new();
     P.get_or_init(|| CheckpointPolicy {
         origin: "fuzz.example/log".to_string(),
-        log: Box::new(Ed25519Signer::from_seed("fuzz.example/log", [7u8; 32]).verifier()),
+        log: Box::new(Ed25519Signer::from_seed("fuzz.example/log", [7u8; 32])
+                .expect("fixed, valid key name")
+                .verifier()),
         witnesses: Vec::new(),
         quorum: 0,
     })

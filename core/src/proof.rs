@@ -76,7 +76,7 @@ pub const MAX_PROOF_HASHES: usize = 64;
 pub const FILE_EXTENSION: &str = "tlog-proof";
 
 /// Why a proof file was rejected.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProofError {
     /// The file is larger than [`MAX_PROOF_SIZE`].

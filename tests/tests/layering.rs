@@ -20,7 +20,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "sigil-e2e",
-        &["sigil-core", "sigil-verifier", "sigil-ca", "sigil-log", "sigil-cli"],
+        &[
+            "sigil-core",
+            "sigil-verifier",
+            "sigil-ca",
+            "sigil-log",
+            "sigil-cli",
+        ],
     ),
 ];
 
@@ -34,7 +40,13 @@ type Deps = Vec<(String, Option<String>, bool)>;
 
 fn workspace_dependencies() -> BTreeMap<String, Deps> {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("run cargo metadata");

@@ -7,6 +7,10 @@
 //! - `append_leaves/256`: growing the tiles of that tree by a 256-entry batch
 //!   (reads the right-edge tiles, rewrites the changed ones).
 //!
+//! - `baseline/*`: a plain SHA-256 of the same bytes and one node hash, so
+//!   the figures above can be read as ratios measured in the same run
+//!   (an inclusion proof of length k costs at least k + 1 node hashes).
+//!
 //! Run: `cargo bench -p sigil-core --bench merkle` (add `-- --quick` for a
 //! fast pass).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -17,7 +21,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sigil_core::merkle::{
-    Hash, MemoryHashes, leaf_hash, prove_consistency, prove_inclusion, tree_hash,
+    Hash, MemoryHashes, leaf_hash, node_hash, prove_consistency, prove_inclusion, tree_hash,
     verify_consistency, verify_inclusion,
 };
 use sigil_core::tile::{Tile, append_leaves};
@@ -34,6 +38,18 @@ fn hashing(c: &mut Criterion) {
     let entry = [0x5a_u8; 256];
     c.bench_function("leaf_hash/256B", |b| {
         b.iter(|| leaf_hash(black_box(&entry)))
+    });
+    // Baseline: one plain SHA-256 over the same 257 bytes (0x00 || entry),
+    // the least any leaf hash can cost.
+    let mut prefixed = vec![0u8];
+    prefixed.extend_from_slice(&entry);
+    c.bench_function("baseline/sha256/257B", |b| {
+        b.iter(|| <sha2::Sha256 as sha2::Digest>::digest(black_box(&prefixed)))
+    });
+    // Baseline for proof verification: one interior node hash (65 bytes).
+    let (l, r) = ([1u8; 32], [2u8; 32]);
+    c.bench_function("baseline/node_hash", |b| {
+        b.iter(|| node_hash(black_box(&l), black_box(&r)))
     });
 }
 

@@ -26,20 +26,8 @@
 //! one standard file is the whole bundle a release ships next to its `.crate`
 //! (`<name>-<version>.crate.tlog-proof`).
 //!
-//! A worked example, for entry bytes `hello` at index 2 of a 3-entry log:
-//!
-//! ```text
-//! c2sp.org/tlog-proof@v1
-//! extra aGVsbG8=
-//! index 2
-//! +sVCA+fMaWzw38tCySodnbr3CtnmIfS9jZhmLwDjwSU=
-//!
-//! example.com/log
-//! 3
-//! ...root...
-//!
-//! — example.com/log ...signature...
-//! ```
+//! `docs/formats.md` §3 gives the grammar and a worked example that the
+//! tests rebuild byte for byte and verify.
 //!
 //! # Limits
 //!

@@ -332,3 +332,71 @@ proptest! {
         let _ = TlogProof::parse(file.as_bytes());
     }
 }
+
+// ---------------------------------------------------------------- worked example
+
+/// `docs/formats.md`, read at compile time so its worked example of a proof
+/// file cannot drift from the code.
+const FORMATS_MD: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/formats.md"));
+
+/// The text of the code block after `<!-- worked-example: NAME -->`, each
+/// line followed by a newline.
+fn docs_block(name: &str) -> String {
+    let marker = format!("<!-- worked-example: {name} -->");
+    let start = FORMATS_MD
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {marker} in docs/formats.md"));
+    FORMATS_MD[start + marker.len()..]
+        .lines()
+        .skip(2)
+        .take_while(|line| !line.starts_with("```"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// The bytes of an annotated hex dump in `docs/formats.md` (hex before `#`).
+fn docs_hex(name: &str) -> Vec<u8> {
+    let hex: String = docs_block(name)
+        .lines()
+        .map(|line| line.split('#').next().unwrap().replace(' ', ""))
+        .collect();
+    hex::decode(hex).unwrap()
+}
+
+#[test]
+fn docs_worked_example_is_what_the_code_produces_and_verifies() {
+    // A log holding the three worked-example entries of §1.6, in this order.
+    let entries = [
+        docs_hex("certificate-entry"),
+        docs_hex("revocation-entry"),
+        docs_hex("release-entry"),
+    ];
+    let origin = "example.com/sigil";
+    let key = Ed25519Signer::from_private_key(docs_block("proof-log-key").trim_end()).unwrap();
+    assert_eq!(key.verifier().verifier_key(), docs_block("proof-log-vkey").trim_end());
+    let tree = MemoryHashes::from_leaf_hashes(entries.iter().map(|e| merkle::leaf_hash(e)).collect());
+    let cp = Checkpoint {
+        origin: origin.to_string(),
+        size: 3,
+        root: merkle::tree_hash(3, &tree).unwrap(),
+        extensions: vec![],
+    };
+    let file = TlogProof {
+        extra: Some(entries[2].clone()),
+        index: 2,
+        hashes: merkle::prove_inclusion(2, 3, &tree).unwrap(),
+        checkpoint: checkpoint::sign_checkpoint(&cp, &key).unwrap(),
+    }
+    .encode();
+    let text = String::from_utf8(file.clone()).unwrap();
+    assert_eq!(docs_block("proof-file"), text, "docs/formats.md §3 is stale; the code produces:\n{text}");
+
+    let policy = CheckpointPolicy {
+        origin: origin.to_string(),
+        log: note::parse_verifier_key(docs_block("proof-log-vkey").trim_end()).unwrap(),
+        witnesses: vec![],
+        quorum: 0,
+    };
+    let verified = proof::verify(docs_block("proof-file").as_bytes(), &policy).unwrap();
+    assert_eq!(verified.entry, entries[2]);
+}

@@ -373,8 +373,12 @@ fn docs_worked_example_is_what_the_code_produces_and_verifies() {
     ];
     let origin = "example.com/sigil";
     let key = Ed25519Signer::from_private_key(docs_block("proof-log-key").trim_end()).unwrap();
-    assert_eq!(key.verifier().verifier_key(), docs_block("proof-log-vkey").trim_end());
-    let tree = MemoryHashes::from_leaf_hashes(entries.iter().map(|e| merkle::leaf_hash(e)).collect());
+    assert_eq!(
+        key.verifier().verifier_key(),
+        docs_block("proof-log-vkey").trim_end()
+    );
+    let tree =
+        MemoryHashes::from_leaf_hashes(entries.iter().map(|e| merkle::leaf_hash(e)).collect());
     let cp = Checkpoint {
         origin: origin.to_string(),
         size: 3,
@@ -389,7 +393,11 @@ fn docs_worked_example_is_what_the_code_produces_and_verifies() {
     }
     .encode();
     let text = String::from_utf8(file.clone()).unwrap();
-    assert_eq!(docs_block("proof-file"), text, "docs/formats.md §3 is stale; the code produces:\n{text}");
+    assert_eq!(
+        docs_block("proof-file"),
+        text,
+        "docs/formats.md §3 is stale; the code produces:\n{text}"
+    );
 
     let policy = CheckpointPolicy {
         origin: origin.to_string(),

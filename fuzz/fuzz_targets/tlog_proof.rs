@@ -4,17 +4,19 @@
 
 use libfuzzer_sys::fuzz_target;
 use sigil_core::checkpoint::CheckpointPolicy;
-use sigil_core::note::Ed25519Signer;
+use sigil_core::note;
 use sigil_core::proof::{self, TlogProof};
 use std::sync::OnceLock;
+
+const DOCS_LOG_VKEY: &str = "example.com/sigil+16c61d46+AZiCMTdemVvhBXK+/SIILrOeIelqLBnhVE2kJS5Ywf83";
 
 fn policy() -> &'static CheckpointPolicy {
     static P: OnceLock<CheckpointPolicy> = OnceLock::new();
     P.get_or_init(|| CheckpointPolicy {
-        origin: "fuzz.example/log".to_string(),
-        log: Box::new(Ed25519Signer::from_seed("fuzz.example/log", [7u8; 32])
-                .expect("fixed, valid key name")
-                .verifier()),
+        // The example log of docs/formats.md §3.3: the seed
+        // `seeds/tlog_proof/docs-example.tlog-proof` verifies in full.
+        origin: "example.com/sigil".to_string(),
+        log: note::parse_verifier_key(DOCS_LOG_VKEY).expect("valid example key"),
         witnesses: Vec::new(),
         quorum: 0,
     })

@@ -1,0 +1,183 @@
+//! `sigil-log`: Sigil's transparency log server (DESIGN.md "Interfaces").
+//!
+//! ```text
+//! sigil-log keygen --origin ORIGIN --out DIR      # DIR/log.key (0600), DIR/log.pub
+//! sigil-log serve --data-dir DIR --key FILE --ca-root PEM [--listen ADDR]
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use sigil_core::note::{Ed25519Signer, NoteSigner as _};
+use sigil_log::storage::rocks::RocksStore;
+use sigil_log::{ApiConfig, LogConfig, RoundConfig, keys};
+use sigil_verifier::TrustedRoots;
+
+/// Sigil's transparency log.
+#[derive(Parser)]
+#[command(name = "sigil-log", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes the log's Ed25519 signing key: DIR/log.key (mode 0600) and the
+    /// verifier key line DIR/log.pub that clients pin.
+    Keygen {
+        /// The log's origin, e.g. `sigil.example.org/log` (C2SP tlog-checkpoint).
+        #[arg(long)]
+        origin: String,
+        /// Directory to write the two files to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Runs the log.
+    Serve {
+        /// Directory of the log's RocksDB store (created if missing).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The log's private key file (from `keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// PEM file of the CA root certificate(s) entries must chain to.
+        #[arg(long)]
+        ca_root: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:6962")]
+        listen: SocketAddr,
+        /// Longest a submission waits for its sequencing round, in ms.
+        #[arg(long, default_value_t = 100)]
+        batch_window_ms: u64,
+        /// Most submissions in one round.
+        #[arg(long, default_value_t = 4096)]
+        max_batch: usize,
+        /// Submissions per second per client IP; 0 disables the limit.
+        #[arg(long, default_value_t = 0)]
+        rate_limit: u32,
+        /// Largest accepted request body in bytes.
+        #[arg(long, default_value_t = 256 * 1024)]
+        body_limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sigil-log: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Keygen { origin, out } => keygen(&origin, &out),
+        Command::Serve {
+            data_dir,
+            key,
+            ca_root,
+            listen,
+            batch_window_ms,
+            max_batch,
+            rate_limit,
+            body_limit,
+        } => {
+            let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
+            let pem = std::fs::read(&ca_root).map_err(|e| format!("{}: {e}", ca_root.display()))?;
+            let roots = TrustedRoots::from_pem(&pem)
+                .map_err(|e| format!("{}: {e}", ca_root.display()))?;
+            std::fs::create_dir_all(&data_dir)
+                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            let storage = RocksStore::open(&data_dir, signer.name())
+                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            let config = LogConfig {
+                signer,
+                roots,
+                rounds: RoundConfig {
+                    window: Duration::from_millis(batch_window_ms),
+                    max_batch: max_batch.max(1),
+                },
+                api: ApiConfig {
+                    body_limit,
+                    rate_limit: NonZeroU32::new(rate_limit),
+                    submit_timeout: Duration::from_secs(30),
+                },
+                pool_capacity: max_batch.max(1) * 4,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("tokio runtime: {e}"))?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
+                eprintln!("listening on http://{addr}");
+                sigil_log::serve(Arc::new(storage), config, listener, shutdown_signal())
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            tracing::info!("stopped cleanly");
+            Ok(())
+        }
+    }
+}
+
+fn keygen(origin: &str, out: &std::path::Path) -> Result<(), String> {
+    let signer = Ed25519Signer::generate(origin).map_err(|e| format!("--origin: {e}"))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    keys::write_secret(&out.join("log.key"), &format!("{}\n", signer.private_key()))
+        .map_err(|e| e.to_string())?;
+    keys::write_public(
+        &out.join("log.pub"),
+        &format!("{}\n", signer.verifier().verifier_key()),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "wrote {} (private, mode 0600) and {}",
+        out.join("log.key").display(),
+        out.join("log.pub").display()
+    );
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing the round in flight");
+}

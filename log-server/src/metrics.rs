@@ -1,0 +1,133 @@
+//! The log's Prometheus metrics, served at `GET /metrics` in the text
+//! exposition format (OpenMetrics via `prometheus-client`).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Label of admitted entries: the entry kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// `release`, `certificate` or `revocation`.
+    pub kind: String,
+}
+
+/// Label of rejected submissions: the machine code of the error.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// The `error.code` the client was sent.
+    pub reason: String,
+}
+
+/// Every metric the log exports. Cheap to clone (handles share state).
+#[derive(Clone)]
+pub struct Metrics {
+    /// Entries in the published tree.
+    pub tree_size: Gauge,
+    /// Entries sequenced, by kind.
+    pub admitted: Family<KindLabel, Counter>,
+    /// Submissions refused, by error code.
+    pub rejected: Family<ReasonLabel, Counter>,
+    /// Submissions answered with an existing entry.
+    pub duplicates: Counter,
+    /// New entries per committed sequencing round.
+    pub batch_size: Histogram,
+    /// Seconds from the start of a round to its durable commit.
+    pub batch_seconds: Histogram,
+    /// Seconds from a submission's arrival to its answer with a proof.
+    pub submit_seconds: Histogram,
+    /// Sequencing rounds whose storage write failed.
+    pub storage_failures: Counter,
+    registry: std::sync::Arc<Registry>,
+}
+
+impl Metrics {
+    /// Creates and registers every metric under the `sigil_log_` prefix.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("sigil_log");
+        let tree_size = Gauge::default();
+        let admitted = Family::<KindLabel, Counter>::default();
+        let rejected = Family::<ReasonLabel, Counter>::default();
+        let duplicates = Counter::default();
+        let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        let batch_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let submit_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        let storage_failures = Counter::default();
+        registry.register("tree_size", "Entries in the published tree", tree_size.clone());
+        registry.register(
+            "entries_admitted",
+            "Entries sequenced into the log, by kind",
+            admitted.clone(),
+        );
+        registry.register(
+            "entries_rejected",
+            "Submissions refused, by error code",
+            rejected.clone(),
+        );
+        registry.register(
+            "duplicates",
+            "Submissions answered with an entry already in the log",
+            duplicates.clone(),
+        );
+        registry.register(
+            "batch_size",
+            "New entries per committed sequencing round",
+            batch_size.clone(),
+        );
+        registry.register(
+            "batch_seconds",
+            "Seconds from the start of a sequencing round to its durable commit",
+            batch_seconds.clone(),
+        );
+        registry.register(
+            "submit_seconds",
+            "Seconds from a submission's arrival to its answer",
+            submit_seconds.clone(),
+        );
+        registry.register(
+            "storage_failures",
+            "Sequencing rounds whose storage write failed",
+            storage_failures.clone(),
+        );
+        Metrics {
+            tree_size,
+            admitted,
+            rejected,
+            duplicates,
+            batch_size,
+            batch_seconds,
+            submit_seconds,
+            storage_failures,
+            registry: std::sync::Arc::new(registry),
+        }
+    }
+
+    /// Counts a refused submission under its error code.
+    pub fn reject(&self, code: &str) {
+        self.rejected
+            .get_or_create(&ReasonLabel {
+                reason: code.to_string(),
+            })
+            .inc();
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail; an error here would be a bug in
+        // the encoder, and an empty page is the safe answer.
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}

@@ -6,4 +6,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod storage;
+
 pub use sigil_verifier as verifier;

@@ -1,0 +1,512 @@
+//! The log's storage: one narrow trait, [`Storage`], shaped by what the
+//! sequencer and the HTTP API need, with two implementations —
+//! [`RocksStore`] (RocksDB, the embedded default, DESIGN.md "Storage and the
+//! write path") and [`MemStore`] (memory, with fault injection for crash
+//! tests). Both pass one conformance suite, `tests/storage_conformance.rs`.
+//!
+//! What is stored: the C2SP tlog-tiles tiles (<https://c2sp.org/tlog-tiles>,
+//! hash tiles and entry bundles, see [`sigil_core::tile`]), the last signed
+//! checkpoint, and two indexes the API needs: release rows
+//! (crate, version → index, sha256) and revocations (certificate id →
+//! first void index).
+//!
+//! # Invariants
+//!
+//! Every implementation keeps these; the conformance suite checks them.
+//!
+//! 1. **One commit point.** [`Storage::append_batch`] is the only write. It
+//!    writes a whole [`Batch`] — tiles, release rows, revocations and the new
+//!    checkpoint — atomically: after a crash at any moment, the store holds
+//!    either everything the batch wrote or nothing of it, never a part.
+//! 2. **Durable on return.** When `append_batch` returns `Ok`, the batch is
+//!    on stable storage (RocksDB: the write-ahead log is fsync'd) and every
+//!    later read, from any thread or after a crash and restart, sees it. The
+//!    sequencer may then hand out promises (indexes, proofs) for its entries.
+//! 3. **Compare-and-swap on the size.** A batch applies only if the stored
+//!    checkpoint's size (0 for a new log) equals [`Batch::old_size`];
+//!    otherwise [`StorageError::Conflict`] and nothing is written. Calls are
+//!    serialised inside the store, so two racing sequencers cannot both
+//!    extend the same size.
+//! 4. **The tree only grows.** The stored size never decreases. A full tile is
+//!    never written again once a committed checkpoint covers it (immutable,
+//!    served with long cache lifetimes); a partial tile is overwritten in
+//!    place by its wider versions, under the same key. The caller guarantees
+//!    that every version of a tile is a prefix of the later ones (what
+//!    [`sigil_core::tile::append_leaves`] produces); the store checks that
+//!    each tile of a batch has the width the tree of `new_size` gives it and
+//!    the length that width implies.
+//! 5. **Tiles are never behind the checkpoint.** The caller puts in each
+//!    batch every tile that changes between `old_size` and `new_size` (the
+//!    output of `append_leaves` and the changed bundles); the checkpoint is
+//!    written with them. So once [`Storage::load_checkpoint`] returns size
+//!    `s`, every tile of the tree of size `s` can be read, at its width at
+//!    `s` or wider (a later batch may have widened it meanwhile).
+//! 6. **Rows are never rewritten.** A release row, once written, never
+//!    changes: a batch that brings a different record for an existing
+//!    (crate, version) is refused whole ([`StorageError::ReleaseMismatch`]).
+//!    A revocation only moves to an earlier `from_index`.
+//! 7. **Failures.** A validation error ([`StorageError::InvalidBatch`],
+//!    [`StorageError::SizeDecrease`], [`StorageError::ReleaseMismatch`]) or
+//!    a [`StorageError::Conflict`] means nothing was written. Any other error
+//!    from `append_batch` (I/O, RocksDB, an injected fault) means the outcome
+//!    is **unknown**: the batch may or may not be durable. The caller must
+//!    then reload the checkpoint before it signs anything: if the stored size
+//!    is the batch's `new_size`, the batch is in. [`MemStore`] simulates both
+//!    outcomes ([`Fault`]).
+//! 8. **Corrupt data is an error, not a panic.** Stored values are decoded
+//!    defensively; a value that cannot be what its key says (a hash tile
+//!    whose length is not a multiple of 32, a bundle that does not parse, a
+//!    release row of the wrong length, ...) is [`StorageError::Corrupt`].
+//!
+//! # Concurrency
+//!
+//! All methods take `&self`; a store is shared as `Arc<S>` (or
+//! `Arc<dyn Storage>`). Reads may run from any number of threads while one
+//! batch is being appended; they see each batch whole or not at all.
+//! `append_batch` blocks on I/O: the async server calls it from
+//! `tokio::task::spawn_blocking`.
+
+use std::sync::Arc;
+
+use sigil_core::merkle::HASH_SIZE;
+use sigil_core::tile::{TILE_WIDTH, Tile, TileKind, parse_bundle, parse_bundle_for_tile};
+
+pub mod memory;
+pub mod rocks;
+
+pub use memory::{AppendHook, Fault, MemStore};
+pub use rocks::{DiskUsage, FORMAT_VERSION, RocksStore};
+
+/// A release already in the log (for duplicate detection and
+/// `/api/v1/releases`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseRecord {
+    /// Index of the release's entry in the log.
+    pub index: u64,
+    /// SHA-256 of the `.crate` file.
+    pub sha256: [u8; 32],
+}
+
+/// The log's current state as last committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Tree size of the checkpoint.
+    pub size: u64,
+    /// The signed checkpoint note (c2sp.org/tlog-checkpoint), as served at
+    /// `GET /checkpoint`.
+    pub note: Vec<u8>,
+}
+
+/// One sequencing round: everything that becomes durable together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Compare-and-swap: must equal the stored checkpoint's size (0 when
+    /// there is none).
+    pub old_size: u64,
+    /// The tree size after the batch: the size of [`Batch::checkpoint`].
+    /// At least `old_size` (equal when only the checkpoint changes).
+    pub new_size: u64,
+    /// Hash tiles and entry bundles that change, full or partial, each with
+    /// the width the tree of `new_size` gives it and its full contents
+    /// (`32 · width` bytes for a hash tile, `width` entries for a bundle).
+    /// A tile that is full at `old_size` may not appear.
+    pub tiles: Vec<(Tile, Vec<u8>)>,
+    /// New release rows: (crate, version, record). Names may not contain
+    /// NUL; `record.index` is below `new_size`. A row identical to a stored
+    /// one is accepted and changes nothing.
+    pub releases: Vec<(String, String, ReleaseRecord)>,
+    /// Revocations: (certificate id, from_index). If the certificate is
+    /// already revoked, the earliest `from_index` is kept.
+    pub revocations: Vec<([u8; 32], u64)>,
+    /// The new signed checkpoint note, for `new_size`. Not empty.
+    pub checkpoint: Vec<u8>,
+}
+
+/// The log's storage. See the module documentation for the invariants every
+/// implementation keeps.
+pub trait Storage: Send + Sync + 'static {
+    /// The last committed checkpoint, `None` for a new log.
+    fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError>;
+
+    /// The latest stored contents of each tile, in the order asked, `None`
+    /// where absent.
+    ///
+    /// Tiles are looked up by (kind, index) regardless of the requested
+    /// width: the stored version may be **wider** than requested (a partial
+    /// tile of width `W` is a prefix of every later version of that tile, so
+    /// the caller truncates to `32 · W` bytes, or to `W` entries). It is
+    /// narrower only if the caller asks for a width that no committed
+    /// checkpoint has reached yet.
+    ///
+    /// Errors: [`StorageError::Corrupt`] if a stored value cannot be a tile of
+    /// its kind; the backend's errors.
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Option<Vec<u8>>>, StorageError>;
+
+    /// The release row of `crate_name`@`version`, if the log has one.
+    fn release(
+        &self,
+        crate_name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRecord>, StorageError>;
+
+    /// Every release of a crate, as (version, record), ordered by index.
+    fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError>;
+
+    /// The index from which the certificate with this id is void, if it is
+    /// revoked.
+    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError>;
+
+    /// Atomically and durably writes the whole batch, or nothing.
+    ///
+    /// This is the store's one commit point: when it returns `Ok`, everything
+    /// in the batch is on stable storage (fsync'd) and visible to every
+    /// reader.
+    ///
+    /// Checks, in this order, each failing without writing anything:
+    /// the batch itself ([`StorageError::SizeDecrease`] if
+    /// `new_size < old_size`, [`StorageError::InvalidBatch`] for tiles,
+    /// release rows or a checkpoint that do not fit `new_size`, and
+    /// [`StorageError::ReleaseMismatch`] for one (crate, version) twice with
+    /// different records); then the compare-and-swap
+    /// ([`StorageError::Conflict`] if the stored size is not `old_size`);
+    /// then the rows ([`StorageError::ReleaseMismatch`] if a release row
+    /// exists with a different record). Any other error leaves the outcome
+    /// unknown (module documentation, invariant 7).
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError>;
+}
+
+impl<S: Storage + ?Sized> Storage for Arc<S> {
+    fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
+        (**self).load_checkpoint()
+    }
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        (**self).read_tiles(tiles)
+    }
+    fn release(
+        &self,
+        crate_name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRecord>, StorageError> {
+        (**self).release(crate_name, version)
+    }
+    fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError> {
+        (**self).releases(crate_name)
+    }
+    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        (**self).revocation(certificate_id)
+    }
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        (**self).append_batch(batch)
+    }
+}
+
+impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
+        (**self).load_checkpoint()
+    }
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        (**self).read_tiles(tiles)
+    }
+    fn release(
+        &self,
+        crate_name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRecord>, StorageError> {
+        (**self).release(crate_name, version)
+    }
+    fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError> {
+        (**self).releases(crate_name)
+    }
+    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        (**self).revocation(certificate_id)
+    }
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        (**self).append_batch(batch)
+    }
+}
+
+// Both implementations are `Storage`, and the trait is object-safe.
+const _: fn() = || {
+    fn assert<T: Storage + ?Sized>() {}
+    assert::<RocksStore>();
+    assert::<MemStore>();
+    assert::<dyn Storage>();
+    assert::<Arc<dyn Storage>>();
+};
+
+/// Errors of the log's storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// Compare-and-swap failed: the stored checkpoint's size is not the
+    /// batch's `old_size` (another writer got there first, or the caller's
+    /// view is stale). Nothing was written.
+    #[error("stored tree size is {stored}, the batch expected {expected}")]
+    Conflict {
+        /// Size of the stored checkpoint (0 if none).
+        stored: u64,
+        /// The batch's `old_size`.
+        expected: u64,
+    },
+    /// The batch would shrink the tree. Nothing was written.
+    #[error("batch shrinks the tree from {old_size} to {new_size}")]
+    SizeDecrease {
+        /// The batch's `old_size`.
+        old_size: u64,
+        /// The batch's `new_size`.
+        new_size: u64,
+    },
+    /// The batch is malformed: a tile with a width or length that does not
+    /// fit `new_size`, a rewrite of a full tile, a name with a NUL byte, a
+    /// release index beyond `new_size`, an empty checkpoint. Nothing was
+    /// written.
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+    /// A release row for this crate and version exists (in the store, or
+    /// earlier in the same batch) with a different record. Nothing of the
+    /// batch was written.
+    #[error("{crate_name}@{version} is already logged at index {} with another record", .existing.index)]
+    ReleaseMismatch {
+        /// The crate.
+        crate_name: String,
+        /// The version.
+        version: String,
+        /// The record already there (the batch's own is in the batch).
+        existing: ReleaseRecord,
+    },
+    /// A stored value cannot be what its key says. The store is damaged (or
+    /// was written by something else); nothing is repaired.
+    #[error("corrupt stored {what}: {reason}")]
+    Corrupt {
+        /// Which value, e.g. `tile tile/0/005` or `checkpoint`.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The directory holds something that is not a Sigil store: files but no
+    /// RocksDB database, or a RocksDB database with data but without the
+    /// Sigil format marker. Sigil wrote nothing in it (RocksDB itself may
+    /// have recovered its own log while opening a database).
+    #[error("{path} is not a Sigil log store: {reason}")]
+    NotAStore {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What was found.
+        reason: &'static str,
+    },
+    /// The store was written in another on-disk format version.
+    #[error("store format version {found} is not supported (this build reads version {supported})")]
+    FormatVersion {
+        /// Version recorded in the store.
+        found: u32,
+        /// The version this build reads and writes ([`FORMAT_VERSION`]).
+        supported: u32,
+    },
+    /// The store belongs to a log with another origin.
+    #[error("store belongs to log {stored:?}, not {expected:?}")]
+    OriginMismatch {
+        /// Origin recorded in the store (lossily decoded as UTF-8).
+        stored: String,
+        /// Origin the caller opened it for.
+        expected: String,
+    },
+    /// The origin given to open a store is empty or has a newline (it is the
+    /// first line of every checkpoint).
+    #[error("invalid log origin {0:?}: empty or contains a newline")]
+    InvalidOrigin(String),
+    /// A file-system operation on the store's directory failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path operated on.
+        path: std::path::PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// RocksDB failed (I/O error, corruption detected by its checksums, the
+    /// directory locked by another process, ...).
+    #[error("rocksdb: {0}")]
+    RocksDb(#[from] rocksdb::Error),
+    /// A failure injected into [`MemStore::append_batch`](Storage::append_batch)
+    /// by a test ([`MemStore::fail_next_append`]); the fault says whether the
+    /// batch was applied.
+    #[error("injected append fault ({0:?})")]
+    InjectedAppend(Fault),
+    /// A failure injected into a [`MemStore`] read by a test
+    /// ([`MemStore::fail_next_reads`]).
+    #[error("injected read fault")]
+    InjectedRead,
+}
+
+/// What a batch writes besides its tiles and checkpoint, once checked
+/// against the stored rows: the release rows that are new, and the
+/// revocations that move earlier (one per certificate).
+#[derive(Debug, Default)]
+struct RowWrites<'a> {
+    /// Release rows to insert.
+    releases: Vec<(&'a str, &'a str, &'a ReleaseRecord)>,
+    /// (certificate id, from_index) to store.
+    revocations: Vec<([u8; 32], u64)>,
+}
+
+/// The checks of [`Storage::append_batch`] shared by every implementation,
+/// in the documented order, given the stored size and look-ups of the
+/// stored rows. Run under the implementation's write lock; writes nothing.
+fn plan_batch<'a>(
+    batch: &'a Batch,
+    stored_size: u64,
+    mut stored_release: impl FnMut(&str, &str) -> Result<Option<ReleaseRecord>, StorageError>,
+    mut stored_revocation: impl FnMut(&[u8; 32]) -> Result<Option<u64>, StorageError>,
+) -> Result<RowWrites<'a>, StorageError> {
+    let batch_rows = check_batch(batch)?;
+    if stored_size != batch.old_size {
+        return Err(StorageError::Conflict {
+            stored: stored_size,
+            expected: batch.old_size,
+        });
+    }
+    let mut writes = RowWrites::default();
+    for (crate_name, version, record) in batch_rows.releases {
+        match stored_release(crate_name, version)? {
+            None => writes.releases.push((crate_name, version, record)),
+            Some(existing) if existing == *record => {}
+            Some(existing) => {
+                return Err(StorageError::ReleaseMismatch {
+                    crate_name: crate_name.to_string(),
+                    version: version.to_string(),
+                    existing,
+                });
+            }
+        }
+    }
+    for (id, from_index) in batch_rows.revocations {
+        // Keep the earliest from_index: releases before it stay valid, so an
+        // earlier one only ever voids more.
+        match stored_revocation(&id)? {
+            Some(stored) if stored <= from_index => {}
+            _ => writes.revocations.push((id, from_index)),
+        }
+    }
+    Ok(writes)
+}
+
+/// Checks a batch on its own (no stored state): sizes, tiles, names,
+/// duplicates, checkpoint. Returns its rows deduplicated: one release row
+/// per (crate, version), one revocation per certificate with the earliest
+/// index.
+fn check_batch(batch: &Batch) -> Result<RowWrites<'_>, StorageError> {
+    let Batch {
+        old_size, new_size, ..
+    } = *batch;
+    if new_size < old_size {
+        return Err(StorageError::SizeDecrease { old_size, new_size });
+    }
+    let invalid = |msg: String| Err(StorageError::InvalidBatch(msg));
+    if batch.checkpoint.is_empty() {
+        return invalid("empty checkpoint".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (tile, data) in &batch.tiles {
+        if Tile::at_size(tile.kind, tile.index, new_size) != Some(*tile) {
+            return invalid(format!(
+                "tile {tile} is not a tile of the tree of size {new_size}"
+            ));
+        }
+        if Tile::at_size(tile.kind, tile.index, old_size).is_some_and(|t| t.is_full()) {
+            return invalid(format!("tile {tile} is already full at size {old_size}"));
+        }
+        if !seen.insert((tile.kind, tile.index)) {
+            return invalid(format!("tile {tile} appears twice"));
+        }
+        match tile.kind {
+            TileKind::Hash { .. } => {
+                let expected = usize::from(tile.width) * HASH_SIZE;
+                if data.len() != expected {
+                    return invalid(format!(
+                        "tile {tile} has {} bytes, expected {expected}",
+                        data.len()
+                    ));
+                }
+            }
+            TileKind::Entries => {
+                if let Err(err) = parse_bundle_for_tile(tile, data) {
+                    return invalid(format!("entry bundle {tile}: {err}"));
+                }
+            }
+        }
+    }
+    let mut rows = RowWrites::default();
+    let mut releases = std::collections::HashMap::new();
+    for (crate_name, version, record) in &batch.releases {
+        if crate_name.contains('\0') || version.contains('\0') {
+            return invalid(format!("release {crate_name:?}@{version:?} has a NUL byte"));
+        }
+        if record.index >= new_size {
+            return invalid(format!(
+                "release {crate_name}@{version} at index {} is beyond size {new_size}",
+                record.index
+            ));
+        }
+        match releases.entry((crate_name.as_str(), version.as_str())) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(record);
+                rows.releases
+                    .push((crate_name.as_str(), version.as_str(), record));
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                if *slot.get() != record {
+                    return Err(StorageError::ReleaseMismatch {
+                        crate_name: crate_name.clone(),
+                        version: version.clone(),
+                        existing: (*slot.get()).clone(),
+                    });
+                }
+            }
+        }
+    }
+    let mut revocations = std::collections::BTreeMap::<[u8; 32], u64>::new();
+    for &(id, from_index) in &batch.revocations {
+        revocations
+            .entry(id)
+            .and_modify(|i| *i = (*i).min(from_index))
+            .or_insert(from_index);
+    }
+    rows.revocations = revocations.into_iter().collect();
+    Ok(rows)
+}
+
+/// Checks that a stored tile value can be a tile of its kind: a hash tile
+/// is 1 to 256 hashes; an entry bundle parses, with 1 to 256 entries.
+/// `Corrupt` otherwise. (The width is not stored: it is implied by the
+/// value.)
+fn check_stored_tile(kind: TileKind, index: u64, data: &[u8]) -> Result<(), StorageError> {
+    let corrupt = |reason: String| {
+        // The full tile's path names (kind, index) without a width.
+        let tile = Tile {
+            kind,
+            index,
+            width: TILE_WIDTH,
+        };
+        Err(StorageError::Corrupt {
+            what: format!("tile {tile}"),
+            reason,
+        })
+    };
+    match kind {
+        TileKind::Hash { .. } => {
+            let max = usize::from(TILE_WIDTH) * HASH_SIZE;
+            if data.is_empty() || data.len() % HASH_SIZE != 0 || data.len() > max {
+                return corrupt(format!(
+                    "{} bytes is not 1 to 256 hashes of 32 bytes",
+                    data.len()
+                ));
+            }
+        }
+        TileKind::Entries => {
+            if let Err(err) = parse_bundle(data) {
+                return corrupt(err.to_string());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The sequencer against the in-memory store with fault injection
+//! (STYLE.md §8): rounds answer with proofs that verify, duplicates and
+//! conflicts are decided in index order, a failed write is retried with the
+//! very same checkpoint, and a restart resumes consistently.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use p256::ecdsa::SigningKey;
+use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy};
+use sigil_core::entry::{CertificateEntry, Entry, EntryBody, ReleaseEntry};
+use sigil_core::merkle;
+use sigil_core::note::{Ed25519Signer, Note};
+use sigil_core::proof;
+use sigil_core::statement::{Envelope, Release};
+use sigil_core::tile::TileHashReader;
+use sigil_log::error::ApiError;
+use sigil_log::metrics::Metrics;
+use sigil_log::sequencer::{Accepted, Pending, RoundConfig, Sequencer};
+use sigil_log::storage::memory::{Fault, MemStore};
+use sigil_log::storage::{Batch, Storage};
+use sigil_log::tiles::StorageTiles;
+use tokio::sync::{mpsc, oneshot};
+
+const ORIGIN: &str = "test.example/log";
+
+fn signer() -> Ed25519Signer {
+    Ed25519Signer::from_seed(ORIGIN, [5; 32]).unwrap()
+}
+
+fn policy() -> CheckpointPolicy {
+    CheckpointPolicy {
+        origin: ORIGIN.into(),
+        log: Box::new(signer().verifier()),
+        witnesses: vec![],
+        quorum: 0,
+    }
+}
+
+struct Harness {
+    pool: mpsc::Sender<Pending>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn start(store: Arc<MemStore>) -> Harness {
+    let (seq, _published) = Sequencer::open(store, signer(), ORIGIN, Metrics::new()).unwrap();
+    let (pool, rx) = mpsc::channel(10_000);
+    let task = tokio::spawn(seq.run(
+        rx,
+        RoundConfig {
+            window: Duration::from_millis(2),
+            max_batch: 64,
+        },
+    ));
+    Harness { pool, task }
+}
+
+impl Harness {
+    async fn submit(&self, body: EntryBody, release: Option<(String, String, [u8; 32])>) -> Result<Accepted, ApiError> {
+        let (respond, answer) = oneshot::channel();
+        self.pool
+            .send(Pending {
+                body,
+                release,
+                signer_ids: vec![],
+                revokes: None,
+                received: Instant::now(),
+                respond,
+            })
+            .await
+            .map_err(|_| ())
+            .unwrap();
+        answer.await.unwrap()
+    }
+
+    async fn stop(self) {
+        drop(self.pool);
+        self.task.await.unwrap();
+    }
+}
+
+fn certificate(i: u32) -> EntryBody {
+    EntryBody::Certificate(CertificateEntry {
+        chain: vec![format!("certificate {i}").into_bytes()],
+    })
+}
+
+fn release(name: &str, version: &str, content: &[u8]) -> (EntryBody, Option<(String, String, [u8; 32])>) {
+    let key = SigningKey::from_slice(&[9u8; 32]).unwrap();
+    let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(content).into();
+    let env = Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &key).unwrap();
+    let entry = ReleaseEntry::from_envelope(&env, vec![vec![b"leaf".to_vec()]]).unwrap();
+    (
+        EntryBody::Release(entry),
+        Some((name.to_string(), version.to_string(), sha)),
+    )
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_proof_that_verifies() {
+    let store = Arc::new(MemStore::new());
+    let h = Arc::new(start(store.clone()));
+    let mut tasks = Vec::new();
+    for i in 0..300u32 {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move { (i, h.submit(certificate(i), None).await) }));
+    }
+    let mut seen = HashMap::new();
+    for t in tasks {
+        let (i, answer) = t.await.unwrap();
+        let accepted = answer.unwrap();
+        assert!(accepted.created);
+        let verified = proof::verify(&accepted.proof, &policy()).unwrap();
+        assert_eq!(verified.index, accepted.index);
+        let entry = Entry::decode(&verified.entry).unwrap();
+        assert_eq!(entry.body, certificate(i));
+        assert!(seen.insert(accepted.index, i).is_none(), "index given twice");
+    }
+    // Indexes are exactly 0..300.
+    assert_eq!(seen.len(), 300);
+    assert!(seen.keys().all(|i| *i < 300));
+    let stored = store.load_checkpoint().unwrap().unwrap();
+    assert_eq!(stored.size, 300);
+    Arc::try_unwrap(h).ok().unwrap().stop().await;
+}
+
+#[tokio::test]
+async fn duplicates_return_the_existing_entry_and_conflicts_are_refused() {
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone());
+    let (body, key) = release("hello", "1.0.0", b"crate bytes");
+    let first = h.submit(body.clone(), key.clone()).await.unwrap();
+    assert!(first.created);
+    let again = h.submit(body.clone(), key.clone()).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.index, first.index);
+    proof::verify(&again.proof, &policy()).unwrap();
+
+    let (other, other_key) = release("hello", "1.0.0", b"different bytes");
+    match h.submit(other, other_key).await {
+        Err(ApiError::Conflict { existing_index, .. }) => assert_eq!(existing_index, first.index),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+
+    // Two submissions of one new release in the same round get one index.
+    let (body, key) = release("hello", "2.0.0", b"v2");
+    let (a, b) = tokio::join!(h.submit(body.clone(), key.clone()), h.submit(body, key));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.index, b.index);
+    assert!(a.created != b.created, "exactly one of the two creates the entry");
+    assert_eq!(store.releases("hello").unwrap().len(), 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_write_is_retried_with_the_same_checkpoint() {
+    let store = Arc::new(MemStore::new());
+    // Record every batch the sequencer tries to write, and fail the ones
+    // the plan says to.
+    let attempts: Arc<Mutex<Vec<Batch>>> = Arc::default();
+    let plan: Arc<Mutex<Vec<Fault>>> = Arc::default();
+    let (seen, faults) = (attempts.clone(), plan.clone());
+    store.set_append_hook(Some(Arc::new(move |b: &Batch| {
+        seen.lock().unwrap().push(b.clone());
+        faults.lock().unwrap().pop()
+    })));
+    let h = start(store.clone());
+    h.submit(certificate(0), None).await.unwrap();
+
+    for fault in [Fault::NotPersisted, Fault::Persisted, Fault::NotPersisted] {
+        plan.lock().unwrap().push(fault);
+        let answer = h.submit(certificate(1), None).await.unwrap();
+        proof::verify(&answer.proof, &policy()).unwrap();
+    }
+    let attempts = attempts.lock().unwrap();
+    // For every size, every attempt carried the same signed checkpoint.
+    let mut by_size: HashMap<u64, Vec<u8>> = HashMap::new();
+    for b in attempts.iter() {
+        let previous = by_size.entry(b.new_size).or_insert_with(|| b.checkpoint.clone());
+        assert_eq!(*previous, b.checkpoint, "two checkpoints signed for size {}", b.new_size);
+    }
+    // Open (size 0), size 1, then 3 rounds of which two were written twice.
+    assert_eq!(attempts.len(), 7, "attempts: {}", attempts.len());
+    drop(attempts);
+    assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 4);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn restart_resumes_and_the_old_checkpoint_is_consistent_with_the_new() {
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone());
+    for i in 0..70 {
+        h.submit(certificate(i), None).await.unwrap();
+    }
+    h.stop().await;
+    let before = store.load_checkpoint().unwrap().unwrap();
+
+    let h = start(store.clone());
+    for i in 70..600 {
+        h.submit(certificate(i), None).await.unwrap();
+    }
+    h.stop().await;
+    let after = store.load_checkpoint().unwrap().unwrap();
+    assert_eq!((before.size, after.size), (70, 600));
+
+    let root = |note: &[u8]| Checkpoint::parse(&Note::parse(note).unwrap().text).unwrap().root;
+    let tiles = StorageTiles(&*store);
+    let proof =
+        merkle::prove_consistency(70, 600, &TileHashReader::trusted(600, &tiles)).unwrap();
+    merkle::verify_consistency(70, 600, &root(&before.note), &root(&after.note), &proof).unwrap();
+}
+
+#[tokio::test]
+async fn a_store_signed_by_another_key_is_refused() {
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone());
+    h.submit(certificate(0), None).await.unwrap();
+    h.stop().await;
+    let other = Ed25519Signer::from_seed(ORIGIN, [6; 32]).unwrap();
+    let err = Sequencer::open(store, other, ORIGIN, Metrics::new()).err().unwrap();
+    assert!(err.to_string().contains("not signed by this log key"), "{err}");
+}

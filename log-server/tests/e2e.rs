@@ -1,0 +1,635 @@
+//! End-to-end tests of the real `sigil-log` binary on 127.0.0.1 (port 0,
+//! temporary directories, real RocksDB, real HTTP): every admission rule,
+//! duplicates, every read API checked with `sigil-core` and against tiles
+//! fetched over HTTP, restarts and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{LogServer, keygen};
+use p256::ecdsa::SigningKey;
+use p256::pkcs8::EncodePublicKey as _;
+use serde_json::{Value, json};
+use sigil_ca::issue::{self, CaCertificate};
+use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy};
+use sigil_core::entry::{CrlReason, Entry};
+use sigil_core::merkle;
+use sigil_core::note::{self, Note};
+use sigil_core::proof;
+use sigil_core::statement::{Envelope, Release};
+use sigil_core::tile::{Tile, TileError, TileHashReader, TileReader};
+
+const ORIGIN: &str = "e2e.sigil.test/log";
+const DAY_MS: u64 = 86_400_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+/// A CA: root and intermediate, as `sigil-ca` issues them.
+struct TestCa {
+    root: CaCertificate,
+    intermediate: CaCertificate,
+}
+
+impl TestCa {
+    fn new(name: &str) -> TestCa {
+        let year = Duration::from_secs(365 * 86_400);
+        let root = issue::new_root(&format!("{name} Root"), now_ms() - DAY_MS, year * 10).unwrap();
+        let intermediate =
+            issue::new_intermediate(&root, &format!("{name} Intermediate"), now_ms() - DAY_MS, year)
+                .unwrap();
+        TestCa { root, intermediate }
+    }
+
+    fn write_root(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("root.pem");
+        std::fs::write(&path, pem(self.root.certificate_der())).unwrap();
+        path
+    }
+
+    /// A maintainer key and its chain (leaf, intermediate), valid in
+    /// [not_before, not_after].
+    fn maintainer_at(&self, crates: &[&str], not_before: u64, not_after: u64) -> Maintainer {
+        let key = SigningKey::random(&mut p256::elliptic_curve::rand_core::UnwrapErr(
+            p256::elliptic_curve::rand_core::OsRng,
+        ));
+        let spki = key.verifying_key().to_public_key_der().unwrap();
+        let crates: Vec<String> = crates.iter().map(|c| c.to_string()).collect();
+        let leaf = issue::issue_leaf(
+            &self.intermediate,
+            spki.as_bytes(),
+            "maintainer@example.com",
+            &crates,
+            not_before,
+            not_after,
+            None,
+        )
+        .unwrap();
+        Maintainer {
+            key,
+            chain: vec![leaf, self.intermediate.certificate_der().to_vec()],
+        }
+    }
+
+    fn maintainer(&self, crates: &[&str]) -> Maintainer {
+        self.maintainer_at(crates, now_ms() - 60_000, now_ms() + DAY_MS)
+    }
+}
+
+struct Maintainer {
+    key: SigningKey,
+    chain: Vec<Vec<u8>>,
+}
+
+impl Maintainer {
+    fn release_body(&self, name: &str, version: &str, content: &[u8]) -> Value {
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(content).into();
+        let env = Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &self.key).unwrap();
+        json!({
+            "kind": "release",
+            "envelope": serde_json::from_slice::<Value>(&env.to_json()).unwrap(),
+            "chains": [self.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()],
+        })
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    key: PathBuf,
+    vkey: String,
+    root_pem: PathBuf,
+    ca: TestCa,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, vkey) = keygen(dir.path(), ORIGIN);
+    let ca = TestCa::new("Sigil Test");
+    let root_pem = ca.write_root(dir.path());
+    Setup {
+        data: dir.path().join("data"),
+        _dir: dir,
+        key,
+        vkey,
+        root_pem,
+        ca,
+    }
+}
+
+impl Setup {
+    fn start(&self) -> LogServer {
+        LogServer::start(&self.data, &self.key, &self.root_pem, &["--batch-window-ms", "10"])
+    }
+
+    fn policy(&self) -> CheckpointPolicy {
+        CheckpointPolicy {
+            origin: ORIGIN.into(),
+            log: note::parse_verifier_key(&self.vkey).unwrap(),
+            witnesses: vec![],
+            quorum: 0,
+        }
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// POSTs a submission; returns (status, JSON body).
+fn post(log: &LogServer, body: &[u8]) -> (u16, Value) {
+    let r = client()
+        .post(format!("{}/api/v1/entries", log.url))
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn post_json(log: &LogServer, body: &Value) -> (u16, Value) {
+    post(log, &serde_json::to_vec(body).unwrap())
+}
+
+fn get(log: &LogServer, path: &str) -> (u16, Vec<u8>) {
+    let r = client().get(format!("{}{path}", log.url)).send().unwrap();
+    (r.status().as_u16(), r.bytes().unwrap().to_vec())
+}
+
+fn get_json(log: &LogServer, path: &str) -> (u16, Value) {
+    let (status, body) = get(log, path);
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Tiles over HTTP, for checking that what the API says is what the tiles say.
+struct HttpTiles<'a>(&'a LogServer);
+
+impl TileReader for HttpTiles<'_> {
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, TileError> {
+        tiles
+            .iter()
+            .map(|t| {
+                let (status, body) = get(self.0, &format!("/{}", t.path()));
+                assert_eq!(status, 200, "GET /{}", t.path());
+                Ok(body)
+            })
+            .collect()
+    }
+}
+
+fn checkpoint_of(log: &LogServer, policy: &CheckpointPolicy) -> Checkpoint {
+    let (status, note) = get(log, "/checkpoint");
+    assert_eq!(status, 200);
+    sigil_core::checkpoint::verify_checkpoint(&note, policy)
+        .unwrap()
+        .checkpoint
+}
+
+#[test]
+fn keygen_writes_a_private_key_only_its_owner_reads() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, vkey) = keygen(dir.path(), ORIGIN);
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(note::parse_verifier_key(&vkey).is_ok());
+    let private = std::fs::read_to_string(&key).unwrap();
+    assert!(private.starts_with(&format!("PRIVATE+KEY+{ORIGIN}+")));
+    // A key others can read is refused.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let ca = TestCa::new("x");
+    let root = ca.write_root(dir.path());
+    let stderr = LogServer::refuses(&dir.path().join("data"), &key, &root);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
+#[test]
+fn a_signed_release_is_logged_and_every_proof_checks_out() {
+    let s = setup();
+    let log = s.start();
+    let policy = s.policy();
+    let alice = s.ca.maintainer(&["hello"]);
+
+    let (status, body) = post_json(&log, &alice.release_body("hello", "1.0.0", b"crate v1"));
+    assert_eq!(status, 201, "{body}");
+    let index = body["index"].as_u64().unwrap();
+    let proof_text = body["proof"].as_str().unwrap();
+    let verified = proof::verify(proof_text.as_bytes(), &policy).unwrap();
+    assert_eq!(verified.index, index);
+    let entry = Entry::decode(&verified.entry).unwrap();
+    assert_eq!(entry.kind_name(), "release");
+
+    // An independent RFC 6962 verifier (Python standard library) agrees.
+    let proof_file = s._dir.path().join("hello-1.0.0.crate.tlog-proof");
+    std::fs::write(&proof_file, proof_text).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tools/verify_tlog_proof.py");
+    if let Ok(out) = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&proof_file)
+        .args(["--origin", ORIGIN])
+        .output()
+    {
+        assert!(out.status.success(), "independent verifier: {}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    // More entries, so the tree has interior nodes.
+    for i in 0..20 {
+        let (status, body) = post_json(&log, &alice.release_body("hello", &format!("1.1.{i}"), b"x"));
+        assert_eq!(status, 201, "{body}");
+    }
+    let cp = checkpoint_of(&log, &policy);
+    assert_eq!(cp.size, 21);
+
+    // Entry by index.
+    let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
+    assert_eq!(status, 200);
+    assert_eq!(STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(), verified.entry);
+    assert_eq!(e["crate"], "hello");
+
+    // Inclusion proofs from the API verify, and equal those computed from
+    // tiles fetched over HTTP and authenticated against the checkpoint.
+    let tiles = HttpTiles(&log);
+    let from_tiles = TileHashReader::authenticated(cp.size, cp.root, &tiles);
+    for i in [0u64, 7, 20] {
+        let (status, p) = get_json(&log, &format!("/api/v1/proofs/inclusion?index={i}&size={}", cp.size));
+        assert_eq!(status, 200, "{p}");
+        let hashes: Vec<[u8; 32]> = p["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .collect();
+        let (_, e) = get_json(&log, &format!("/api/v1/entries/{i}"));
+        let leaf = merkle::leaf_hash(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap());
+        merkle::verify_inclusion(&leaf, i, cp.size, &hashes, &cp.root).unwrap();
+        assert_eq!(merkle::prove_inclusion(i, cp.size, &from_tiles).unwrap(), hashes);
+    }
+
+    // Consistency from an early size.
+    let (status, c) = get_json(&log, "/api/v1/proofs/consistency?from=1&to=21");
+    assert_eq!(status, 200, "{c}");
+    let hashes: Vec<[u8; 32]> = c["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .collect();
+    let old_root = merkle::leaf_hash(&verified.entry);
+    merkle::verify_consistency(1, 21, &old_root, &cp.root, &hashes).unwrap();
+
+    // Releases of a crate, and the proof file of one.
+    let (status, list) = get_json(&log, "/api/v1/releases/hello");
+    assert_eq!(status, 200);
+    assert_eq!(list["releases"].as_array().unwrap().len(), 21);
+    let (status, file) = get(&log, "/api/v1/releases/hello/1.0.0");
+    assert_eq!(status, 200);
+    assert_eq!(proof::verify(&file, &policy).unwrap().index, index);
+    let (status, _) = get(&log, "/api/v1/releases/hello/9.9.9");
+    assert_eq!(status, 404);
+
+    // Full tiles are immutable, the checkpoint is not.
+    let r = client().get(format!("{}/checkpoint", log.url)).send().unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let (status, _) = get(&log, "/healthz");
+    assert_eq!(status, 200);
+    let (status, metrics) = get(&log, "/metrics");
+    assert_eq!(status, 200);
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(metrics.contains("sigil_log_tree_size 21"), "{metrics}");
+}
+
+#[test]
+fn duplicates_and_conflicts() {
+    let s = setup();
+    let log = s.start();
+    let alice = s.ca.maintainer(&["dup"]);
+    let body = alice.release_body("dup", "1.0.0", b"one");
+    let (status, first) = post_json(&log, &body);
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = post_json(&log, &body);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["index"], first["index"]);
+    proof::verify(again["proof"].as_str().unwrap().as_bytes(), &s.policy()).unwrap();
+    // Same crate@version, same digest, another signature: still the same release.
+    let (status, again) = post_json(&log, &alice.release_body("dup", "1.0.0", b"one"));
+    assert_eq!(status, 200, "{again}");
+    // Another artifact for the same crate@version.
+    let (status, conflict) = post_json(&log, &alice.release_body("dup", "1.0.0", b"two"));
+    assert_eq!(status, 409, "{conflict}");
+    assert_eq!(conflict["error"]["existing_index"], first["index"]);
+}
+
+#[test]
+fn admission_refuses_what_the_verifier_refuses() {
+    let s = setup();
+    let log = s.start();
+    let alice = s.ca.maintainer(&["alpha"]);
+
+    // Out of scope.
+    let (status, body) = post_json(&log, &alice.release_body("beta", "1.0.0", b"x"));
+    assert_eq!((status, error_code(&body)), (422, "out_of_scope"), "{body}");
+
+    // A chain to another CA.
+    let other = TestCa::new("Other").maintainer(&["alpha"]);
+    let (status, body) = post_json(&log, &other.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!(status, 422, "{body}");
+
+    // Expired and not yet valid.
+    let expired = s.ca.maintainer_at(&["alpha"], now_ms() - 2 * DAY_MS, now_ms() - DAY_MS);
+    let (status, body) = post_json(&log, &expired.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!((status, error_code(&body)), (422, "expired"), "{body}");
+    let future = s.ca.maintainer_at(&["alpha"], now_ms() + DAY_MS, now_ms() + 2 * DAY_MS);
+    let (status, body) = post_json(&log, &future.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!((status, error_code(&body)), (422, "not_yet_valid"), "{body}");
+
+    // Signed by a key that is not the certificate's.
+    let mut forged = alice.release_body("alpha", "1.0.0", b"x");
+    forged["chains"] = json!([s
+        .ca
+        .maintainer(&["alpha"])
+        .chain
+        .iter()
+        .map(|c| STANDARD.encode(c))
+        .collect::<Vec<_>>()]);
+    let (status, body) = post_json(&log, &forged);
+    assert_eq!((status, error_code(&body)), (422, "bad_signature"), "{body}");
+
+    // Mismatched digest: the statement names one sha256, the payload is edited.
+    let mut tampered = alice.release_body("alpha", "1.0.0", b"x");
+    let payload = tampered["envelope"]["payload"].as_str().unwrap().to_string();
+    let mut statement = STANDARD.decode(payload).unwrap();
+    let pos = statement.windows(6).position(|w| w == b"sha256").unwrap() + 9;
+    statement[pos] = if statement[pos] == b'a' { b'b' } else { b'a' };
+    tampered["envelope"]["payload"] = json!(STANDARD.encode(statement));
+    let (status, body) = post_json(&log, &tampered);
+    assert_eq!((status, error_code(&body)), (422, "bad_signature"), "{body}");
+
+    // The certificate entry the CA logs is accepted.
+    let (status, body) = post_json(
+        &log,
+        &json!({"kind": "certificate", "chain": alice.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()}),
+    );
+    assert_eq!(status, 201, "{body}");
+
+    // A valid release, then a revocation from the next index: later releases
+    // by that certificate are refused, the earlier one stays in the log.
+    let (status, body) = post_json(&log, &alice.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!(status, 201, "{body}");
+    let next = body["index"].as_u64().unwrap() + 1;
+    let leaf_serial = {
+        let e = Entry::decode(&proof::verify(body["proof"].as_str().unwrap().as_bytes(), &s.policy()).unwrap().entry).unwrap();
+        let sigil_core::entry::EntryBody::Release(r) = e.body else { panic!() };
+        sigil_verifier::check_release(&r, e.integrated_at, 0, &sigil_verifier::TrustedRoots::from_der(vec![s.ca.root.certificate_der().to_vec()]).unwrap(), &sigil_verifier::NoRevocations).unwrap()[0].serial.clone()
+    };
+    let rev = issue::sign_revocation(&s.ca.intermediate, &leaf_serial, CrlReason::KeyCompromise, next, now_ms()).unwrap();
+    let rev_body = json!({
+        "kind": "revocation",
+        "serial": hex::encode(&rev.serial),
+        "reason": rev.reason,
+        "from_index": rev.from_index,
+        "revoked_at": rev.revoked_at,
+        "signature": STANDARD.encode(&rev.signature),
+        "signer_chain": rev.signer_chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
+    });
+    let (status, body) = post_json(&log, &rev_body);
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post_json(&log, &alice.release_body("alpha", "1.0.1", b"y"));
+    assert_eq!((status, error_code(&body)), (422, "revoked"), "{body}");
+    let (status, _) = get(&log, "/api/v1/releases/alpha/1.0.0");
+    assert_eq!(status, 200);
+
+    // A revocation signed by another CA is refused.
+    let other_ca = TestCa::new("Other");
+    let rev = issue::sign_revocation(&other_ca.intermediate, &leaf_serial, CrlReason::KeyCompromise, 0, now_ms()).unwrap();
+    let mut forged = rev_body.clone();
+    forged["signature"] = json!(STANDARD.encode(&rev.signature));
+    forged["signer_chain"] = json!(rev.signer_chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>());
+    let (status, body) = post_json(&log, &forged);
+    assert_eq!(status, 422, "{body}");
+}
+
+#[test]
+fn bad_input_gets_a_4xx_json_error_and_the_server_keeps_serving() {
+    let s = setup();
+    let log = s.start();
+    let alice = s.ca.maintainer(&["ok"]);
+    let good = alice.release_body("ok", "1.0.0", b"ok");
+
+    let cases: &[(&str, Vec<u8>, u16, &str)] = &[
+        ("not json", b"{".to_vec(), 400, "malformed_json"),
+        ("not an object", b"[1,2]".to_vec(), 400, "malformed_json"),
+        ("no kind", br#"{"chain":[]}"#.to_vec(), 400, "malformed_json"),
+        ("unknown kind", br#"{"kind":"banana"}"#.to_vec(), 400, "unknown_kind"),
+        ("unknown field", br#"{"kind":"certificate","chain":["AA=="],"x":1}"#.to_vec(), 400, "malformed_json"),
+        ("bad base64", br#"{"kind":"certificate","chain":["!!!"]}"#.to_vec(), 400, "malformed_base64"),
+        ("empty chain", br#"{"kind":"certificate","chain":[]}"#.to_vec(), 400, "malformed_chain"),
+        ("garbage certificate", br#"{"kind":"certificate","chain":["AAAA"]}"#.to_vec(), 422, "malformed_certificate"),
+        (
+            "bad envelope",
+            serde_json::to_vec(&json!({"kind":"release","envelope":{"payloadType":"x"},"chains":[]})).unwrap(),
+            400,
+            "malformed_envelope",
+        ),
+        ("oversized", vec![b' '; 300 * 1024], 413, "body_too_large"),
+    ];
+    for (what, body, want_status, want_code) in cases {
+        let (status, json) = post(&log, body);
+        assert_eq!((status, error_code(&json)), (*want_status, *want_code), "{what}: {json}");
+        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+    }
+    // Chains that don't match the signatures.
+    let mut wrong = good.clone();
+    wrong["chains"] = json!([]);
+    let (status, json) = post_json(&log, &wrong);
+    assert_eq!((status, error_code(&json)), (400, "malformed_release"), "{json}");
+
+    for (path, want) in [
+        ("/tile/0/001", 404),
+        ("/tile/0/x000", 400),
+        ("/tile/0/000.p/0", 400),
+        ("/tile/99/000", 400),
+        ("/tile/entries/000", 404),
+        ("/api/v1/entries/0", 404),
+        ("/api/v1/entries/01", 400),
+        ("/api/v1/entries/-1", 400),
+        ("/api/v1/proofs/inclusion?index=0&size=1", 400),
+        ("/api/v1/proofs/inclusion?index=x", 400),
+        ("/api/v1/proofs/consistency?from=0&to=0", 400),
+        ("/no/such/thing", 404),
+    ] {
+        let (status, body) = get_json(&log, path);
+        assert_eq!(status, want, "GET {path}: {body}");
+        assert!(body["error"]["code"].is_string(), "GET {path}: {body}");
+    }
+    // Still serving.
+    let (status, body) = post_json(&log, &good);
+    assert_eq!(status, 201, "{body}");
+}
+
+#[test]
+fn restarts_keep_the_log_and_refuse_a_wrong_key() {
+    let s = setup();
+    let policy = s.policy();
+    let alice = s.ca.maintainer(&["keep"]);
+    let log = s.start();
+    for i in 0..5 {
+        let (status, _) = post_json(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
+        assert_eq!(status, 201);
+    }
+    let before = checkpoint_of(&log, &policy);
+    let (_, before_note) = get(&log, "/checkpoint");
+    assert!(log.terminate(), "SIGTERM must stop the log cleanly");
+
+    let log = s.start();
+    let (_, after_note) = get(&log, "/checkpoint");
+    assert_eq!(before_note, after_note, "same checkpoint after a restart");
+    for i in 5..300 {
+        let (status, _) = post_json(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
+        assert_eq!(status, 201);
+    }
+    let after = checkpoint_of(&log, &policy);
+    let (_, c) = get_json(&log, &format!("/api/v1/proofs/consistency?from={}&to={}", before.size, after.size));
+    let hashes: Vec<[u8; 32]> = c["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .collect();
+    merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes).unwrap();
+    // A full tile now exists and is served as immutable.
+    let r = client().get(format!("{}/tile/entries/000", log.url)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    drop(log);
+
+    // Another key for the same data directory: refused, clearly.
+    let other = tempfile::tempdir().unwrap();
+    let (other_key, _) = keygen(other.path(), ORIGIN);
+    let stderr = LogServer::refuses(&s.data, &other_key, &s.root_pem);
+    assert!(stderr.contains("not signed by this log key"), "{stderr}");
+    let _ = Note::parse(&after_note).unwrap();
+}
+
+#[test]
+fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let s = setup();
+    let policy = s.policy();
+    let log = s.start();
+    let alice = Arc::new(s.ca.maintainer(&["crash"]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let acknowledged: Arc<Mutex<Vec<(u64, Vec<u8>)>>> = Arc::default();
+    let seen_checkpoints: Arc<Mutex<Vec<Checkpoint>>> = Arc::default();
+
+    let url = log.url.clone();
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (alice, stop, acknowledged, url) = (alice.clone(), stop.clone(), acknowledged.clone(), url.clone());
+        let policy = s.policy();
+        workers.push(std::thread::spawn(move || {
+            let client = client();
+            // Bounded: at most 2,000 submissions per worker.
+            for i in 0..2_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let body = alice.release_body("crash", &format!("{w}.{i}.0"), format!("{w}/{i}").as_bytes());
+                let Ok(r) = client.post(format!("{url}/api/v1/entries")).json(&body).send() else {
+                    break; // the server is gone
+                };
+                if r.status().as_u16() != 201 {
+                    continue;
+                }
+                let Ok(v) = r.json::<Value>() else { break };
+                let verified = proof::verify(v["proof"].as_str().unwrap().as_bytes(), &policy).unwrap();
+                acknowledged.lock().unwrap().push((verified.index, verified.entry));
+            }
+        }));
+    }
+    let watcher = {
+        let (stop, seen, url) = (stop.clone(), seen_checkpoints.clone(), url.clone());
+        let policy = s.policy();
+        std::thread::spawn(move || {
+            let client = client();
+            for _ in 0..1_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Ok(r) = client.get(format!("{url}/checkpoint")).send() {
+                    if let Ok(note) = r.bytes() {
+                        if let Ok(v) = sigil_core::checkpoint::verify_checkpoint(&note, &policy) {
+                            seen.lock().unwrap().push(v.checkpoint);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        })
+    };
+
+    // Let the stream run, then crash the log in the middle of it.
+    while acknowledged.lock().unwrap().len() < 150 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    log.kill();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    watcher.join().unwrap();
+
+    let log = s.start();
+    let after = checkpoint_of(&log, &policy);
+    let acknowledged = acknowledged.lock().unwrap();
+    assert!(acknowledged.len() >= 150);
+    for (index, bytes) in acknowledged.iter() {
+        assert!(*index < after.size, "acknowledged index {index} lost (size {})", after.size);
+        let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
+        assert_eq!(status, 200);
+        assert_eq!(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(), bytes, "entry {index} changed");
+    }
+    // Every checkpoint seen before the crash is consistent with the one after.
+    for before in seen_checkpoints.lock().unwrap().iter().filter(|c| c.size > 0) {
+        let (status, c) = get_json(&log, &format!("/api/v1/proofs/consistency?from={}&to={}", before.size, after.size));
+        assert_eq!(status, 200, "{c}");
+        let hashes: Vec<[u8; 32]> = c["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .collect();
+        merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes).unwrap();
+    }
+    // And the log goes on.
+    let (status, body) = post_json(&log, &alice.release_body("crash", "9.9.9", b"after"));
+    assert_eq!(status, 201, "{body}");
+}

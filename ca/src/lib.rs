@@ -1,9 +1,26 @@
 //! sigil-ca: Sigil's certificate authority. It issues crate-scoped
-//! code-signing certificates (DESIGN.md "Certificates") and logs every
-//! certificate before handing it out.
+//! code-signing certificates (DESIGN.md "Certificates"; the profile is
+//! `sigil_core::certificate`) and logs every certificate before handing it
+//! out.
 //!
-//! Filled by the certificate-authority issue.
+//! | module | what |
+//! |---|---|
+//! | [`issue`] | root, intermediate and leaf certificates (RFC 5280, rcgen), revocations (`docs/formats.md` §1.4) |
+//! | [`error`] | [`CaError`] |
+//!
+//! The CA server (enrollment, invitations, logging) comes later; this
+//! crate holds keys in memory only.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod error;
+pub mod issue;
+mod scope_oid;
+
 pub use sigil_verifier as verifier;
+
+pub use error::CaError;
+pub use issue::{
+    CaCertificate, RANDOM_SERIAL_LEN, issue_leaf, new_intermediate, new_root, random_serial,
+    sign_revocation,
+};

@@ -12,12 +12,14 @@
 //! | [`proof`] | C2SP `tlog-proof` (`c2sp.org/tlog-proof@v1`) |
 //! | [`entry`] | Sigil log entries (`docs/formats.md`) |
 //! | [`statement`] | DSSE envelopes carrying in-toto Statement v1 |
+//! | [`certificate`] | RFC 5280 X.509 profile of Sigil's CA, and its crate-scope extension |
 //!
 //! The crate does no I/O and has no async code: servers and clients bring
 //! their own storage and transport and call into these pure functions.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod certificate;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;

@@ -96,12 +96,12 @@ pub struct Tile {
 impl Tile {
     /// A tile, after checking its fields: level at most 63, width 1 to 256.
     pub fn new(kind: TileKind, index: u64, width: u16) -> Result<Tile, TileError> {
-        if let TileKind::Hash { level } = kind {
-            if level > MAX_TILE_LEVEL {
-                return Err(TileError::InvalidTile {
-                    reason: "level above 63",
-                });
-            }
+        if let TileKind::Hash { level } = kind
+            && level > MAX_TILE_LEVEL
+        {
+            return Err(TileError::InvalidTile {
+                reason: "level above 63",
+            });
         }
         if width == 0 || width > TILE_WIDTH {
             return Err(TileError::InvalidTile {

@@ -230,7 +230,7 @@ fn tiles_by_definition(size: u64) -> Vec<Tile> {
         for index in 0..count / 256 {
             out.push(hash_tile(level, index, 256));
         }
-        if count % 256 != 0 {
+        if !count.is_multiple_of(256) {
             out.push(hash_tile(level, count / 256, (count % 256) as u16));
         }
     }

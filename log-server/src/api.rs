@@ -76,9 +76,10 @@ impl AppState {
         config: &ApiConfig,
     ) -> AppState {
         let limiter = config.rate_limit.map(|per_second| {
-            RateLimiter::keyed(Quota::per_second(per_second).allow_burst(per_second.saturating_mul(
-                NonZeroU32::MIN.saturating_add(1),
-            )))
+            RateLimiter::keyed(
+                Quota::per_second(per_second)
+                    .allow_burst(per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+            )
         });
         AppState {
             inner: Arc::new(Inner {
@@ -110,7 +111,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/proofs/inclusion", get(get_inclusion))
         .route("/api/v1/proofs/consistency", get(get_consistency))
         .route("/api/v1/releases/{crate_name}", get(get_releases))
-        .route("/api/v1/releases/{crate_name}/{version}", get(get_release_proof))
+        .route(
+            "/api/v1/releases/{crate_name}/{version}",
+            get(get_release_proof),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -120,7 +124,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("no_such_route", "no such endpoint; see DESIGN.md \"Interfaces\"")
+    ApiError::not_found(
+        "no_such_route",
+        "no such endpoint; see DESIGN.md \"Interfaces\"",
+    )
 }
 
 async fn method_not_allowed() -> Response {
@@ -133,7 +140,10 @@ async fn method_not_allowed() -> Response {
 fn text(body: Vec<u8>, cache: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         body,
@@ -145,7 +155,10 @@ async fn get_checkpoint(State(state): State<AppState>) -> Response {
     text(state.published().checkpoint.clone(), MUTABLE)
 }
 
-async fn get_tile(State(state): State<AppState>, Path(path): Path<String>) -> Result<Response, ApiError> {
+async fn get_tile(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     let tile = Tile::parse_path(&format!("tile/{path}"))
         .map_err(|e| ApiError::bad_request("bad_tile_path", e.to_string()))?;
     let size = state.published().size;
@@ -154,7 +167,10 @@ async fn get_tile(State(state): State<AppState>, Path(path): Path<String>) -> Re
     Tile::at_size(tile.kind, tile.index, size)
         .filter(|published| tile.width <= published.width)
         .ok_or_else(|| {
-            ApiError::not_found("no_such_tile", format!("{tile} does not exist at tree size {size}"))
+            ApiError::not_found(
+                "no_such_tile",
+                format!("{tile} does not exist at tree size {size}"),
+            )
         })?;
     let storage = state.inner.storage.clone();
     let data = blocking(move || {
@@ -168,7 +184,10 @@ async fn get_tile(State(state): State<AppState>, Path(path): Path<String>) -> Re
     let cache = if tile.is_full() { IMMUTABLE } else { MUTABLE };
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         body,
@@ -187,9 +206,17 @@ async fn post_entry(
         state.inner.metrics.reject(e.code());
     }
     let accepted = result?;
-    let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if accepted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let proof = String::from_utf8_lossy(&accepted.proof).into_owned();
-    Ok((status, axum::Json(json!({ "index": accepted.index, "proof": proof }))).into_response())
+    Ok((
+        status,
+        axum::Json(json!({ "index": accepted.index, "proof": proof })),
+    )
+        .into_response())
 }
 
 async fn submit(
@@ -198,10 +225,10 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
     received: Instant,
 ) -> Result<sequencer::Accepted, ApiError> {
-    if let Some(limiter) = &state.inner.limiter {
-        if limiter.check_key(&peer.ip()).is_err() {
-            return Err(ApiError::RateLimited { retry_after: 1 });
-        }
+    if let Some(limiter) = &state.inner.limiter
+        && limiter.check_key(&peer.ip()).is_err()
+    {
+        return Err(ApiError::RateLimited { retry_after: 1 });
     }
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge {
@@ -245,7 +272,10 @@ async fn submit(
     }
 }
 
-async fn get_entry(State(state): State<AppState>, Path(index): Path<String>) -> Result<Response, ApiError> {
+async fn get_entry(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
     let index = parse_u64("index", &index)?;
     let size = state.published().size;
     if index >= size {
@@ -297,13 +327,19 @@ async fn get_inclusion(
     if size > published || index >= size {
         return Err(ApiError::bad_request(
             "out_of_range",
-            format!("need index < size <= {published} (the published tree size); got index {index}, size {size}"),
+            format!(
+                "need index < size <= {published} (the published tree size); got index {index}, size {size}"
+            ),
         ));
     }
     let storage = state.inner.storage.clone();
     let hashes = blocking(move || {
-        merkle::prove_inclusion(index, size, &TileHashReader::trusted(size, &StorageTiles(&*storage)))
-            .map_err(|e| ApiError::Internal(e.to_string()))
+        merkle::prove_inclusion(
+            index,
+            size,
+            &TileHashReader::trusted(size, &StorageTiles(&*storage)),
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
     Ok(axum::Json(json!({
@@ -335,13 +371,19 @@ async fn get_consistency(
     if from == 0 || from > to || to > published {
         return Err(ApiError::bad_request(
             "out_of_range",
-            format!("need 0 < from <= to <= {published} (the published tree size); got from {from}, to {to}"),
+            format!(
+                "need 0 < from <= to <= {published} (the published tree size); got from {from}, to {to}"
+            ),
         ));
     }
     let storage = state.inner.storage.clone();
     let hashes = blocking(move || {
-        merkle::prove_consistency(from, to, &TileHashReader::trusted(to, &StorageTiles(&*storage)))
-            .map_err(|e| ApiError::Internal(e.to_string()))
+        merkle::prove_consistency(
+            from,
+            to,
+            &TileHashReader::trusted(to, &StorageTiles(&*storage)),
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
     Ok(axum::Json(json!({
@@ -417,9 +459,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Parses a decimal path or query value without sign or leading zeros.
 fn parse_u64(what: &str, s: &str) -> Result<u64, ApiError> {
-    let canonical = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     s.parse::<u64>().ok().filter(|_| canonical).ok_or_else(|| {
         ApiError::bad_request(
             "bad_number",

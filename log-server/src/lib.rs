@@ -77,7 +77,14 @@ pub async fn serve(
         sequencer::Sequencer::open(storage.clone(), config.signer, &origin, metrics.clone())?;
     let (pool_tx, pool_rx) = mpsc::channel(config.pool_capacity.max(1));
     let rounds = tokio::spawn(sequencer.run(pool_rx, config.rounds));
-    let state = api::AppState::new(storage, config.roots, published, pool_tx, metrics, &config.api);
+    let state = api::AppState::new(
+        storage,
+        config.roots,
+        published,
+        pool_tx,
+        metrics,
+        &config.api,
+    );
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -100,8 +100,8 @@ fn run(cli: Cli) -> Result<(), String> {
         } => {
             let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
             let pem = std::fs::read(&ca_root).map_err(|e| format!("{}: {e}", ca_root.display()))?;
-            let roots = TrustedRoots::from_pem(&pem)
-                .map_err(|e| format!("{}: {e}", ca_root.display()))?;
+            let roots =
+                TrustedRoots::from_pem(&pem).map_err(|e| format!("{}: {e}", ca_root.display()))?;
             std::fs::create_dir_all(&data_dir)
                 .map_err(|e| format!("{}: {e}", data_dir.display()))?;
             let storage = RocksStore::open(&data_dir, signer.name())

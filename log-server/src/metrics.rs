@@ -56,7 +56,11 @@ impl Metrics {
         let batch_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         let submit_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
         let storage_failures = Counter::default();
-        registry.register("tree_size", "Entries in the published tree", tree_size.clone());
+        registry.register(
+            "tree_size",
+            "Entries in the published tree",
+            tree_size.clone(),
+        );
         registry.register(
             "entries_admitted",
             "Entries sequenced into the log, by kind",

@@ -42,9 +42,7 @@ use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::merkle::{self, Hash};
 use sigil_core::note::{self, Ed25519Signer, NoteSigner, Verifiers};
 use sigil_core::proof::TlogProof;
-use sigil_core::tile::{
-    self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader,
-};
+use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::ApiError;
@@ -126,12 +124,18 @@ pub struct Sequencer {
     unpersisted: Option<Round>,
 }
 
+/// What a submission gets from its round: (index, created) or a refusal.
+type Outcome = Result<(u64, bool), ApiError>;
+
+/// A round's tiles and rows, its root, and its new entries by index.
+type Built = (Batch, Hash, HashMap<u64, Vec<u8>>);
+
 /// A round, computed and signed, waiting to be committed and answered.
 struct Round {
     batch: Batch,
     root: Hash,
     entries: HashMap<u64, Vec<u8>>,
-    answers: Vec<(Pending, Result<(u64, bool), ApiError>)>,
+    answers: Vec<(Pending, Outcome)>,
     started: Instant,
     kinds: Vec<&'static str>,
 }
@@ -305,7 +309,13 @@ impl Sequencer {
             return;
         }
 
-        let round = match self.build(old_size, ordered, entries, batch_releases, batch_revocations) {
+        let round = match self.build(
+            old_size,
+            ordered,
+            entries,
+            batch_releases,
+            batch_revocations,
+        ) {
             Ok((batch, root, entries)) => Round {
                 batch,
                 root,
@@ -392,7 +402,7 @@ impl Sequencer {
         entries: HashMap<u64, Vec<u8>>,
         releases: Vec<(String, String, ReleaseRecord)>,
         revocations: Vec<([u8; 32], u64)>,
-    ) -> Result<(Batch, Hash, HashMap<u64, Vec<u8>>), RoundError> {
+    ) -> Result<Built, RoundError> {
         let new_size = old_size + ordered.len() as u64;
         let base = StorageTiles(&*self.storage);
         let leaves: Vec<Hash> = ordered.iter().map(|e| merkle::leaf_hash(e)).collect();
@@ -426,7 +436,9 @@ impl Sequencer {
                 tracing::error!(error = %e, size = round.batch.new_size, "storage write failed; will retry the same round");
                 // Failed but persisted? Then the round is done.
                 match self.storage.load_checkpoint() {
-                    Ok(Some(stored)) if stored.note == round.batch.checkpoint => self.committed(round),
+                    Ok(Some(stored)) if stored.note == round.batch.checkpoint => {
+                        self.committed(round)
+                    }
                     _ => self.unpersisted = Some(round),
                 }
             }
@@ -470,7 +482,7 @@ impl Sequencer {
     /// Sends each submitter its answer, with a proof against `published`.
     fn answer(
         &self,
-        answers: Vec<(Pending, Result<(u64, bool), ApiError>)>,
+        answers: Vec<(Pending, Outcome)>,
         published: &Published,
         fresh: &HashMap<u64, Vec<u8>>,
     ) {
@@ -646,7 +658,11 @@ fn verify_stored(
         )));
     }
     let root = merkle::tree_hash(size, &TileHashReader::trusted(size, &StorageTiles(storage)))
-        .map_err(|e| untrusted(format!("cannot recompute the tree root from stored tiles: {e}")))?;
+        .map_err(|e| {
+            untrusted(format!(
+                "cannot recompute the tree root from stored tiles: {e}"
+            ))
+        })?;
     if root != cp.root {
         return Err(untrusted(format!(
             "stored tiles give root {} but the checkpoint says {}; the data directory is corrupt",
@@ -688,7 +704,10 @@ impl TileReader for CachedTiles<'_> {
                 .collect()
         };
         if !missing.is_empty() {
-            let stored = self.storage.read_tiles(&missing).map_err(TileError::storage)?;
+            let stored = self
+                .storage
+                .read_tiles(&missing)
+                .map_err(TileError::storage)?;
             let mut cache = self.cache.borrow_mut();
             for (t, data) in missing.iter().zip(stored) {
                 if let Some(data) = data {

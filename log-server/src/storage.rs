@@ -495,7 +495,7 @@ fn check_stored_tile(kind: TileKind, index: u64, data: &[u8]) -> Result<(), Stor
     match kind {
         TileKind::Hash { .. } => {
             let max = usize::from(TILE_WIDTH) * HASH_SIZE;
-            if data.is_empty() || data.len() % HASH_SIZE != 0 || data.len() > max {
+            if data.is_empty() || !data.len().is_multiple_of(HASH_SIZE) || data.len() > max {
                 return corrupt(format!(
                     "{} bytes is not 1 to 256 hashes of 32 bytes",
                     data.len()

@@ -24,7 +24,7 @@ pub fn cut_to_width(tile: &Tile, mut stored: Vec<u8>) -> Result<Vec<u8>, TileErr
     match tile.kind {
         TileKind::Hash { .. } => {
             let want = width * HASH_SIZE;
-            if stored.len() < want || stored.len() % HASH_SIZE != 0 {
+            if stored.len() < want || !stored.len().is_multiple_of(HASH_SIZE) {
                 return Err(TileError::WrongTileLength {
                     tile: *tile,
                     expected: want,

@@ -41,7 +41,10 @@ fn pem(der: &[u8]) -> String {
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 /// A CA: root and intermediate, as `sigil-ca` issues them.
@@ -53,10 +56,15 @@ struct TestCa {
 impl TestCa {
     fn new(name: &str) -> TestCa {
         let year = Duration::from_secs(365 * 86_400);
-        let root = issue::new_root(&format!("{name} Root"), now_ms() - DAY_MS, year * 10).unwrap();
-        let intermediate =
-            issue::new_intermediate(&root, &format!("{name} Intermediate"), now_ms() - DAY_MS, year)
-                .unwrap();
+        let root =
+            issue::new_root(&format!("{name} Root"), now_ms() - 10 * DAY_MS, year * 10).unwrap();
+        let intermediate = issue::new_intermediate(
+            &root,
+            &format!("{name} Intermediate"),
+            now_ms() - 10 * DAY_MS,
+            year,
+        )
+        .unwrap();
         TestCa { root, intermediate }
     }
 
@@ -69,9 +77,7 @@ impl TestCa {
     /// A maintainer key and its chain (leaf, intermediate), valid in
     /// [not_before, not_after].
     fn maintainer_at(&self, crates: &[&str], not_before: u64, not_after: u64) -> Maintainer {
-        let key = SigningKey::random(&mut p256::elliptic_curve::rand_core::UnwrapErr(
-            p256::elliptic_curve::rand_core::OsRng,
-        ));
+        let key = fresh_key();
         let spki = key.verifying_key().to_public_key_der().unwrap();
         let crates: Vec<String> = crates.iter().map(|c| c.to_string()).collect();
         let leaf = issue::issue_leaf(
@@ -95,6 +101,15 @@ impl TestCa {
     }
 }
 
+/// A distinct P-256 key per call (tests only: derived from a counter and the
+/// clock, not from a secure random source).
+fn fresh_key() -> SigningKey {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = format!("{}-{}", now_ms(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    SigningKey::from_slice(&<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes())).unwrap()
+}
+
 struct Maintainer {
     key: SigningKey,
     chain: Vec<Vec<u8>>,
@@ -103,7 +118,8 @@ struct Maintainer {
 impl Maintainer {
     fn release_body(&self, name: &str, version: &str, content: &[u8]) -> Value {
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(content).into();
-        let env = Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &self.key).unwrap();
+        let env =
+            Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &self.key).unwrap();
         json!({
             "kind": "release",
             "envelope": serde_json::from_slice::<Value>(&env.to_json()).unwrap(),
@@ -138,7 +154,12 @@ fn setup() -> Setup {
 
 impl Setup {
     fn start(&self) -> LogServer {
-        LogServer::start(&self.data, &self.key, &self.root_pem, &["--batch-window-ms", "10"])
+        LogServer::start(
+            &self.data,
+            &self.key,
+            &self.root_pem,
+            &["--batch-window-ms", "10"],
+        )
     }
 
     fn policy(&self) -> CheckpointPolicy {
@@ -256,12 +277,19 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
         .args(["--origin", ORIGIN])
         .output()
     {
-        assert!(out.status.success(), "independent verifier: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "independent verifier: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 
     // More entries, so the tree has interior nodes.
     for i in 0..20 {
-        let (status, body) = post_json(&log, &alice.release_body("hello", &format!("1.1.{i}"), b"x"));
+        let (status, body) = post_json(
+            &log,
+            &alice.release_body("hello", &format!("1.1.{i}"), b"x"),
+        );
         assert_eq!(status, 201, "{body}");
     }
     let cp = checkpoint_of(&log, &policy);
@@ -270,7 +298,10 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     // Entry by index.
     let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
     assert_eq!(status, 200);
-    assert_eq!(STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(), verified.entry);
+    assert_eq!(
+        STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(),
+        verified.entry
+    );
     assert_eq!(e["crate"], "hello");
 
     // Inclusion proofs from the API verify, and equal those computed from
@@ -278,18 +309,30 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     let tiles = HttpTiles(&log);
     let from_tiles = TileHashReader::authenticated(cp.size, cp.root, &tiles);
     for i in [0u64, 7, 20] {
-        let (status, p) = get_json(&log, &format!("/api/v1/proofs/inclusion?index={i}&size={}", cp.size));
+        let (status, p) = get_json(
+            &log,
+            &format!("/api/v1/proofs/inclusion?index={i}&size={}", cp.size),
+        );
         assert_eq!(status, 200, "{p}");
         let hashes: Vec<[u8; 32]> = p["hashes"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .map(|h| {
+                STANDARD
+                    .decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
             .collect();
         let (_, e) = get_json(&log, &format!("/api/v1/entries/{i}"));
         let leaf = merkle::leaf_hash(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap());
         merkle::verify_inclusion(&leaf, i, cp.size, &hashes, &cp.root).unwrap();
-        assert_eq!(merkle::prove_inclusion(i, cp.size, &from_tiles).unwrap(), hashes);
+        assert_eq!(
+            merkle::prove_inclusion(i, cp.size, &from_tiles).unwrap(),
+            hashes
+        );
     }
 
     // Consistency from an early size.
@@ -299,7 +342,13 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
         .collect();
     let old_root = merkle::leaf_hash(&verified.entry);
     merkle::verify_consistency(1, 21, &old_root, &cp.root, &hashes).unwrap();
@@ -315,7 +364,10 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     assert_eq!(status, 404);
 
     // Full tiles are immutable, the checkpoint is not.
-    let r = client().get(format!("{}/checkpoint", log.url)).send().unwrap();
+    let r = client()
+        .get(format!("{}/checkpoint", log.url))
+        .send()
+        .unwrap();
     assert_eq!(r.headers()["cache-control"], "no-cache");
     let (status, _) = get(&log, "/healthz");
     assert_eq!(status, 200);
@@ -362,12 +414,18 @@ fn admission_refuses_what_the_verifier_refuses() {
     assert_eq!(status, 422, "{body}");
 
     // Expired and not yet valid.
-    let expired = s.ca.maintainer_at(&["alpha"], now_ms() - 2 * DAY_MS, now_ms() - DAY_MS);
+    let expired =
+        s.ca.maintainer_at(&["alpha"], now_ms() - 2 * DAY_MS, now_ms() - DAY_MS);
     let (status, body) = post_json(&log, &expired.release_body("alpha", "1.0.0", b"x"));
     assert_eq!((status, error_code(&body)), (422, "expired"), "{body}");
-    let future = s.ca.maintainer_at(&["alpha"], now_ms() + DAY_MS, now_ms() + 2 * DAY_MS);
+    let future =
+        s.ca.maintainer_at(&["alpha"], now_ms() + DAY_MS, now_ms() + 2 * DAY_MS);
     let (status, body) = post_json(&log, &future.release_body("alpha", "1.0.0", b"x"));
-    assert_eq!((status, error_code(&body)), (422, "not_yet_valid"), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "not_yet_valid"),
+        "{body}"
+    );
 
     // Signed by a key that is not the certificate's.
     let mut forged = alice.release_body("alpha", "1.0.0", b"x");
@@ -379,17 +437,28 @@ fn admission_refuses_what_the_verifier_refuses() {
         .map(|c| STANDARD.encode(c))
         .collect::<Vec<_>>()]);
     let (status, body) = post_json(&log, &forged);
-    assert_eq!((status, error_code(&body)), (422, "bad_signature"), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "bad_signature"),
+        "{body}"
+    );
 
     // Mismatched digest: the statement names one sha256, the payload is edited.
     let mut tampered = alice.release_body("alpha", "1.0.0", b"x");
-    let payload = tampered["envelope"]["payload"].as_str().unwrap().to_string();
+    let payload = tampered["envelope"]["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut statement = STANDARD.decode(payload).unwrap();
     let pos = statement.windows(6).position(|w| w == b"sha256").unwrap() + 9;
     statement[pos] = if statement[pos] == b'a' { b'b' } else { b'a' };
     tampered["envelope"]["payload"] = json!(STANDARD.encode(statement));
     let (status, body) = post_json(&log, &tampered);
-    assert_eq!((status, error_code(&body)), (422, "bad_signature"), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "bad_signature"),
+        "{body}"
+    );
 
     // The certificate entry the CA logs is accepted.
     let (status, body) = post_json(
@@ -404,11 +473,35 @@ fn admission_refuses_what_the_verifier_refuses() {
     assert_eq!(status, 201, "{body}");
     let next = body["index"].as_u64().unwrap() + 1;
     let leaf_serial = {
-        let e = Entry::decode(&proof::verify(body["proof"].as_str().unwrap().as_bytes(), &s.policy()).unwrap().entry).unwrap();
-        let sigil_core::entry::EntryBody::Release(r) = e.body else { panic!() };
-        sigil_verifier::check_release(&r, e.integrated_at, 0, &sigil_verifier::TrustedRoots::from_der(vec![s.ca.root.certificate_der().to_vec()]).unwrap(), &sigil_verifier::NoRevocations).unwrap()[0].serial.clone()
+        let e = Entry::decode(
+            &proof::verify(body["proof"].as_str().unwrap().as_bytes(), &s.policy())
+                .unwrap()
+                .entry,
+        )
+        .unwrap();
+        let sigil_core::entry::EntryBody::Release(r) = e.body else {
+            panic!()
+        };
+        sigil_verifier::check_release(
+            &r,
+            e.integrated_at,
+            0,
+            &sigil_verifier::TrustedRoots::from_der(vec![s.ca.root.certificate_der().to_vec()])
+                .unwrap(),
+            &sigil_verifier::NoRevocations,
+        )
+        .unwrap()[0]
+            .serial
+            .clone()
     };
-    let rev = issue::sign_revocation(&s.ca.intermediate, &leaf_serial, CrlReason::KeyCompromise, next, now_ms()).unwrap();
+    let rev = issue::sign_revocation(
+        &s.ca.intermediate,
+        &leaf_serial,
+        CrlReason::KeyCompromise,
+        next,
+        now_ms(),
+    )
+    .unwrap();
     let rev_body = json!({
         "kind": "revocation",
         "serial": hex::encode(&rev.serial),
@@ -427,10 +520,22 @@ fn admission_refuses_what_the_verifier_refuses() {
 
     // A revocation signed by another CA is refused.
     let other_ca = TestCa::new("Other");
-    let rev = issue::sign_revocation(&other_ca.intermediate, &leaf_serial, CrlReason::KeyCompromise, 0, now_ms()).unwrap();
+    let rev = issue::sign_revocation(
+        &other_ca.intermediate,
+        &leaf_serial,
+        CrlReason::KeyCompromise,
+        0,
+        now_ms(),
+    )
+    .unwrap();
     let mut forged = rev_body.clone();
     forged["signature"] = json!(STANDARD.encode(&rev.signature));
-    forged["signer_chain"] = json!(rev.signer_chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>());
+    forged["signer_chain"] = json!(
+        rev.signer_chain
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect::<Vec<_>>()
+    );
     let (status, body) = post_json(&log, &forged);
     assert_eq!(status, 422, "{body}");
 }
@@ -445,15 +550,48 @@ fn bad_input_gets_a_4xx_json_error_and_the_server_keeps_serving() {
     let cases: &[(&str, Vec<u8>, u16, &str)] = &[
         ("not json", b"{".to_vec(), 400, "malformed_json"),
         ("not an object", b"[1,2]".to_vec(), 400, "malformed_json"),
-        ("no kind", br#"{"chain":[]}"#.to_vec(), 400, "malformed_json"),
-        ("unknown kind", br#"{"kind":"banana"}"#.to_vec(), 400, "unknown_kind"),
-        ("unknown field", br#"{"kind":"certificate","chain":["AA=="],"x":1}"#.to_vec(), 400, "malformed_json"),
-        ("bad base64", br#"{"kind":"certificate","chain":["!!!"]}"#.to_vec(), 400, "malformed_base64"),
-        ("empty chain", br#"{"kind":"certificate","chain":[]}"#.to_vec(), 400, "malformed_chain"),
-        ("garbage certificate", br#"{"kind":"certificate","chain":["AAAA"]}"#.to_vec(), 422, "malformed_certificate"),
+        (
+            "no kind",
+            br#"{"chain":[]}"#.to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "unknown kind",
+            br#"{"kind":"banana"}"#.to_vec(),
+            400,
+            "unknown_kind",
+        ),
+        (
+            "unknown field",
+            br#"{"kind":"certificate","chain":["AA=="],"x":1}"#.to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "bad base64",
+            br#"{"kind":"certificate","chain":["!!!"]}"#.to_vec(),
+            400,
+            "malformed_base64",
+        ),
+        (
+            "empty chain",
+            br#"{"kind":"certificate","chain":[]}"#.to_vec(),
+            400,
+            "malformed_chain",
+        ),
+        (
+            "garbage certificate",
+            br#"{"kind":"certificate","chain":["AAAA"]}"#.to_vec(),
+            422,
+            "malformed_certificate",
+        ),
         (
             "bad envelope",
-            serde_json::to_vec(&json!({"kind":"release","envelope":{"payloadType":"x"},"chains":[]})).unwrap(),
+            serde_json::to_vec(
+                &json!({"kind":"release","envelope":{"payloadType":"x"},"chains":[]}),
+            )
+            .unwrap(),
             400,
             "malformed_envelope",
         ),
@@ -461,14 +599,27 @@ fn bad_input_gets_a_4xx_json_error_and_the_server_keeps_serving() {
     ];
     for (what, body, want_status, want_code) in cases {
         let (status, json) = post(&log, body);
-        assert_eq!((status, error_code(&json)), (*want_status, *want_code), "{what}: {json}");
-        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert_eq!(
+            (status, error_code(&json)),
+            (*want_status, *want_code),
+            "{what}: {json}"
+        );
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
     }
     // Chains that don't match the signatures.
     let mut wrong = good.clone();
     wrong["chains"] = json!([]);
     let (status, json) = post_json(&log, &wrong);
-    assert_eq!((status, error_code(&json)), (400, "malformed_release"), "{json}");
+    assert_eq!(
+        (status, error_code(&json)),
+        (400, "malformed_release"),
+        "{json}"
+    );
 
     for (path, want) in [
         ("/tile/0/001", 404),
@@ -515,18 +666,39 @@ fn restarts_keep_the_log_and_refuse_a_wrong_key() {
         assert_eq!(status, 201);
     }
     let after = checkpoint_of(&log, &policy);
-    let (_, c) = get_json(&log, &format!("/api/v1/proofs/consistency?from={}&to={}", before.size, after.size));
+    let (_, c) = get_json(
+        &log,
+        &format!(
+            "/api/v1/proofs/consistency?from={}&to={}",
+            before.size, after.size
+        ),
+    );
     let hashes: Vec<[u8; 32]> = c["hashes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
         .collect();
-    merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes).unwrap();
+    merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
+        .unwrap();
     // A full tile now exists and is served as immutable.
-    let r = client().get(format!("{}/tile/entries/000", log.url)).send().unwrap();
+    let r = client()
+        .get(format!("{}/tile/entries/000", log.url))
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     drop(log);
 
     // Another key for the same data directory: refused, clearly.
@@ -547,13 +719,20 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
     let log = s.start();
     let alice = Arc::new(s.ca.maintainer(&["crash"]));
     let stop = Arc::new(AtomicBool::new(false));
-    let acknowledged: Arc<Mutex<Vec<(u64, Vec<u8>)>>> = Arc::default();
+    // (index, entry bytes) of every submission answered with 201.
+    type Acknowledged = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
+    let acknowledged: Acknowledged = Arc::default();
     let seen_checkpoints: Arc<Mutex<Vec<Checkpoint>>> = Arc::default();
 
     let url = log.url.clone();
     let mut workers = Vec::new();
     for w in 0..4 {
-        let (alice, stop, acknowledged, url) = (alice.clone(), stop.clone(), acknowledged.clone(), url.clone());
+        let (alice, stop, acknowledged, url) = (
+            alice.clone(),
+            stop.clone(),
+            acknowledged.clone(),
+            url.clone(),
+        );
         let policy = s.policy();
         workers.push(std::thread::spawn(move || {
             let client = client();
@@ -562,16 +741,28 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let body = alice.release_body("crash", &format!("{w}.{i}.0"), format!("{w}/{i}").as_bytes());
-                let Ok(r) = client.post(format!("{url}/api/v1/entries")).json(&body).send() else {
+                let body = alice.release_body(
+                    "crash",
+                    &format!("{w}.{i}.0"),
+                    format!("{w}/{i}").as_bytes(),
+                );
+                let Ok(r) = client
+                    .post(format!("{url}/api/v1/entries"))
+                    .json(&body)
+                    .send()
+                else {
                     break; // the server is gone
                 };
                 if r.status().as_u16() != 201 {
                     continue;
                 }
                 let Ok(v) = r.json::<Value>() else { break };
-                let verified = proof::verify(v["proof"].as_str().unwrap().as_bytes(), &policy).unwrap();
-                acknowledged.lock().unwrap().push((verified.index, verified.entry));
+                let verified =
+                    proof::verify(v["proof"].as_str().unwrap().as_bytes(), &policy).unwrap();
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push((verified.index, verified.entry));
             }
         }));
     }
@@ -584,12 +775,11 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if let Ok(r) = client.get(format!("{url}/checkpoint")).send() {
-                    if let Ok(note) = r.bytes() {
-                        if let Ok(v) = sigil_core::checkpoint::verify_checkpoint(&note, &policy) {
-                            seen.lock().unwrap().push(v.checkpoint);
-                        }
-                    }
+                if let Ok(r) = client.get(format!("{url}/checkpoint")).send()
+                    && let Ok(note) = r.bytes()
+                    && let Ok(v) = sigil_core::checkpoint::verify_checkpoint(&note, &policy)
+                {
+                    seen.lock().unwrap().push(v.checkpoint);
                 }
                 std::thread::sleep(Duration::from_millis(25));
             }
@@ -612,22 +802,48 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
     let acknowledged = acknowledged.lock().unwrap();
     assert!(acknowledged.len() >= 150);
     for (index, bytes) in acknowledged.iter() {
-        assert!(*index < after.size, "acknowledged index {index} lost (size {})", after.size);
+        assert!(
+            *index < after.size,
+            "acknowledged index {index} lost (size {})",
+            after.size
+        );
         let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
         assert_eq!(status, 200);
-        assert_eq!(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(), bytes, "entry {index} changed");
+        assert_eq!(
+            &STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(),
+            bytes,
+            "entry {index} changed"
+        );
     }
     // Every checkpoint seen before the crash is consistent with the one after.
-    for before in seen_checkpoints.lock().unwrap().iter().filter(|c| c.size > 0) {
-        let (status, c) = get_json(&log, &format!("/api/v1/proofs/consistency?from={}&to={}", before.size, after.size));
+    for before in seen_checkpoints
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.size > 0)
+    {
+        let (status, c) = get_json(
+            &log,
+            &format!(
+                "/api/v1/proofs/consistency?from={}&to={}",
+                before.size, after.size
+            ),
+        );
         assert_eq!(status, 200, "{c}");
         let hashes: Vec<[u8; 32]> = c["hashes"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .map(|h| {
+                STANDARD
+                    .decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
             .collect();
-        merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes).unwrap();
+        merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
+            .unwrap();
     }
     // And the log goes on.
     let (status, body) = post_json(&log, &alice.release_body("crash", "9.9.9", b"after"));

@@ -58,7 +58,11 @@ fn start(store: Arc<MemStore>) -> Harness {
 }
 
 impl Harness {
-    async fn submit(&self, body: EntryBody, release: Option<(String, String, [u8; 32])>) -> Result<Accepted, ApiError> {
+    async fn submit(
+        &self,
+        body: EntryBody,
+        release: Option<(String, String, [u8; 32])>,
+    ) -> Result<Accepted, ApiError> {
         let (respond, answer) = oneshot::channel();
         self.pool
             .send(Pending {
@@ -87,7 +91,11 @@ fn certificate(i: u32) -> EntryBody {
     })
 }
 
-fn release(name: &str, version: &str, content: &[u8]) -> (EntryBody, Option<(String, String, [u8; 32])>) {
+fn release(
+    name: &str,
+    version: &str,
+    content: &[u8],
+) -> (EntryBody, Option<(String, String, [u8; 32])>) {
     let key = SigningKey::from_slice(&[9u8; 32]).unwrap();
     let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(content).into();
     let env = Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &key).unwrap();
@@ -105,7 +113,9 @@ async fn every_answer_carries_a_proof_that_verifies() {
     let mut tasks = Vec::new();
     for i in 0..300u32 {
         let h = h.clone();
-        tasks.push(tokio::spawn(async move { (i, h.submit(certificate(i), None).await) }));
+        tasks.push(tokio::spawn(async move {
+            (i, h.submit(certificate(i), None).await)
+        }));
     }
     let mut seen = HashMap::new();
     for t in tasks {
@@ -116,7 +126,10 @@ async fn every_answer_carries_a_proof_that_verifies() {
         assert_eq!(verified.index, accepted.index);
         let entry = Entry::decode(&verified.entry).unwrap();
         assert_eq!(entry.body, certificate(i));
-        assert!(seen.insert(accepted.index, i).is_none(), "index given twice");
+        assert!(
+            seen.insert(accepted.index, i).is_none(),
+            "index given twice"
+        );
     }
     // Indexes are exactly 0..300.
     assert_eq!(seen.len(), 300);
@@ -149,7 +162,10 @@ async fn duplicates_return_the_existing_entry_and_conflicts_are_refused() {
     let (a, b) = tokio::join!(h.submit(body.clone(), key.clone()), h.submit(body, key));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.index, b.index);
-    assert!(a.created != b.created, "exactly one of the two creates the entry");
+    assert!(
+        a.created != b.created,
+        "exactly one of the two creates the entry"
+    );
     assert_eq!(store.releases("hello").unwrap().len(), 2);
     h.stop().await;
 }
@@ -174,16 +190,21 @@ async fn a_failed_write_is_retried_with_the_same_checkpoint() {
         let answer = h.submit(certificate(1), None).await.unwrap();
         proof::verify(&answer.proof, &policy()).unwrap();
     }
-    let attempts = attempts.lock().unwrap();
+    let attempts = attempts.lock().unwrap().clone();
     // For every size, every attempt carried the same signed checkpoint.
     let mut by_size: HashMap<u64, Vec<u8>> = HashMap::new();
     for b in attempts.iter() {
-        let previous = by_size.entry(b.new_size).or_insert_with(|| b.checkpoint.clone());
-        assert_eq!(*previous, b.checkpoint, "two checkpoints signed for size {}", b.new_size);
+        let previous = by_size
+            .entry(b.new_size)
+            .or_insert_with(|| b.checkpoint.clone());
+        assert_eq!(
+            *previous, b.checkpoint,
+            "two checkpoints signed for size {}",
+            b.new_size
+        );
     }
     // Open (size 0), size 1, then 3 rounds of which two were written twice.
     assert_eq!(attempts.len(), 7, "attempts: {}", attempts.len());
-    drop(attempts);
     assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 4);
     h.stop().await;
 }
@@ -206,10 +227,13 @@ async fn restart_resumes_and_the_old_checkpoint_is_consistent_with_the_new() {
     let after = store.load_checkpoint().unwrap().unwrap();
     assert_eq!((before.size, after.size), (70, 600));
 
-    let root = |note: &[u8]| Checkpoint::parse(&Note::parse(note).unwrap().text).unwrap().root;
+    let root = |note: &[u8]| {
+        Checkpoint::parse(&Note::parse(note).unwrap().text)
+            .unwrap()
+            .root
+    };
     let tiles = StorageTiles(&*store);
-    let proof =
-        merkle::prove_consistency(70, 600, &TileHashReader::trusted(600, &tiles)).unwrap();
+    let proof = merkle::prove_consistency(70, 600, &TileHashReader::trusted(600, &tiles)).unwrap();
     merkle::verify_consistency(70, 600, &root(&before.note), &root(&after.note), &proof).unwrap();
 }
 
@@ -220,6 +244,11 @@ async fn a_store_signed_by_another_key_is_refused() {
     h.submit(certificate(0), None).await.unwrap();
     h.stop().await;
     let other = Ed25519Signer::from_seed(ORIGIN, [6; 32]).unwrap();
-    let err = Sequencer::open(store, other, ORIGIN, Metrics::new()).err().unwrap();
-    assert!(err.to_string().contains("not signed by this log key"), "{err}");
+    let err = Sequencer::open(store, other, ORIGIN, Metrics::new())
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("not signed by this log key"),
+        "{err}"
+    );
 }

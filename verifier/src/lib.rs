@@ -1,31 +1,54 @@
 //! sigil-verifier: every check a Sigil client makes, as pure functions over
 //! `sigil-core` formats, so that the log's admission check and a client's
-//! install-time check are one implementation.
+//! install-time check are one implementation (DESIGN.md "Workspace").
 //!
-//! This crate is filled by the log and client issues; today it re-exports the
-//! core formats it is built on.
+//! | module | checks |
+//! |---|---|
+//! | [`roots`] | trust anchors: the CA roots a log or client trusts (RFC 5280 §6.1.1 (d)) |
+//! | [`chain`] | RFC 5280 §6 path validation of a maintainer chain (rustls-webpki, aws-lc-rs) and Sigil's leaf profile (`sigil_core::certificate`) |
+//! | [`release`] | release entries: statement, chains, scope, revocation, DSSE signatures (`docs/formats.md` §1, §2.4) |
+//! | [`certificate_entry`] | certificate entries (`docs/formats.md` §1) |
+//! | [`revocation`] | revocation entries (`docs/formats.md` §1.4), certificate ids, the revocation view |
+//! | [`entry`] | any entry, by kind |
+//! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
+//! | [`error`] | [`VerifyError`] and its machine codes |
+//!
+//! Every function here is pure: no I/O, no clock (the caller passes the
+//! time of judgement), no global state. Certificates come from outside, so
+//! every parser returns a typed error and none panics.
+//!
+//! Cost: a release with one signer costs three ECDSA P-256 verifications
+//! (the leaf by the intermediate, the intermediate by the root, the DSSE
+//! signature by the leaf), each certificate parsed once by this crate and
+//! once by rustls-webpki; the roots are parsed once, in [`TrustedRoots`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod certificate_entry;
+pub mod chain;
+mod der;
+pub mod entry;
+pub mod error;
+pub mod release;
+pub mod revocation;
+pub mod roots;
+pub mod x509;
+
 pub use sigil_core as core;
 
-// TEMPORARY interface stub: replaced by the real verifier on merge.
-#[allow(missing_docs, clippy::todo)]
-mod stub {
-    use sigil_core::entry::{CertificateEntry, ReleaseEntry, Revocation};
-    pub struct TrustedRoots;
-    impl TrustedRoots {
-        pub fn from_pem(_: &[u8]) -> Result<Self, VerifyError> { Ok(TrustedRoots) }
-    }
-    #[derive(Debug, thiserror::Error)]
-    #[non_exhaustive]
-    pub enum VerifyError { #[error("x")] X }
-    impl VerifyError { pub fn code(&self) -> &'static str { "x" } }
-    pub trait RevocationView { fn revoked_from(&self, id: &[u8; 32]) -> Option<u64>; }
-    #[derive(Clone, Debug)]
-    pub struct VerifiedSigner { pub identity: String, pub crates: Vec<String>, pub serial: Vec<u8>, pub certificate_id: [u8; 32], pub not_before_ms: u64, pub not_after_ms: u64, pub spki_der: Vec<u8> }
-    pub fn check_release(_: &ReleaseEntry, _: u64, _: u64, _: &TrustedRoots, _: &dyn RevocationView) -> Result<Vec<VerifiedSigner>, VerifyError> { todo!() }
-    pub fn check_certificate_entry(_: &CertificateEntry, _: u64, _: &TrustedRoots) -> Result<VerifiedSigner, VerifyError> { todo!() }
-    pub fn check_revocation(_: &Revocation, _: u64, _: &TrustedRoots) -> Result<[u8; 32], VerifyError> { todo!() }
-}
-pub use stub::*;
+pub use certificate_entry::check_certificate_entry;
+pub use chain::{VerifiedSigner, verify_chain};
+pub use entry::{CheckedEntry, check_entry};
+pub use error::VerifyError;
+pub use release::check_release;
+pub use revocation::{NoRevocations, RevocationView, certificate_id, check_revocation};
+pub use roots::TrustedRoots;
+
+/// The log shares these across its worker threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<TrustedRoots>();
+    send_sync::<VerifyError>();
+    send_sync::<VerifiedSigner>();
+    send_sync::<CheckedEntry>();
+};

@@ -25,7 +25,11 @@ pub fn keygen(dir: &Path, origin: &str) -> (PathBuf, String) {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "keygen: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "keygen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vkey = std::fs::read_to_string(dir.join("log.pub")).unwrap();
     (dir.join("log.key"), vkey.trim_end().to_string())
 }
@@ -91,7 +95,10 @@ impl LogServer {
             .args(["--listen", "127.0.0.1:0"])
             .output()
             .unwrap();
-        assert!(!out.status.success(), "sigil-log started but should have refused");
+        assert!(
+            !out.status.success(),
+            "sigil-log started but should have refused"
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
@@ -105,8 +112,13 @@ impl LogServer {
 
     /// Sends SIGTERM and waits for a clean exit; returns the exit success.
     pub fn terminate(mut self) -> bool {
-        let Some(mut c) = self.child.take() else { return false };
-        let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        let Some(mut c) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
         for _ in 0..300 {
             if let Ok(Some(status)) = c.try_wait() {
                 return status.success();

@@ -849,3 +849,31 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
     let (status, body) = post_json(&log, &alice.release_body("crash", "9.9.9", b"after"));
     assert_eq!(status, 201, "{body}");
 }
+
+#[test]
+fn the_per_client_rate_limit_answers_429_with_retry_after() {
+    let s = setup();
+    let log = LogServer::start(&s.data, &s.key, &s.root_pem, &["--rate-limit", "1"]);
+    let mut limited = 0;
+    for _ in 0..10 {
+        let r = client()
+            .post(format!("{}/api/v1/entries", log.url))
+            .body("{}")
+            .send()
+            .unwrap();
+        if r.status().as_u16() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            let body: Value = r.json().unwrap();
+            assert_eq!(error_code(&body), "rate_limited");
+            limited += 1;
+        }
+    }
+    assert!(
+        limited >= 5,
+        "only {limited} of 10 rapid submissions were limited"
+    );
+    // Reads are not limited.
+    for _ in 0..10 {
+        assert_eq!(get(&log, "/checkpoint").0, 200);
+    }
+}

@@ -102,7 +102,7 @@ use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::note::{
     ALG_COSIGNATURE_V1, ALG_ED25519, Ed25519Key, NoteError, NoteSignature, NoteSigner,
     NoteVerifier, check_key_id, check_name, format_key_text, format_private_key_text, key_id,
-    parse_ed25519_public_key, parse_verifier_key_text, type_and_key, verify_ed25519,
+    parse_ed25519_public_key, parse_key32_verifier_text, type_and_key, verify_ed25519,
 };
 
 /// First line of the signed message, for domain separation (§Ed25519 signed message).
@@ -309,23 +309,9 @@ impl CosignatureVerifier {
     /// Malformed text, a type other than `0x04`, a key that is not 32 bytes,
     /// or a key ID that does not match ([`NoteError::KeyIdMismatch`]).
     pub fn from_verifier_key(vkey: &str) -> Result<Self, NoteError> {
-        let parsed = parse_verifier_key_text(vkey)?;
-        if parsed.key_type != ALG_COSIGNATURE_V1 {
-            return Err(NoteError::WrongKeyType {
-                expected: ALG_COSIGNATURE_V1,
-                found: parsed.key_type,
-            });
-        }
-        let public = parsed
-            .key
-            .as_slice()
-            .try_into()
-            .map_err(|_| NoteError::InvalidKeyLength {
-                key_type: parsed.key_type,
-                len: parsed.key.len(),
-            })?;
-        let verifier = Self::new(parsed.name, public)?;
-        check_key_id(verifier.key_id, parsed.key_id)?;
+        let (name, key_id, public) = parse_key32_verifier_text(vkey, ALG_COSIGNATURE_V1)?;
+        let verifier = Self::new(name, public)?;
+        check_key_id(verifier.key_id, key_id)?;
         Ok(verifier)
     }
 

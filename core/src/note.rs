@@ -149,7 +149,8 @@ pub(crate) use ed25519::{
 pub use ed25519::{Ed25519Signer, Ed25519Verifier};
 pub use error::NoteError;
 pub(crate) use key_text::{
-    format_key_text, format_private_key_text, parse_private_key_text, parse_verifier_key_text,
+    format_key_text, format_private_key_text, parse_key32_verifier_text, parse_private_key_text,
+    parse_verifier_key_text,
 };
 
 /// Signature type `0x01`: Ed25519 over the note text (§Ed25519 signatures).

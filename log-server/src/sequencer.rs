@@ -205,18 +205,10 @@ impl Sequencer {
             if self.unpersisted.is_some() {
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
-                self = match tokio::task::spawn_blocking(move || {
-                    self.retry();
-                    self
-                })
-                .await
-                {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::error!(error = %e, "sequencer task failed; no more writes");
-                        return;
-                    }
-                };
+                match self.blocking(Sequencer::retry).await {
+                    Some(s) => self = s,
+                    None => return,
+                }
                 continue;
             }
             backoff = Duration::from_millis(50);
@@ -231,18 +223,31 @@ impl Sequencer {
                     Ok(None) | Err(_) => break,
                 }
             }
-            self = match tokio::task::spawn_blocking(move || {
-                self.round(pending);
-                self
-            })
-            .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "sequencer task failed; no more writes");
-                    return;
-                }
-            };
+            match self.blocking(move |s| s.round(pending)).await {
+                Some(s) => self = s,
+                None => return,
+            }
+        }
+    }
+
+    /// Runs `work` on the sequencer off the async threads (it hashes, signs
+    /// and fsyncs). `None` if it panicked: the log then takes no more writes
+    /// and keeps serving reads.
+    async fn blocking(
+        mut self,
+        work: impl FnOnce(&mut Sequencer) + Send + 'static,
+    ) -> Option<Sequencer> {
+        match tokio::task::spawn_blocking(move || {
+            work(&mut self);
+            self
+        })
+        .await
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "sequencer task failed; no more writes");
+                None
+            }
         }
     }
 

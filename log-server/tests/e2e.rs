@@ -205,6 +205,22 @@ fn get_json(log: &LogServer, path: &str) -> (u16, Value) {
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
+/// The base64 `hashes` of a proof API answer.
+fn hashes_of(proof: &Value) -> Vec<[u8; 32]> {
+    proof["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect()
+}
+
 fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
 }
@@ -314,18 +330,7 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
             &format!("/api/v1/proofs/inclusion?index={i}&size={}", cp.size),
         );
         assert_eq!(status, 200, "{p}");
-        let hashes: Vec<[u8; 32]> = p["hashes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                STANDARD
-                    .decode(h.as_str().unwrap())
-                    .unwrap()
-                    .try_into()
-                    .unwrap()
-            })
-            .collect();
+        let hashes = hashes_of(&p);
         let (_, e) = get_json(&log, &format!("/api/v1/entries/{i}"));
         let leaf = merkle::leaf_hash(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap());
         merkle::verify_inclusion(&leaf, i, cp.size, &hashes, &cp.root).unwrap();
@@ -338,18 +343,7 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     // Consistency from an early size.
     let (status, c) = get_json(&log, "/api/v1/proofs/consistency?from=1&to=21");
     assert_eq!(status, 200, "{c}");
-    let hashes: Vec<[u8; 32]> = c["hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            STANDARD
-                .decode(h.as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect();
+    let hashes = hashes_of(&c);
     let old_root = merkle::leaf_hash(&verified.entry);
     merkle::verify_consistency(1, 21, &old_root, &cp.root, &hashes).unwrap();
 
@@ -673,18 +667,7 @@ fn restarts_keep_the_log_and_refuse_a_wrong_key() {
             before.size, after.size
         ),
     );
-    let hashes: Vec<[u8; 32]> = c["hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            STANDARD
-                .decode(h.as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect();
+    let hashes = hashes_of(&c);
     merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
         .unwrap();
     // A full tile now exists and is served as immutable.
@@ -830,18 +813,7 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
             ),
         );
         assert_eq!(status, 200, "{c}");
-        let hashes: Vec<[u8; 32]> = c["hashes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                STANDARD
-                    .decode(h.as_str().unwrap())
-                    .unwrap()
-                    .try_into()
-                    .unwrap()
-            })
-            .collect();
+        let hashes = hashes_of(&c);
         merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
             .unwrap();
     }

@@ -8,7 +8,7 @@ use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair as _, ParsedPublicKe
 
 use super::{
     ALG_ED25519, NoteError, NoteSigner, NoteVerifier, format_key_text, format_private_key_text,
-    is_valid_key_name, key_id, parse_private_key_text, parse_verifier_key_text,
+    is_valid_key_name, key_id, parse_key32_verifier_text, parse_private_key_text,
 };
 
 /// Length of an Ed25519 seed (the private key of RFC 8032 §5.1.5) and of a public key.
@@ -238,23 +238,9 @@ impl Ed25519Verifier {
     /// Malformed text, a type other than `0x01`, a key that is not 32 bytes,
     /// or a key ID that does not match ([`NoteError::KeyIdMismatch`]).
     pub fn from_verifier_key(vkey: &str) -> Result<Self, NoteError> {
-        let parsed = parse_verifier_key_text(vkey)?;
-        if parsed.key_type != ALG_ED25519 {
-            return Err(NoteError::WrongKeyType {
-                expected: ALG_ED25519,
-                found: parsed.key_type,
-            });
-        }
-        let public = parsed
-            .key
-            .as_slice()
-            .try_into()
-            .map_err(|_| NoteError::InvalidKeyLength {
-                key_type: parsed.key_type,
-                len: parsed.key.len(),
-            })?;
-        let verifier = Self::new(parsed.name, public)?;
-        check_key_id(verifier.key_id, parsed.key_id)?;
+        let (name, key_id, public) = parse_key32_verifier_text(vkey, ALG_ED25519)?;
+        let verifier = Self::new(name, public)?;
+        check_key_id(verifier.key_id, key_id)?;
         Ok(verifier)
     }
 

@@ -89,3 +89,28 @@ pub(crate) fn format_private_key_text(name: &str, key_id: u32, key_type: u8, key
         format_key_text(name, key_id, key_type, key)
     )
 }
+
+/// Reads a verifier key text of `expected` type whose key is 32 bytes (the
+/// Ed25519 forms, `0x01` and `0x04`): (name, key ID, public key). The caller
+/// checks the key ID against the one it derives.
+pub(crate) fn parse_key32_verifier_text(
+    text: &str,
+    expected: u8,
+) -> Result<(&str, u32, [u8; 32]), NoteError> {
+    let parsed = parse_verifier_key_text(text)?;
+    if parsed.key_type != expected {
+        return Err(NoteError::WrongKeyType {
+            expected,
+            found: parsed.key_type,
+        });
+    }
+    let public = parsed
+        .key
+        .as_slice()
+        .try_into()
+        .map_err(|_| NoteError::InvalidKeyLength {
+            key_type: parsed.key_type,
+            len: parsed.key.len(),
+        })?;
+    Ok((parsed.name, parsed.key_id, public))
+}

@@ -120,6 +120,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        // One span per request (method, path, status, latency) at debug
+        // level: `SIGIL_LOG=info,tower_http=debug` shows them.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 

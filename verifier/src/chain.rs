@@ -61,6 +61,7 @@ pub struct VerifiedSigner {
 }
 
 /// What [`validate`] learns beyond the [`VerifiedSigner`].
+#[derive(Clone)]
 pub(crate) struct ValidatedChain {
     /// The signer.
     pub(crate) signer: VerifiedSigner,
@@ -90,15 +91,34 @@ pub(crate) fn validate(
     roots: &TrustedRoots,
     at_ms: u64,
 ) -> Result<ValidatedChain, VerifyError> {
+    let key = ChainCache::key(chain);
+    let at_s = unix_seconds(at_ms);
+    if let Some(hit) = roots.validated.get(&key, at_s) {
+        return Ok(hit);
+    }
+    let (validated, window) = validate_uncached(chain, roots, at_ms)?;
+    roots.validated.put(key, validated.clone(), window);
+    Ok(validated)
+}
+
+/// Full validation; also returns the window of times (Unix seconds,
+/// inclusive) in which every certificate of `chain` is within its validity.
+fn validate_uncached(
+    chain: &[Vec<u8>],
+    roots: &TrustedRoots,
+    at_ms: u64,
+) -> Result<(ValidatedChain, (i64, i64)), VerifyError> {
     let (leaf_der, rest) = chain.split_first().ok_or(VerifyError::EmptyChain)?;
     let leaf = Certificate::parse_at(leaf_der, 0)?;
     let point = leaf.p256_point().ok_or(VerifyError::UnsupportedKey {
         index: 0,
         algorithm: leaf.key_algorithm().name(),
     })?;
+    let mut window = (leaf.not_before(), leaf.not_after());
     for (i, der) in rest.iter().enumerate() {
         let ca = Certificate::parse_at(der, i + 1)?;
         check_ca_usage(&ca)?;
+        window = (window.0.max(ca.not_before()), window.1.min(ca.not_after()));
     }
 
     let ee_der = CertificateDer::from(leaf_der.as_slice());
@@ -156,19 +176,85 @@ pub(crate) fn validate(
     }
     let identity = leaf.identity()?;
     let crates = leaf.scope()?;
-    Ok(ValidatedChain {
-        signer: VerifiedSigner {
-            identity,
-            crates,
-            serial: leaf.serial().to_vec(),
-            certificate_id: leaf_id,
-            not_before_ms: leaf.not_before_ms(),
-            not_after_ms: leaf.not_after_ms(),
-            spki_der: leaf.spki_der().to_vec(),
+    Ok((
+        ValidatedChain {
+            signer: VerifiedSigner {
+                identity,
+                crates,
+                serial: leaf.serial().to_vec(),
+                certificate_id: leaf_id,
+                not_before_ms: leaf.not_before_ms(),
+                not_after_ms: leaf.not_after_ms(),
+                spki_der: leaf.spki_der().to_vec(),
+            },
+            point: point.to_vec(),
+            issuer_ids,
         },
-        point: point.to_vec(),
-        issuer_ids,
-    })
+        window,
+    ))
+}
+
+/// The most chains [`ChainCache`] holds before it starts over.
+const CHAIN_CACHE_CAPACITY: usize = 4096;
+
+/// Chains that validated against one [`TrustedRoots`], so that a
+/// maintainer's chain is validated once, not once per release.
+///
+/// Sound because everything path validation looks at is fixed by the
+/// chain's bytes and the roots, except the time: a hit is only used at a
+/// time inside the window where *every* certificate of the chain is within
+/// its validity (a superset of the path webpki chose), where full
+/// validation would give the same answer. Failures are not cached;
+/// revocation is checked by the caller on every call.
+#[derive(Clone, Default)]
+pub(crate) struct ChainCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedChain>>>,
+);
+
+#[derive(Clone)]
+struct CachedChain {
+    validated: ValidatedChain,
+    window: (i64, i64),
+}
+
+impl ChainCache {
+    /// SHA-256 over each certificate's length (8 bytes, big-endian) and bytes.
+    fn key(chain: &[Vec<u8>]) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for c in chain {
+            h.update((c.len() as u64).to_be_bytes());
+            h.update(c);
+        }
+        h.finalize().into()
+    }
+
+    fn get(&self, key: &[u8; 32], at_s: i64) -> Option<ValidatedChain> {
+        let map = self.0.lock().ok()?;
+        let hit = map.get(key)?;
+        (hit.window.0 <= at_s && at_s <= hit.window.1).then(|| hit.validated.clone())
+    }
+
+    fn put(&self, key: [u8; 32], validated: ValidatedChain, window: (i64, i64)) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CHAIN_CACHE_CAPACITY {
+                map.clear();
+            }
+            map.insert(key, CachedChain { validated, window });
+        }
+    }
+}
+
+impl std::fmt::Debug for ChainCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "ChainCache({len} chains)")
+    }
+}
+
+/// The whole second webpki judges `at_ms` at.
+fn unix_seconds(at_ms: u64) -> i64 {
+    i64::try_from(at_ms / 1000).unwrap_or(i64::MAX)
 }
 
 /// RFC 5280 §6.1.4 (k) and (n) for a certificate that issues others: a CA

@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod issue;
+pub mod pem;
 mod scope_oid;
 
 pub use sigil_verifier as verifier;

@@ -84,18 +84,9 @@ fn init(dir: &Path, crate_name: &str) {
         .expect("DIR/demo.json exists already: use a new directory");
     f.write_all(serde_json::to_string_pretty(&state).unwrap().as_bytes())
         .unwrap();
-    let b64 = STANDARD.encode(root.certificate_der());
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
     std::fs::write(
         dir.join("root.pem"),
-        format!(
-            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-            lines.join("\n")
-        ),
+        sigil_ca::pem::certificate_pem(root.certificate_der()),
     )
     .unwrap();
     eprintln!(

@@ -75,19 +75,6 @@ fn args() -> Args {
     a
 }
 
-fn pem(der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
-}
-
 /// Runs `f` on every core for `dur` and returns calls per second in total.
 fn per_second_on_all_cores(dur: Duration, f: impl Fn() + Sync) -> f64 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -149,7 +136,11 @@ fn main() {
     let intermediate =
         issue::new_intermediate(&root, "Load Intermediate", now_ms() - DAY_MS, year).unwrap();
     let root_pem = dir.path().join("root.pem");
-    std::fs::write(&root_pem, pem(root.certificate_der())).unwrap();
+    std::fs::write(
+        &root_pem,
+        sigil_ca::pem::certificate_pem(root.certificate_der()),
+    )
+    .unwrap();
 
     let key = SigningKey::from_slice(&[0x42; 32]).unwrap();
     let spki = key.verifying_key().to_public_key_der().unwrap();

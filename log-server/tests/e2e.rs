@@ -34,19 +34,6 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-fn pem(der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
-}
-
 /// A CA: root and intermediate, as `sigil-ca` issues them.
 struct TestCa {
     root: CaCertificate,
@@ -70,7 +57,11 @@ impl TestCa {
 
     fn write_root(&self, dir: &Path) -> PathBuf {
         let path = dir.join("root.pem");
-        std::fs::write(&path, pem(self.root.certificate_der())).unwrap();
+        std::fs::write(
+            &path,
+            sigil_ca::pem::certificate_pem(self.root.certificate_der()),
+        )
+        .unwrap();
         path
     }
 

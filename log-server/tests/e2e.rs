@@ -761,7 +761,14 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
     };
 
     // Let the stream run, then crash the log in the middle of it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while acknowledged.lock().unwrap().len() < 150 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log acknowledged only {} submissions in 120 s:\n{}",
+            acknowledged.lock().unwrap().len(),
+            log.stderr.lock().unwrap()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     log.kill();

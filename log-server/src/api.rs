@@ -95,6 +95,16 @@ impl AppState {
         }
     }
 
+    /// Forgets rate-limit state of clients that have been quiet long
+    /// enough to be back at a full burst, so the per-IP map does not grow
+    /// with every address ever seen. Call it periodically.
+    pub fn prune_rate_limits(&self) {
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
     fn published(&self) -> Arc<Published> {
         self.inner.published.borrow().clone()
     }

@@ -85,12 +85,23 @@ pub async fn serve(
         metrics,
         &config.api,
     );
+    let pruner = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                state.prune_rate_limits();
+            }
+        })
+    };
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     // The router (and with it the pool's sender) is gone: the sequencer
     // finishes what it holds and stops.
+    pruner.abort();
     if let Err(e) = rounds.await {
         tracing::error!(error = %e, "sequencer ended abnormally");
     }

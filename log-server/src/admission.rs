@@ -80,7 +80,8 @@ pub struct Admitted {
     pub body: EntryBody,
     /// For a release: (crate, version, sha256).
     pub release: Option<(String, String, [u8; 32])>,
-    /// For a release: its signers' certificate ids.
+    /// For a release: the certificate ids of its signers' paths (leaves and
+    /// intermediates).
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
@@ -139,7 +140,14 @@ pub fn admit(
                     release.version.clone(),
                     release.sha256,
                 )),
-                signer_ids: signers.iter().map(|s| s.certificate_id).collect(),
+                // Every certificate of every signer's path: a revocation of
+                // the leaf or of an intermediate voids the release.
+                signer_ids: signers
+                    .iter()
+                    .flat_map(|s| {
+                        std::iter::once(s.certificate_id).chain(s.issuer_ids.iter().copied())
+                    })
+                    .collect(),
                 revokes: None,
                 body: EntryBody::Release(release),
             }

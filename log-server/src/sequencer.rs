@@ -67,7 +67,8 @@ pub struct Pending {
     pub body: EntryBody,
     /// For a release: (crate, version, sha256), for duplicate detection.
     pub release: Option<(String, String, [u8; 32])>,
-    /// For a release: the certificate ids of its signers.
+    /// For a release: the certificate ids of its signers' paths (leaves and
+    /// intermediates), for the revocation re-check in index order.
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,

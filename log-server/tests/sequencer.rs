@@ -252,3 +252,55 @@ async fn a_store_signed_by_another_key_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
+    use sigil_core::entry::Revocation;
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone());
+    // An intermediate's id, as admission lists it among a signer's path.
+    let intermediate_id = [7u8; 32];
+    let revocation = EntryBody::Revocation(Revocation {
+        serial: vec![0x42],
+        reason: 1,
+        from_index: 1,
+        revoked_at: 1_767_225_600_000,
+        signature: vec![0x30; 70],
+        signer_chain: vec![b"the CA".to_vec()],
+    });
+    let (respond, answer) = oneshot::channel();
+    h.pool
+        .send(Pending {
+            body: revocation,
+            release: None,
+            signer_ids: vec![],
+            revokes: Some((intermediate_id, 1)),
+            received: Instant::now(),
+            respond,
+        })
+        .await
+        .map_err(|_| ())
+        .unwrap();
+    assert_eq!(answer.await.unwrap().unwrap().index, 0);
+
+    let (body, key) = release("late", "1.0.0", b"late");
+    let (respond, answer) = oneshot::channel();
+    h.pool
+        .send(Pending {
+            body,
+            release: key,
+            signer_ids: vec![[1u8; 32], intermediate_id],
+            revokes: None,
+            received: Instant::now(),
+            respond,
+        })
+        .await
+        .map_err(|_| ())
+        .unwrap();
+    match answer.await.unwrap() {
+        Err(ApiError::Rejected { code, .. }) => assert_eq!(code, "revoked"),
+        other => panic!("expected a revocation refusal, got {other:?}"),
+    }
+    assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 1);
+    h.stop().await;
+}

@@ -58,6 +58,11 @@ pub struct VerifiedSigner {
     pub not_after_ms: u64,
     /// The leaf's SubjectPublicKeyInfo DER: the maintainer's P-256 key.
     pub spki_der: Vec<u8>,
+    /// [`certificate_id`] of each intermediate of the validated path, the
+    /// leaf's issuer first: a revocation of any of them, or of
+    /// `certificate_id`, voids this signer (the log re-checks these in
+    /// index order).
+    pub issuer_ids: Vec<[u8; 32]>,
 }
 
 /// What [`validate`] learns beyond the [`VerifiedSigner`].
@@ -149,7 +154,7 @@ fn validate_uncached(
 
     let leaf_id = certificate_id(path.issuer_spki().as_ref(), leaf.serial());
     let path_cas: Vec<&webpki::Cert<'_>> = path.intermediate_certificates().collect();
-    let issuer_ids = path_cas
+    let issuer_ids: Vec<[u8; 32]> = path_cas
         .iter()
         .enumerate()
         .map(|(k, ca)| {
@@ -186,6 +191,7 @@ fn validate_uncached(
                 not_before_ms: leaf.not_before_ms(),
                 not_after_ms: leaf.not_after_ms(),
                 spki_der: leaf.spki_der().to_vec(),
+                issuer_ids: issuer_ids.clone(),
             },
             point: point.to_vec(),
             issuer_ids,

@@ -34,18 +34,24 @@ pub fn keygen(dir: &Path, origin: &str) -> (PathBuf, String) {
     (dir.join("log.key"), vkey.trim_end().to_string())
 }
 
+/// `sigil-log serve` on 127.0.0.1, port 0, with the given state.
+fn serve_command(data_dir: &Path, key: &Path, ca_root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sigil-log"));
+    c.arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--key")
+        .arg(key)
+        .arg("--ca-root")
+        .arg(ca_root)
+        .args(["--listen", "127.0.0.1:0"]);
+    c
+}
+
 impl LogServer {
     /// Starts the server and waits until it accepts connections.
     pub fn start(data_dir: &Path, key: &Path, ca_root: &Path, extra: &[&str]) -> LogServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sigil-log"))
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--key")
-            .arg(key)
-            .arg("--ca-root")
-            .arg(ca_root)
-            .args(["--listen", "127.0.0.1:0"])
+        let mut child = serve_command(data_dir, key, ca_root)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -84,17 +90,7 @@ impl LogServer {
 
     /// Starts the server expecting it to refuse to start; returns its stderr.
     pub fn refuses(data_dir: &Path, key: &Path, ca_root: &Path) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_sigil-log"))
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--key")
-            .arg(key)
-            .arg("--ca-root")
-            .arg(ca_root)
-            .args(["--listen", "127.0.0.1:0"])
-            .output()
-            .unwrap();
+        let out = serve_command(data_dir, key, ca_root).output().unwrap();
         assert!(
             !out.status.success(),
             "sigil-log started but should have refused"

@@ -215,12 +215,7 @@ impl Checkpoint {
 
 /// Tree size: ASCII decimal, no sign, no leading zeros unless the size is 0 (§Note text).
 fn parse_size(line: &str) -> Result<u64, CheckpointError> {
-    let digits_only = line.bytes().all(|b| b.is_ascii_digit());
-    let leading_zero = line.len() > 1 && line.starts_with('0');
-    if !digits_only || leading_zero {
-        return Err(CheckpointError::InvalidSize);
-    }
-    line.parse().map_err(|_| CheckpointError::InvalidSize)
+    crate::decimal::parse(line).ok_or(CheckpointError::InvalidSize)
 }
 
 /// Root hash: canonical padded base64 of exactly 32 bytes (§Note text).

@@ -9,6 +9,7 @@
 //! | [`note`] | C2SP `signed-note`: signed notes, Ed25519 and ECDSA P-256 verifiers |
 //! | [`checkpoint`] | C2SP `tlog-checkpoint` |
 //! | [`cosignature`] | C2SP `tlog-cosignature` (`cosignature/v1`) |
+//! | [`decimal`] | the canonical unsigned decimals of the C2SP text formats |
 //! | [`proof`] | C2SP `tlog-proof` (`c2sp.org/tlog-proof@v1`) |
 //! | [`entry`] | Sigil log entries (`docs/formats.md`) |
 //! | [`statement`] | DSSE envelopes carrying in-toto Statement v1 |
@@ -22,6 +23,7 @@
 pub mod certificate;
 pub mod checkpoint;
 pub mod cosignature;
+pub mod decimal;
 pub mod entry;
 pub mod merkle;
 pub mod note;

@@ -161,7 +161,7 @@ impl TlogProof {
         }
         let index = line
             .strip_prefix("index ")
-            .and_then(parse_decimal)
+            .and_then(crate::decimal::parse)
             .ok_or(ProofError::BadIndex)?;
 
         let mut hashes = Vec::new();
@@ -250,21 +250,11 @@ pub fn verify(file: &[u8], policy: &CheckpointPolicy) -> Result<VerifiedProof, P
     })
 }
 
-/// Decodes standard padded base64 and accepts only its canonical form
-/// (re-encoding gives back the same text), so one proof has one encoding.
+/// Decodes standard padded base64 (RFC 4648 §4). The engine requires
+/// canonical padding and rejects non-zero trailing bits, so each value has
+/// exactly one accepted encoding.
 fn decode_canonical(b64: &str) -> Option<Vec<u8>> {
-    let bytes = STANDARD.decode(b64).ok()?;
-    (STANDARD.encode(&bytes) == b64).then_some(bytes)
-}
-
-/// Parses an ASCII decimal with no sign and no leading zeros (`0` itself is
-/// allowed).
-fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
-    }
-    s.parse().ok()
+    STANDARD.decode(b64).ok()
 }
 
 // The hash width is fixed by RFC 6962 with SHA-256.

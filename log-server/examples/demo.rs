@@ -21,15 +21,9 @@ use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey 
 use serde_json::{Value, json};
 use sigil_ca::issue;
 use sigil_core::statement::{Envelope, Release};
+use sigil_log::sequencer::unix_ms;
 
 const DAY_MS: u64 = 86_400_000;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 fn usage() -> ! {
     eprintln!("usage: demo init DIR CRATE | demo sign DIR CRATE VERSION FILE");
@@ -53,9 +47,10 @@ fn main() {
 fn init(dir: &Path, crate_name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let year = Duration::from_secs(365 * 86_400);
-    let root = issue::new_root("Sigil Demo Root", now_ms() - DAY_MS, year * 10).unwrap();
+    let root = issue::new_root("Sigil Demo Root", unix_ms() - DAY_MS, year * 10).unwrap();
     let intermediate =
-        issue::new_intermediate(&root, "Sigil Demo Intermediate", now_ms() - DAY_MS, year).unwrap();
+        issue::new_intermediate(&root, "Sigil Demo Intermediate", unix_ms() - DAY_MS, year)
+            .unwrap();
     let seed: [u8; 32] = aws_lc_rs::rand::generate(&aws_lc_rs::rand::SystemRandom::new())
         .unwrap()
         .expose();
@@ -66,8 +61,8 @@ fn init(dir: &Path, crate_name: &str) {
         spki.as_bytes(),
         "demo@example.com",
         &[crate_name.to_string()],
-        now_ms() - 60_000,
-        now_ms() + 30 * DAY_MS,
+        unix_ms() - 60_000,
+        unix_ms() + 30 * DAY_MS,
         None,
     )
     .unwrap();

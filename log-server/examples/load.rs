@@ -33,16 +33,10 @@ use serde_json::json;
 use sigil_ca::issue;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::statement::{self, Envelope, Release};
+use sigil_log::sequencer::unix_ms;
 use sigil_verifier::{NoRevocations, TrustedRoots};
 
 const DAY_MS: u64 = 86_400_000;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 struct Args {
     entries: usize,
@@ -132,9 +126,9 @@ fn main() {
     let a = args();
     let dir = tempfile::tempdir().unwrap();
     let year = Duration::from_secs(365 * 86_400);
-    let root = issue::new_root("Load Root", now_ms() - DAY_MS, year * 10).unwrap();
+    let root = issue::new_root("Load Root", unix_ms() - DAY_MS, year * 10).unwrap();
     let intermediate =
-        issue::new_intermediate(&root, "Load Intermediate", now_ms() - DAY_MS, year).unwrap();
+        issue::new_intermediate(&root, "Load Intermediate", unix_ms() - DAY_MS, year).unwrap();
     let root_pem = dir.path().join("root.pem");
     std::fs::write(
         &root_pem,
@@ -149,8 +143,8 @@ fn main() {
         spki.as_bytes(),
         "load@example.com",
         &["load".to_string()],
-        now_ms() - 60_000,
-        now_ms() + DAY_MS,
+        unix_ms() - 60_000,
+        unix_ms() + DAY_MS,
         None,
     )
     .unwrap();
@@ -169,10 +163,10 @@ fn main() {
     let roots = TrustedRoots::from_der(vec![root.certificate_der().to_vec()]).unwrap();
     let entry = ReleaseEntry::from_envelope(&env, vec![chain.clone()]).unwrap();
     let check_rate = per_second_on_all_cores(Duration::from_secs(2), || {
-        sigil_verifier::check_release(&entry, now_ms(), 0, &roots, &NoRevocations).unwrap();
+        sigil_verifier::check_release(&entry, unix_ms(), 0, &roots, &NoRevocations).unwrap();
     });
     let entry_size = Entry {
-        integrated_at: now_ms(),
+        integrated_at: unix_ms(),
         body: EntryBody::Release(entry.clone()),
     }
     .encode()

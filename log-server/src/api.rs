@@ -472,9 +472,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Parses a decimal path or query value without sign or leading zeros.
 fn parse_u64(what: &str, s: &str) -> Result<u64, ApiError> {
-    let canonical =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-    s.parse::<u64>().ok().filter(|_| canonical).ok_or_else(|| {
+    sigil_core::decimal::parse(s).ok_or_else(|| {
         ApiError::bad_request(
             "bad_number",
             format!("{what} must be a decimal number without sign or leading zeros, got {s:?}"),

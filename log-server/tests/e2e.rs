@@ -23,16 +23,10 @@ use sigil_core::note::{self, Note};
 use sigil_core::proof;
 use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::{Tile, TileError, TileHashReader, TileReader};
+use sigil_log::sequencer::unix_ms;
 
 const ORIGIN: &str = "e2e.sigil.test/log";
 const DAY_MS: u64 = 86_400_000;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 /// A CA: root and intermediate, as `sigil-ca` issues them.
 struct TestCa {
@@ -44,11 +38,11 @@ impl TestCa {
     fn new(name: &str) -> TestCa {
         let year = Duration::from_secs(365 * 86_400);
         let root =
-            issue::new_root(&format!("{name} Root"), now_ms() - 10 * DAY_MS, year * 10).unwrap();
+            issue::new_root(&format!("{name} Root"), unix_ms() - 10 * DAY_MS, year * 10).unwrap();
         let intermediate = issue::new_intermediate(
             &root,
             &format!("{name} Intermediate"),
-            now_ms() - 10 * DAY_MS,
+            unix_ms() - 10 * DAY_MS,
             year,
         )
         .unwrap();
@@ -88,7 +82,7 @@ impl TestCa {
     }
 
     fn maintainer(&self, crates: &[&str]) -> Maintainer {
-        self.maintainer_at(crates, now_ms() - 60_000, now_ms() + DAY_MS)
+        self.maintainer_at(crates, unix_ms() - 60_000, unix_ms() + DAY_MS)
     }
 }
 
@@ -97,7 +91,7 @@ impl TestCa {
 fn fresh_key() -> SigningKey {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = format!("{}-{}", now_ms(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let seed = format!("{}-{}", unix_ms(), COUNTER.fetch_add(1, Ordering::Relaxed));
     SigningKey::from_slice(&<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes())).unwrap()
 }
 
@@ -400,11 +394,11 @@ fn admission_refuses_what_the_verifier_refuses() {
 
     // Expired and not yet valid.
     let expired =
-        s.ca.maintainer_at(&["alpha"], now_ms() - 2 * DAY_MS, now_ms() - DAY_MS);
+        s.ca.maintainer_at(&["alpha"], unix_ms() - 2 * DAY_MS, unix_ms() - DAY_MS);
     let (status, body) = post_json(&log, &expired.release_body("alpha", "1.0.0", b"x"));
     assert_eq!((status, error_code(&body)), (422, "expired"), "{body}");
     let future =
-        s.ca.maintainer_at(&["alpha"], now_ms() + DAY_MS, now_ms() + 2 * DAY_MS);
+        s.ca.maintainer_at(&["alpha"], unix_ms() + DAY_MS, unix_ms() + 2 * DAY_MS);
     let (status, body) = post_json(&log, &future.release_body("alpha", "1.0.0", b"x"));
     assert_eq!(
         (status, error_code(&body)),
@@ -484,7 +478,7 @@ fn admission_refuses_what_the_verifier_refuses() {
         &leaf_serial,
         CrlReason::KeyCompromise,
         next,
-        now_ms(),
+        unix_ms(),
     )
     .unwrap();
     let rev_body = json!({
@@ -510,7 +504,7 @@ fn admission_refuses_what_the_verifier_refuses() {
         &leaf_serial,
         CrlReason::KeyCompromise,
         0,
-        now_ms(),
+        unix_ms(),
     )
     .unwrap();
     let mut forged = rev_body.clone();

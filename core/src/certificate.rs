@@ -496,7 +496,7 @@ pub fn validate_serial(serial: &[u8]) -> Result<(), CertificateError> {
         s if s.len() > MAX_SERIAL_LEN => bad("longer than 20 octets"),
         [first, ..] if first & 0x80 != 0 => bad("negative"),
         [0] => bad("zero"),
-        [0, second, ..] if second & 0x80 == 0 => bad("leading zero octet"),
+        [0, second, ..] if second & 0x80 == 0 => bad("leading zero byte"),
         _ => Ok(()),
     }
 }

@@ -122,17 +122,19 @@ impl CrlReason {
 }
 
 /// Checks that `serial` is the content of a positive DER INTEGER in minimal
-/// form (X.690 §8.3.2; RFC 5280 §4.1.2.2). The 1 to 20 byte bound is the
-/// field's.
+/// form of at most 20 bytes (X.690 §8.3.2; RFC 5280 §4.1.2.2).
 fn check_serial(serial: &[u8]) -> Result<(), EntryError> {
-    let bad = |reason| Err(EntryError::InvalidSerial { reason });
-    match serial {
-        [] => bad("empty"),
-        [first, ..] if first & 0x80 != 0 => bad("negative"),
-        [0] => bad("zero"),
-        [0, second, ..] if second & 0x80 == 0 => bad("leading zero byte"),
-        _ => Ok(()),
-    }
+    // The certificate profile's rule for serial numbers (RFC 5280 §4.1.2.2,
+    // DER INTEGER content octets), so a revocation names a serial exactly
+    // as the certificate carries it.
+    crate::certificate::validate_serial(serial).map_err(|e| match e {
+        crate::certificate::CertificateError::InvalidSerial { reason } => {
+            EntryError::InvalidSerial { reason }
+        }
+        _ => EntryError::InvalidSerial {
+            reason: "not a certificate serial number",
+        },
+    })
 }
 
 /// The message a revocation's `signature` covers:

@@ -74,6 +74,9 @@
 //! relying party that does not know Sigil still validates the chain, and
 //! rustls-webpki refuses certificates with unknown critical extensions. A
 //! Sigil verifier refuses a leaf without it, and one where it is critical.
+//! Its third arc has 127 bits, which some parsers refuse along with the
+//! whole certificate (pkilint's DER decoder; as far as we know Go's
+//! `crypto/x509`): `docs/certificates.md`.
 //!
 //! ```text
 //! SigilScope DEFINITIONS EXPLICIT TAGS ::= BEGIN

@@ -12,10 +12,13 @@
 //! | [`entry`] | any entry, by kind |
 //! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
 //! | [`error`] | [`VerifyError`] and its machine codes |
+//! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
-//! Every function here is pure: no I/O, no clock (the caller passes the
-//! time of judgement), no global state. Certificates come from outside, so
-//! every parser returns a typed error and none panics.
+//! Every check here is pure: no I/O, no clock (the caller passes the
+//! time of judgement), no global state. The one exception is
+//! [`secret_file`], which the CA and the log share for their key files.
+//! Certificates come from outside, so every parser returns a typed error
+//! and none panics.
 //!
 //! Cost: a release with one signer costs three ECDSA P-256 verifications
 //! (the leaf by the intermediate, the intermediate by the root, the DSSE
@@ -32,6 +35,7 @@ pub mod error;
 pub mod release;
 pub mod revocation;
 pub mod roots;
+pub mod secret_file;
 pub mod x509;
 
 pub use sigil_core as core;

@@ -40,6 +40,12 @@ pub enum CaError {
     /// rcgen refused to build the certificate.
     #[error("certificate generation failed: {0}")]
     Rcgen(#[from] rcgen::Error),
+    /// The admin token is too short to resist guessing.
+    #[error("the admin token must be at least {min} characters; `sigil-ca init` writes a good one")]
+    WeakAdminToken {
+        /// The minimum length.
+        min: usize,
+    },
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,

@@ -88,6 +88,16 @@ impl CaCertificate {
         &self.certificate_der
     }
 
+    /// The certificate's notBefore, Unix ms (RFC 5280 §4.1.2.5).
+    pub fn not_before_ms(&self) -> u64 {
+        self.parsed().map(|c| c.not_before_ms()).unwrap_or(u64::MAX)
+    }
+
+    /// The certificate's notAfter, Unix ms (RFC 5280 §4.1.2.5).
+    pub fn not_after_ms(&self) -> u64 {
+        self.parsed().map(|c| c.not_after_ms()).unwrap_or(0)
+    }
+
     /// The private key, PKCS#8 DER. Handle with care.
     pub fn key_pkcs8_der(&self) -> &[u8] {
         &self.key_pkcs8_der

@@ -9,18 +9,28 @@
 //! | [`keyfile`] | CA private keys on disk: P-256 PKCS#8 PEM (RFC 5958, RFC 7468 §10), encrypted with a passphrase (RFC 5958 §3, PBES2 RFC 8018 §6.2), mode 0600 |
 //! | [`csr`] | enrollment requests: PKCS#10 (RFC 2986) parsing and proof of possession, P-256 only |
 //! | [`error`] | [`CaError`] |
+//! | [`invite`] | enrollment tokens and the admin token |
+//! | [`store`] | the CA's state in RocksDB: invitations, certificates, revocations |
+//! | [`log_client`] | submitting `certificate` and `revocation` entries to the log |
+//! | [`server`] | the HTTP API: enrollment, chain, admin endpoints |
+//! | [`http_error`] | errors as `{"error": {code, message}}` responses |
 //!
-//! The CA server (enrollment, invitations, logging) comes later; this
-//! crate holds keys in memory only.
+//! The `sigil-ca` binary (`src/main.rs`) is `init`, `serve`, `invite`,
+//! `revoke` and `trust-root` over these.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod csr;
 pub mod error;
+pub mod http_error;
+pub mod invite;
 pub mod issue;
 pub mod keyfile;
+pub mod log_client;
 pub mod pem;
 mod scope_oid;
+pub mod server;
+pub mod store;
 
 pub use sigil_verifier as verifier;
 

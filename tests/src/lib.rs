@@ -1,6 +1,145 @@
 //! sigil-e2e: end-to-end tests for Sigil. The tests in `tests/` start the real
-//! binaries on 127.0.0.1 (port 0) with temporary directories; this library will
-//! hold what they share (process spawning, readiness on the `listening on`
-//! line).
+//! binaries on 127.0.0.1 (port 0) with temporary directories; this library
+//! holds what they share: finding the binaries, spawning a server and
+//! waiting for its `listening on http://IP:PORT` line (DESIGN.md
+//! "Interfaces"), and stopping it when the test ends.
+//!
+//! The binaries are those of the workspace's other packages, which Cargo
+//! builds for `cargo test --workspace` (each of those packages has
+//! integration tests of its own, so its binaries are built before any test
+//! runs). They sit next to the `deps/` directory this test runs from.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+/// Why a server could not be started.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The path of a workspace binary, e.g. `sigil-ca`.
+pub fn binary(name: &str) -> Result<PathBuf, StartError> {
+    let exe = std::env::current_exe().map_err(|e| StartError(e.to_string()))?;
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| StartError(format!("{} has no grandparent", exe.display())))?;
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(StartError(format!(
+            "{} is missing: run the tests with `cargo test --workspace` (it builds every \
+             binary), or `cargo build --bins` first",
+            path.display()
+        )))
+    }
+}
+
+/// A command for a workspace binary.
+pub fn command(name: &str) -> Result<Command, StartError> {
+    Ok(Command::new(binary(name)?))
+}
+
+/// A running server process. Killed when dropped.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Everything the server printed on stderr so far.
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Spawns `command` (which must listen on port 0 and print `listening
+    /// on http://IP:PORT` on stderr) and waits up to 60 s for that line.
+    pub fn start(mut command: Command) -> Result<Server, StartError> {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .env("SIGIL_LOG", "warn")
+            .spawn()
+            .map_err(|e| StartError(format!("spawn: {e}")))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| StartError("no stderr pipe".into()))?;
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+                let mut s = sink
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => Ok(Server {
+                child: Some(child),
+                url,
+                stderr: log,
+            }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // Let the reader thread drain what is left.
+                std::thread::sleep(Duration::from_millis(50));
+                let printed = log
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                Err(StartError(format!("the server did not start:\n{printed}")))
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits up to 6 s for a clean exit; returns whether
+    /// it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        for _ in 0..300 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

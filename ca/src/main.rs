@@ -1,0 +1,527 @@
+//! `sigil-ca`: Sigil's certificate authority (DESIGN.md "Interfaces").
+//!
+//! ```text
+//! sigil-ca init --out DIR [--name NAME]
+//! sigil-ca serve --dir DIR --data-dir DIR --log URL --admin-token-file F [--listen ADDR]
+//! sigil-ca invite --ca URL --admin-token-file F --identity ID --crate NAME... [--ttl DUR]
+//! sigil-ca revoke --ca URL --admin-token-file F --serial HEX --reason R [--from-index N]
+//! sigil-ca trust-root (--dir DIR | --ca URL)
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+use serde_json::{Value, json};
+use sigil_ca::invite::AdminToken;
+use sigil_ca::log_client::LogClient;
+use sigil_ca::pem::certificate_pem;
+use sigil_ca::server::{self, CaConfig};
+use sigil_ca::store::CaStore;
+use sigil_ca::{CaCertificate, keyfile, new_intermediate, new_root};
+use sigil_verifier::secret_file;
+use sigil_verifier::x509::Certificate;
+
+use sigil_ca::keyfile::PASSPHRASE_ENV;
+
+/// Sigil's certificate authority.
+#[derive(Parser)]
+#[command(name = "sigil-ca", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates a CA: a self-signed root and an intermediate signed by it,
+    /// their keys (mode 0600) and an admin token, in a new directory.
+    Init {
+        /// Directory to create (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// The CA's name; the certificates are `<NAME> Root` and
+        /// `<NAME> Intermediate`.
+        #[arg(long, default_value = "Sigil CA")]
+        name: String,
+        /// Encrypt both keys with the passphrase in this file (else
+        /// $SIGIL_PASSPHRASE, else unencrypted).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Lifetime of the root, days.
+        #[arg(long, default_value_t = 3650)]
+        root_validity_days: u64,
+        /// Lifetime of the intermediate, days.
+        #[arg(long, default_value_t = 1825)]
+        intermediate_validity_days: u64,
+    },
+    /// Runs the CA's HTTP server (needs only the intermediate's key).
+    Serve {
+        /// The directory `init` made (root.pem, intermediate.pem,
+        /// intermediate.key).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Directory of the CA's RocksDB store (created if missing).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Base URL of the log every certificate is logged to.
+        #[arg(long)]
+        log: String,
+        /// File holding the admin bearer token (mode 0600).
+        #[arg(long)]
+        admin_token_file: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:6963")]
+        listen: SocketAddr,
+        /// Passphrase file for the intermediate's key (else
+        /// $SIGIL_PASSPHRASE).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Lifetime of issued certificates, e.g. `90d`, `12h`.
+        #[arg(long, default_value = "90d", value_parser = parse_duration)]
+        leaf_validity: Duration,
+        /// Longest lifetime an invitation may have.
+        #[arg(long, default_value = "30d", value_parser = parse_duration)]
+        max_invite_ttl: Duration,
+        /// Largest accepted request body, bytes.
+        #[arg(long, default_value_t = 64 * 1024)]
+        body_limit: usize,
+        /// How long to wait for the log to sequence an entry.
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        log_timeout: Duration,
+    },
+    /// Invites a maintainer: prints a one-time enrollment token on stdout.
+    Invite {
+        /// Base URL of the CA.
+        #[arg(long)]
+        ca: String,
+        /// File holding the admin bearer token.
+        #[arg(long)]
+        admin_token_file: PathBuf,
+        /// The maintainer's identity: an email address or an https URI.
+        #[arg(long)]
+        identity: String,
+        /// A crate the maintainer may sign (repeat for several).
+        #[arg(long = "crate", required = true)]
+        crates: Vec<String>,
+        /// How long the token stays valid, e.g. `7d`, `2h`.
+        #[arg(long, value_parser = parse_duration)]
+        ttl: Option<Duration>,
+    },
+    /// Revokes a certificate: logs a CA-signed revocation entry.
+    Revoke {
+        /// Base URL of the CA.
+        #[arg(long)]
+        ca: String,
+        /// File holding the admin bearer token.
+        #[arg(long)]
+        admin_token_file: PathBuf,
+        /// The certificate's serial number, hex.
+        #[arg(long)]
+        serial: String,
+        /// RFC 5280 reason: unspecified, keyCompromise, cACompromise,
+        /// affiliationChanged, superseded, cessationOfOperation,
+        /// privilegeWithdrawn, aACompromise.
+        #[arg(long)]
+        reason: String,
+        /// Releases logged before this index stay valid (default: the
+        /// log's current size, i.e. from now on).
+        #[arg(long)]
+        from_index: Option<u64>,
+    },
+    /// Prints the root certificate clients pin (for `sigil trust-root
+    /// --ca-root`), with its SHA-256 fingerprint.
+    TrustRoot {
+        /// The CA directory `init` made.
+        #[arg(long, conflicts_with = "ca", required_unless_present = "ca")]
+        dir: Option<PathBuf>,
+        /// Or a running CA's base URL (compare the fingerprint out of band).
+        #[arg(long)]
+        ca: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sigil-ca: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Init {
+            out,
+            name,
+            passphrase_file,
+            root_validity_days,
+            intermediate_validity_days,
+        } => init(
+            &out,
+            &name,
+            passphrase_file.as_deref(),
+            root_validity_days,
+            intermediate_validity_days,
+        ),
+        Command::Serve {
+            dir,
+            data_dir,
+            log,
+            admin_token_file,
+            listen,
+            passphrase_file,
+            leaf_validity,
+            max_invite_ttl,
+            body_limit,
+            log_timeout,
+        } => {
+            let passphrase = keyfile::read_passphrase(passphrase_file.as_deref(), PASSPHRASE_ENV)
+                .map_err(|e| e.to_string())?;
+            let intermediate = load_ca(
+                &dir,
+                "intermediate",
+                passphrase.as_ref().map(|p| p.as_slice()),
+            )?;
+            let now = server::unix_ms();
+            if intermediate.not_after_ms() <= now {
+                return Err(format!(
+                    "{}: the intermediate certificate has expired; make a new one",
+                    dir.join("intermediate.pem").display()
+                ));
+            }
+            let root_der = read_certificate(&dir.join("root.pem"))?;
+            let admin = read_admin_token(&admin_token_file)?;
+            let issuer = aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                intermediate.certificate_der(),
+            );
+            let mut issuer_id = [0u8; 32];
+            issuer_id.copy_from_slice(issuer.as_ref());
+            let store = CaStore::open(&data_dir, &issuer_id)
+                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            let log = LogClient::new(&log, log_timeout).map_err(|e| e.to_string())?;
+            let config = CaConfig {
+                intermediate,
+                root_der,
+                admin,
+                log,
+                leaf_validity,
+                max_invite_ttl,
+                body_limit,
+            };
+            runtime()?.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
+                eprintln!("listening on http://{addr}");
+                server::serve(Arc::new(store), config, listener, shutdown_signal())
+                    .await
+                    .map_err(|e| format!("http server: {e}"))
+            })?;
+            tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        Command::Invite {
+            ca,
+            admin_token_file,
+            identity,
+            crates,
+            ttl,
+        } => {
+            let mut body = json!({ "identity": identity, "crates": crates });
+            if let Some(ttl) = ttl {
+                body["ttl_seconds"] = json!(ttl.as_secs().max(1));
+            }
+            let answer = admin_post(&ca, "/api/v1/admin/invites", &admin_token_file, &body)?;
+            let token = answer
+                .get("token")
+                .and_then(Value::as_str)
+                .ok_or("the CA's answer has no token")?;
+            eprintln!(
+                "invited {identity} for {}; the token expires at {} (Unix ms) and works once",
+                crates.join(", "),
+                answer.get("expires_at").unwrap_or(&Value::Null)
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Revoke {
+            ca,
+            admin_token_file,
+            serial,
+            reason,
+            from_index,
+        } => {
+            let mut body = json!({ "serial": serial, "reason": reason });
+            if let Some(i) = from_index {
+                body["from_index"] = json!(i);
+            }
+            let answer = admin_post(&ca, "/api/v1/admin/revocations", &admin_token_file, &body)?;
+            eprintln!(
+                "revoked {serial}: releases at log index {} or later are refused (revocation \
+                 logged at index {})",
+                answer.get("from_index").unwrap_or(&Value::Null),
+                answer.get("log_index").unwrap_or(&Value::Null)
+            );
+            println!("{answer}");
+            Ok(())
+        }
+        Command::TrustRoot { dir, ca } => {
+            let root = match (dir, ca) {
+                (Some(dir), _) => read_certificate(&dir.join("root.pem"))?,
+                (None, Some(ca)) => fetch_root(&ca)?,
+                (None, None) => return Err("give --dir or --ca".into()),
+            };
+            print!("{}", trust_root_snippet(&root)?);
+            Ok(())
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// `30s`, `15m`, `12h`, `90d`, or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30s, 15m, 12h or 90d"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    n.checked_mul(unit_secs)
+        .map(Duration::from_secs)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is zero or too long"))
+}
+
+fn init(
+    out: &Path,
+    name: &str,
+    passphrase_file: Option<&Path>,
+    root_days: u64,
+    intermediate_days: u64,
+) -> Result<(), String> {
+    if intermediate_days > root_days {
+        return Err("the intermediate may not outlive the root".into());
+    }
+    let passphrase =
+        keyfile::read_passphrase(passphrase_file, PASSPHRASE_ENV).map_err(|e| e.to_string())?;
+    if std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!(
+            "{} exists and is not empty; choose a new directory",
+            out.display()
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let now = server::unix_ms();
+    let day = Duration::from_secs(86_400);
+    let root_name = format!("{name} Root");
+    let intermediate_name = format!("{name} Intermediate");
+    let root = new_root(
+        &root_name,
+        now,
+        day * u32::try_from(root_days).unwrap_or(u32::MAX),
+    )
+    .map_err(|e| e.to_string())?;
+    let intermediate = new_intermediate(
+        &root,
+        &intermediate_name,
+        now,
+        day * u32::try_from(intermediate_days).unwrap_or(u32::MAX),
+    )
+    .map_err(|e| e.to_string())?;
+    let pass = passphrase.as_ref().map(|p| p.as_slice());
+    for (stem, ca) in [("root", &root), ("intermediate", &intermediate)] {
+        let key =
+            keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(|e| e.to_string())?;
+        keyfile::write_key(&out.join(format!("{stem}.key")), key.signing_key(), pass)
+            .map_err(|e| e.to_string())?;
+        secret_file::write_public(
+            &out.join(format!("{stem}.pem")),
+            certificate_pem(ca.certificate_der()).as_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let admin = sigil_ca::invite::new_admin_token().map_err(|e| e.to_string())?;
+    secret_file::write_secret(
+        &out.join("admin.token"),
+        format!("{}\n", &*admin).as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "created {dir}:\n  root.pem, root.key          {root_name} (keep root.key offline: serve does not need it)\n  intermediate.pem, .key      {intermediate_name} (online; signs leaves and revocations)\n  admin.token                 bearer token for invite/revoke (mode 0600)\nkeys are {enc}, mode 0600\nroot SHA-256 fingerprint: {fp}",
+        dir = out.display(),
+        enc = if pass.is_some() {
+            "encrypted with the passphrase"
+        } else {
+            "NOT encrypted (use --passphrase-file to encrypt them)"
+        },
+        fp = fingerprint(root.certificate_der()),
+    );
+    Ok(())
+}
+
+fn load_ca(dir: &Path, stem: &str, passphrase: Option<&[u8]>) -> Result<CaCertificate, String> {
+    let cert_path = dir.join(format!("{stem}.pem"));
+    let key_path = dir.join(format!("{stem}.key"));
+    let der = read_certificate(&cert_path)?;
+    let key = keyfile::read_key(&key_path, passphrase).map_err(|e| e.to_string())?;
+    CaCertificate::from_parts(der, key.pkcs8_der().to_vec())
+        .map_err(|e| format!("{} and {}: {e}", cert_path.display(), key_path.display()))
+}
+
+fn read_certificate(path: &Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let der = CertificateDer::from_pem_slice(&pem)
+        .map_err(|e| format!("{}: not a PEM certificate: {e}", path.display()))?;
+    Ok(der.to_vec())
+}
+
+fn read_admin_token(path: &Path) -> Result<AdminToken, String> {
+    let bytes = secret_file::read_secret(path).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| format!("{}: the admin token is not text", path.display()))?;
+    AdminToken::from_file_text(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+    d.as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The root as a PEM block preceded by comment lines naming it: what a
+/// client passes to `sigil trust-root --ca-root` (PEM readers skip text
+/// outside the block, RFC 7468 §2).
+fn trust_root_snippet(root_der: &[u8]) -> Result<String, String> {
+    let cert = Certificate::parse(root_der).map_err(|e| format!("root certificate: {e}"))?;
+    if !cert.is_ca() {
+        return Err("the certificate is not a CA certificate".into());
+    }
+    Ok(format!(
+        "# Sigil CA root certificate: pin it with `sigil trust-root --ca-root FILE`.\n\
+         # SHA-256 fingerprint {fp}\n\
+         # valid until {until} (Unix s); check the fingerprint with the CA operator out of band.\n{pem}",
+        fp = fingerprint(root_der),
+        until = cert.not_after(),
+        pem = certificate_pem(root_der)
+    ))
+}
+
+fn http() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
+    let url = format!("{}/api/v1/chain", ca.trim_end_matches('/'));
+    let text = runtime()?.block_on(async {
+        let response = http()?
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url}: {}", response.status()));
+        }
+        response.bytes().await.map_err(|e| format!("{url}: {e}"))
+    })?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&text)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{url}: not a PEM chain: {e}"))?;
+    chain
+        .last()
+        .map(|c| c.to_vec())
+        .ok_or_else(|| format!("{url}: the chain is empty"))
+}
+
+/// POSTs `body` to an admin endpoint; returns the JSON answer or the CA's
+/// error message.
+fn admin_post(ca: &str, path: &str, token_file: &Path, body: &Value) -> Result<Value, String> {
+    let token = secret_file::read_secret(token_file).map_err(|e| e.to_string())?;
+    let token = String::from_utf8(token.to_vec())
+        .map_err(|_| format!("{}: the admin token is not text", token_file.display()))?;
+    let token = token.lines().next().unwrap_or("").trim().to_string();
+    let url = format!("{}{path}", ca.trim_end_matches('/'));
+    runtime()?.block_on(async {
+        let response = http()?
+            .post(&url)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach the CA at {url}: {e}"))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+        let answer: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| format!("{url}: {status}: {}", String::from_utf8_lossy(&bytes)))?;
+        if status.is_success() {
+            Ok(answer)
+        } else {
+            let code = answer["error"]["code"].as_str().unwrap_or("unknown");
+            let message = answer["error"]["message"].as_str().unwrap_or("");
+            Err(format!("the CA refused ({status}, {code}): {message}"))
+        }
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,617 @@
+//! The CA's HTTP API (DESIGN.md "Interfaces"): enrollment, the chain, and
+//! the admin endpoints behind the bearer token.
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `POST /api/v1/enroll` | maintainer | token + PKCS#10 CSR → certificate, chain, log proof |
+//! | `GET /api/v1/chain` | anyone | intermediate then root, PEM (RFC 8555 §9.1 media type) |
+//! | `POST /api/v1/admin/invites` | admin | identity + crates → one-time token |
+//! | `POST /api/v1/admin/revocations` | admin | serial + reason [+ from_index] → logged revocation |
+//! | `GET /api/v1/admin/certificates/{serial}` | admin | what the CA issued under that serial |
+//! | `GET /healthz` | anyone | `ok` |
+//!
+//! # Enrollment
+//!
+//! ```json
+//! POST /api/v1/enroll
+//! {"token": "sigil-enroll-…", "csr": "-----BEGIN CERTIFICATE REQUEST-----\n…"}
+//! ```
+//!
+//! The CSR may also be base64 DER. The CA checks the token (known,
+//! unexpired, unredeemed), checks the CSR (its signature proves possession
+//! of the key; P-256 only; its subject and extensions are ignored), issues
+//! the leaf with the identity and crates of the invitation, submits a
+//! `certificate` entry to the log and waits until the log has sequenced it.
+//! Only then does it redeem the token and answer `201`:
+//!
+//! ```json
+//! {"certificate": "<leaf PEM>", "chain": "<intermediate PEM><root PEM>",
+//!  "serial": "<hex>", "identity": "…", "crates": ["…"],
+//!  "not_before": <Unix ms>, "not_after": <Unix ms>,
+//!  "log_index": <index>, "proof": "<.tlog-proof text>"}
+//! ```
+//!
+//! If the log is unreachable or refuses, no certificate is handed out and
+//! the token stays unredeemed (503 / 502). Two enrollments with one token
+//! at once: the second gets 409 `token_in_use`.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+use sigil_core::certificate::{classify_identity, encode_scope, validate_serial};
+use sigil_core::entry::CrlReason;
+use tokio::net::TcpListener;
+
+use crate::csr;
+use crate::http_error::ApiError;
+use crate::invite::{self, AdminToken};
+use crate::issue::{CaCertificate, issue_leaf, sign_revocation};
+use crate::log_client::{LogClient, LogError};
+use crate::pem::certificate_pem;
+use crate::store::{CaStore, Invite, IssuedCertificate, RevocationRecord, StoreError};
+
+/// How far a leaf's notBefore is set before the moment of issuance, so
+/// that a log or verifier whose clock is a little behind the CA's still
+/// finds it valid (RFC 5280 leaves clock skew to the CA).
+pub const BACKDATE: Duration = Duration::from_secs(5 * 60);
+
+/// Everything `sigil-ca serve` is configured with.
+pub struct CaConfig {
+    /// The online intermediate and its key.
+    pub intermediate: CaCertificate,
+    /// The root certificate, DER (served in the chain; its key stays
+    /// offline).
+    pub root_der: Vec<u8>,
+    /// The admin bearer token.
+    pub admin: AdminToken,
+    /// The log every certificate goes to before it is handed out.
+    pub log: LogClient,
+    /// Lifetime of issued leaves.
+    pub leaf_validity: Duration,
+    /// Longest lifetime an invitation may ask for.
+    pub max_invite_ttl: Duration,
+    /// Largest accepted request body, bytes.
+    pub body_limit: usize,
+}
+
+struct Inner {
+    config: CaConfig,
+    store: Arc<CaStore>,
+    /// Token hashes with an enrollment in progress.
+    in_flight: Mutex<HashSet<[u8; 32]>>,
+}
+
+/// The server's shared state.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+impl AppState {
+    /// State over an open store.
+    pub fn new(store: Arc<CaStore>, config: CaConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                in_flight: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+}
+
+/// Every route of the CA.
+pub fn router(state: AppState) -> Router {
+    let limit = state.inner.config.body_limit;
+    Router::new()
+        .route("/api/v1/enroll", post(enroll))
+        .route("/api/v1/chain", get(chain))
+        .route("/api/v1/admin/invites", post(create_invite))
+        .route("/api/v1/admin/revocations", post(revoke))
+        .route("/api/v1/admin/certificates/{serial}", get(get_certificate))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; see the sigil-ca documentation for the routes",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the CA on `listener` until `shutdown` resolves. Prints nothing:
+/// the binary announces the address.
+pub async fn serve(
+    store: Arc<CaStore>,
+    config: CaConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(AppState::new(store, config)).into_make_service();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Now, Unix ms.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("store: {e}")))
+}
+
+fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("request body larger than {limit} bytes"),
+        ),
+        _ => ApiError::bad_request("bad_body", e.body_text()),
+    })
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("request body is not {shape}: {e}"),
+        )
+    })
+}
+
+fn log_error(e: LogError) -> ApiError {
+    match e {
+        LogError::Refused { .. } => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "log_refused",
+            format!("{e}; nothing was issued and the token is still valid"),
+        ),
+        LogError::Unreachable { .. } | LogError::Failed { .. } => ApiError::unavailable(
+            "log_unavailable",
+            format!("{e}; nothing was issued and the token is still valid; retry later"),
+        ),
+    }
+}
+
+/// Removes its token hash from the in-flight set when dropped.
+struct InFlight {
+    inner: Arc<Inner>,
+    hash: [u8; 32],
+}
+
+impl InFlight {
+    fn claim(inner: &Arc<Inner>, hash: [u8; 32]) -> Option<InFlight> {
+        let mut set = inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.insert(hash).then(|| InFlight {
+            inner: inner.clone(),
+            hash,
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.hash);
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrollRequest {
+    token: String,
+    csr: String,
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    body_bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let inner = &state.inner;
+    let bytes = body(body_bytes, inner.config.body_limit)?;
+    let req: EnrollRequest = parse_json(&bytes, r#"{"token": "...", "csr": "<PEM>"}"#)?;
+    let hash = invite::token_hash(req.token.trim())
+        .map_err(|e| ApiError::bad_request("malformed_token", e.to_string()))?;
+
+    // The CSR first: a bad one costs nothing and consumes nothing.
+    let csr_bytes = if req.csr.trim_start().starts_with("-----BEGIN") {
+        req.csr.into_bytes()
+    } else {
+        STANDARD.decode(req.csr.trim()).map_err(|_| {
+            ApiError::bad_request(
+                "malformed_csr",
+                "csr is neither PEM (-----BEGIN CERTIFICATE REQUEST-----) nor base64 DER",
+            )
+        })?
+    };
+    let checked =
+        csr::check_csr(&csr_bytes).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+
+    let _claim = InFlight::claim(&state.inner, hash).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "token_in_use",
+            "an enrollment with this token is in progress; wait for its answer",
+        )
+    })?;
+    let store = inner.store.clone();
+    let found = blocking(move || store.invite(&hash)).await?;
+    let now = unix_ms();
+    let invite = check_invite(found, &hash, now)?;
+
+    let intermediate = &inner.config.intermediate;
+    let validity_ms = u64::try_from(inner.config.leaf_validity.as_millis()).unwrap_or(u64::MAX);
+    let backdate_ms = u64::try_from(BACKDATE.as_millis()).unwrap_or(0);
+    let not_before = now
+        .saturating_sub(backdate_ms)
+        .max(intermediate.not_before_ms());
+    let not_after = now
+        .saturating_add(validity_ms)
+        .min(intermediate.not_after_ms());
+    let leaf = issue_leaf(
+        intermediate,
+        checked.spki_der(),
+        &invite.identity,
+        &invite.crates,
+        not_before,
+        not_after,
+        None,
+    )
+    .map_err(|e| ApiError::internal(format!("issuing: {e}")))?;
+    let parsed = sigil_verifier::x509::Certificate::parse(&leaf)
+        .map_err(|e| ApiError::internal(format!("issued certificate: {e}")))?;
+    let serial = parsed.serial().to_vec();
+
+    let logged = inner
+        .config
+        .log
+        .submit_certificate(&[&leaf, intermediate.certificate_der()])
+        .await
+        .map_err(log_error)?;
+
+    let issued = IssuedCertificate {
+        serial: hex::encode(&serial),
+        identity: invite.identity.clone(),
+        crates: invite.crates.clone(),
+        not_before: parsed.not_before_ms(),
+        not_after: parsed.not_after_ms(),
+        log_index: logged.index,
+        der: STANDARD.encode(&leaf),
+    };
+    let record = issued.clone();
+    let store = inner.store.clone();
+    let serial_key = serial.clone();
+    blocking(move || store.redeem(&hash, unix_ms(), &record, &serial_key)).await?;
+    tracing::info!(
+        serial = %issued.serial,
+        identity = %issued.identity,
+        crates = ?issued.crates,
+        log_index = logged.index,
+        "issued"
+    );
+    let chain = format!(
+        "{}{}",
+        certificate_pem(intermediate.certificate_der()),
+        certificate_pem(&inner.config.root_der)
+    );
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "certificate": certificate_pem(&leaf),
+            "chain": chain,
+            "serial": issued.serial,
+            "identity": issued.identity,
+            "crates": issued.crates,
+            "not_before": issued.not_before,
+            "not_after": issued.not_after,
+            "log_index": logged.index,
+            "proof": logged.proof,
+        })),
+    )
+        .into_response())
+}
+
+/// The invitation if it may be redeemed now; the error tells the
+/// maintainer what happened to it otherwise.
+fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invite, ApiError> {
+    let invite = found
+        .filter(|i| {
+            let mut stored = [0u8; 32];
+            hex::decode_to_slice(&i.token_sha256, &mut stored).is_ok()
+                && invite::hashes_equal(&stored, hash)
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unknown_token",
+                "this CA issued no such enrollment token; check that you copied it whole, \
+             or ask the CA operator for an invitation",
+            )
+        })?;
+    if invite.redeemed.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "token_used",
+            "this enrollment token was already used; tokens are single-use, ask the CA \
+             operator for a new invitation",
+        ));
+    }
+    if now >= invite.expires_at {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "token_expired",
+            format!(
+                "this enrollment token expired at {} (Unix ms); ask the CA operator for a \
+                 new invitation",
+                invite.expires_at
+            ),
+        ));
+    }
+    Ok(invite)
+}
+
+async fn chain(State(state): State<AppState>) -> Response {
+    let config = &state.inner.config;
+    let pem = format!(
+        "{}{}",
+        certificate_pem(config.intermediate.certificate_der()),
+        certificate_pem(&config.root_der)
+    );
+    (
+        [(header::CONTENT_TYPE, "application/pem-certificate-chain")],
+        pem,
+    )
+        .into_response()
+}
+
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_admin_token",
+                "this endpoint needs the admin token: Authorization: Bearer <token>",
+            )
+        })?;
+    if !state.inner.config.admin.matches(presented.trim()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_admin_token",
+            "the admin token is wrong; use the one in the file given to sigil-ca serve \
+             --admin-token-file",
+        ));
+    }
+    Ok(())
+}
+
+/// Default lifetime of an invitation.
+pub const DEFAULT_INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteRequest {
+    identity: String,
+    crates: Vec<String>,
+    ttl_seconds: Option<u64>,
+}
+
+async fn create_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body_bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let inner = &state.inner;
+    let bytes = body(body_bytes, inner.config.body_limit)?;
+    let req: InviteRequest = parse_json(
+        &bytes,
+        r#"{"identity": "...", "crates": ["..."], "ttl_seconds": N}"#,
+    )?;
+    // Refuse now what issuance would refuse later.
+    classify_identity(&req.identity)
+        .map_err(|e| ApiError::bad_request("bad_identity", e.to_string()))?;
+    encode_scope(&req.crates).map_err(|e| ApiError::bad_request("bad_scope", e.to_string()))?;
+    let ttl = match req.ttl_seconds {
+        None => DEFAULT_INVITE_TTL,
+        Some(0) => return Err(ApiError::bad_request("bad_ttl", "ttl_seconds must be > 0")),
+        Some(s) => Duration::from_secs(s),
+    };
+    if ttl > inner.config.max_invite_ttl {
+        return Err(ApiError::bad_request(
+            "bad_ttl",
+            format!(
+                "ttl_seconds may be at most {}",
+                inner.config.max_invite_ttl.as_secs()
+            ),
+        ));
+    }
+    let (token, hash) = invite::new_token().map_err(|e| ApiError::internal(e.to_string()))?;
+    let now = unix_ms();
+    let invite = Invite {
+        token_sha256: hex::encode(hash),
+        identity: req.identity,
+        crates: req.crates,
+        created_at: now,
+        expires_at: now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
+        redeemed: None,
+    };
+    let record = invite.clone();
+    let store = inner.store.clone();
+    blocking(move || store.put_invite(&hash, &record)).await?;
+    tracing::info!(identity = %invite.identity, crates = ?invite.crates, "invited");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "token": token.as_str(),
+            "identity": invite.identity,
+            "crates": invite.crates,
+            "expires_at": invite.expires_at,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    serial: String,
+    reason: String,
+    from_index: Option<u64>,
+}
+
+fn parse_serial(hex_serial: &str) -> Result<Vec<u8>, ApiError> {
+    let serial = hex::decode(hex_serial.trim()).map_err(|_| {
+        ApiError::bad_request(
+            "bad_serial",
+            "serial must be the certificate's serial number in hex, as the enrollment \
+             answer and `openssl x509 -serial` print it",
+        )
+    })?;
+    validate_serial(&serial).map_err(|e| ApiError::bad_request("bad_serial", e.to_string()))?;
+    Ok(serial)
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body_bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let inner = &state.inner;
+    let bytes = body(body_bytes, inner.config.body_limit)?;
+    let req: RevokeRequest = parse_json(
+        &bytes,
+        r#"{"serial": "<hex>", "reason": "keyCompromise", "from_index": N}"#,
+    )?;
+    let serial = parse_serial(&req.serial)?;
+    let reason = CrlReason::from_name(&req.reason).ok_or_else(|| {
+        let names: Vec<&str> = CrlReason::ALL.iter().map(|r| r.name()).collect();
+        ApiError::bad_request(
+            "bad_reason",
+            format!("reason must be one of {names:?} (RFC 5280 §5.3.1)"),
+        )
+    })?;
+    let store = inner.store.clone();
+    let key = serial.clone();
+    if blocking(move || store.certificate(&key)).await?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_certificate",
+            format!("this CA issued no certificate with serial {}", req.serial),
+        ));
+    }
+    let log = &inner.config.log;
+    let from_index = match req.from_index {
+        Some(i) => i,
+        None => log.tree_size().await.map_err(log_error)?,
+    };
+    let now = unix_ms();
+    let revocation = sign_revocation(&inner.config.intermediate, &serial, reason, from_index, now)
+        .map_err(|e| ApiError::internal(format!("signing the revocation: {e}")))?;
+    let logged = log
+        .submit_revocation(&revocation)
+        .await
+        .map_err(|e| match e {
+            LogError::Refused { .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "log_refused",
+                format!("{e}; the revocation is not in effect"),
+            ),
+            other => ApiError::unavailable(
+                "log_unavailable",
+                format!("{other}; the revocation is not in effect, retry"),
+            ),
+        })?;
+    let record = RevocationRecord {
+        serial: hex::encode(&serial),
+        reason: reason.code(),
+        from_index,
+        revoked_at: now,
+        log_index: logged.index,
+    };
+    let store = inner.store.clone();
+    let stored = record.clone();
+    blocking(move || store.put_revocation(&serial, &stored)).await?;
+    tracing::warn!(
+        serial = %record.serial,
+        reason = reason.name(),
+        from_index,
+        log_index = logged.index,
+        "revoked"
+    );
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "serial": record.serial,
+            "reason": reason.name(),
+            "from_index": from_index,
+            "revoked_at": now,
+            "log_index": logged.index,
+            "proof": logged.proof,
+        })),
+    )
+        .into_response())
+}
+
+async fn get_certificate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(serial_hex): Path<String>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let serial = parse_serial(&serial_hex)?;
+    let store = state.inner.store.clone();
+    let (cert, revocation) =
+        blocking(move || Ok((store.certificate(&serial)?, store.revocation(&serial)?))).await?;
+    let cert = cert.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_certificate",
+            format!("this CA issued no certificate with serial {serial_hex}"),
+        )
+    })?;
+    Ok(axum::Json(json!({ "certificate": cert, "revocation": revocation })).into_response())
+}

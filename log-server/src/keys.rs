@@ -1,34 +1,20 @@
 //! The log's signing key on disk: the C2SP signed-note private key text
 //! (`PRIVATE+KEY+<name>+<id>+<base64>`) in a file only its owner can read,
-//! and the verifier key line clients pin.
+//! and the verifier key line clients pin. File modes follow
+//! [`sigil_verifier::secret_file`], the one rule every Sigil key file keeps.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
 use sigil_core::note::Ed25519Signer;
+use sigil_verifier::secret_file::{self, SecretFileError};
 
 /// Why a key could not be written or read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// File system error, with the path.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The key file is readable by group or others.
-    #[error("{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")]
-    TooOpen {
-        /// The file.
-        path: String,
-        /// Its permission bits.
-        mode: u32,
-    },
+    /// The file could not be written or read, or others can read it.
+    #[error(transparent)]
+    File(#[from] SecretFileError),
     /// The file does not hold a signed-note Ed25519 private key.
     #[error("{path} is not a signed-note Ed25519 private key: {reason}")]
     Malformed {
@@ -39,50 +25,24 @@ pub enum KeyError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
-/// Writes `contents` to a new file with mode 0600 (never overwrites).
+/// Writes the private key text to a new file with mode 0600 (never
+/// overwrites).
 pub fn write_secret(path: &Path, contents: &str) -> Result<(), KeyError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(path))?;
-    f.write_all(contents.as_bytes()).map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    Ok(secret_file::write_secret(path, contents.as_bytes())?)
 }
 
 /// Writes a public file (mode 0644, never overwrites).
 pub fn write_public(path: &Path, contents: &str) -> Result<(), KeyError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(io(path))?;
-    f.write_all(contents.as_bytes()).map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    Ok(secret_file::write_public(path, contents.as_bytes())?)
 }
 
 /// Reads the log's private key, refusing a file others can read.
 pub fn read_signer(path: &Path) -> Result<Ed25519Signer, KeyError> {
-    let meta = fs::metadata(path).map_err(io(path))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(KeyError::TooOpen {
-            path: path.display().to_string(),
-            mode,
-        });
-    }
-    let text = fs::read_to_string(path).map_err(io(path))?;
-    Ed25519Signer::from_private_key(text.trim_end()).map_err(|e| KeyError::Malformed {
+    let bytes = zeroize::Zeroizing::new(secret_file::read_secret(path)?);
+    let malformed = |reason: String| KeyError::Malformed {
         path: path.display().to_string(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| malformed("not UTF-8 text".into()))?;
+    Ed25519Signer::from_private_key(text.trim_end()).map_err(|e| malformed(e.to_string()))
 }

@@ -718,3 +718,67 @@ fn revocation_voids_only_later_releases() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_certificate"));
 }
+
+/// `init --passphrase-file` encrypts both keys (PKCS#8 PBES2); `serve`
+/// refuses to start without the passphrase and starts with it, from the
+/// file or from `$SIGIL_PASSPHRASE`.
+#[test]
+fn encrypted_ca_keys_need_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut init = command("sigil-ca").unwrap();
+    init.arg("init")
+        .arg("--out")
+        .arg(dir.path().join("ca"))
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .env_remove("SIGIL_PASSPHRASE");
+    run_ok(init);
+    for key in ["root.key", "intermediate.key"] {
+        let text = std::fs::read_to_string(dir.path().join("ca").join(key)).unwrap();
+        assert!(
+            text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{key}"
+        );
+    }
+    let serve = |extra: &dyn Fn(&mut Command)| {
+        let mut c = command("sigil-ca").unwrap();
+        c.arg("serve")
+            .arg("--dir")
+            .arg(dir.path().join("ca"))
+            .arg("--data-dir")
+            .arg(dir.path().join("cadata"))
+            // No log is needed to start.
+            .args(["--log", "http://127.0.0.1:9", "--listen", "127.0.0.1:0"])
+            .arg("--admin-token-file")
+            .arg(dir.path().join("ca/admin.token"))
+            .env_remove("SIGIL_PASSPHRASE");
+        extra(&mut c);
+        Server::start(c)
+    };
+    let err = serve(&|_| {})
+        .err()
+        .expect("started without the passphrase");
+    assert!(err.to_string().contains("encrypted"), "{err}");
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "tr0ub4dor&3\n").unwrap();
+    std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let err = serve(&|c| {
+        c.arg("--passphrase-file").arg(&wrong);
+    })
+    .err()
+    .expect("started with a wrong passphrase");
+    assert!(err.to_string().contains("passphrase"), "{err}");
+    let server = serve(&|c| {
+        c.arg("--passphrase-file").arg(&pass);
+    })
+    .unwrap();
+    assert!(server.terminate());
+    let server = serve(&|c| {
+        c.env("SIGIL_PASSPHRASE", "correct horse battery staple");
+    })
+    .unwrap();
+    assert!(server.terminate());
+}

@@ -8,15 +8,16 @@
 //! answer is the CA's evidence that the certificate is logged before it is
 //! handed out.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
-use sigil_core::checkpoint::Checkpoint;
-use sigil_core::entry::Revocation;
-use sigil_core::note::Note;
+use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy};
+use sigil_core::entry::{Entry, EntryBody, Revocation};
+use sigil_core::note::{Note, parse_verifier_key};
 
 /// Why the log did not take an entry.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,11 @@ pub enum LogError {
         /// What it said.
         reason: String,
     },
+    /// The log's answer does not prove that it logged the entry: the
+    /// proof does not verify against the log's key, or it proves another
+    /// entry. The CA hands nothing out.
+    #[error("the log's proof does not hold: {0}")]
+    BadProof(String),
     /// The log refused the entry (4xx): the CA and the log disagree (for
     /// example the log trusts another root).
     #[error("the log refused the entry ({status} {code}): {message}")]
@@ -74,10 +80,20 @@ struct ErrorFields {
 }
 
 /// A client of one log.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LogClient {
     base: String,
     http: reqwest::Client,
+    policy: Option<Arc<CheckpointPolicy>>,
+}
+
+impl std::fmt::Debug for LogClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogClient")
+            .field("base", &self.base)
+            .field("checks_proofs", &self.policy.is_some())
+            .finish()
+    }
 }
 
 impl LogClient {
@@ -94,7 +110,59 @@ impl LogClient {
                 url: base.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(LogClient { base, http })
+        Ok(LogClient {
+            base,
+            http,
+            policy: None,
+        })
+    }
+
+    /// Checks every answer's `.tlog-proof` against the log's verifier key
+    /// (C2SP signed-note; the origin is the key's name, as `sigil-log
+    /// keygen` makes it): the checkpoint's signature, the inclusion proof,
+    /// and that the proven entry is the one submitted.
+    pub fn with_verifier_key(mut self, vkey: &str) -> Result<LogClient, String> {
+        let verifier = parse_verifier_key(vkey.trim()).map_err(|e| e.to_string())?;
+        self.policy = Some(Arc::new(CheckpointPolicy {
+            origin: verifier.name().to_string(),
+            log: verifier,
+            witnesses: vec![],
+            quorum: 0,
+        }));
+        Ok(self)
+    }
+
+    /// Whether answers are checked ([`LogClient::with_verifier_key`]).
+    pub fn checks_proofs(&self) -> bool {
+        self.policy.is_some()
+    }
+
+    /// With a verifier key: the proof verifies and proves an entry whose
+    /// body `expected` accepts, at the index the log named.
+    fn check(
+        &self,
+        logged: &Logged,
+        expected: impl Fn(&EntryBody) -> bool,
+    ) -> Result<(), LogError> {
+        let Some(policy) = &self.policy else {
+            return Ok(());
+        };
+        let verified = sigil_core::proof::verify(logged.proof.as_bytes(), policy)
+            .map_err(|e| LogError::BadProof(e.to_string()))?;
+        if verified.index != logged.index {
+            return Err(LogError::BadProof(format!(
+                "the log said index {} but the proof is for index {}",
+                logged.index, verified.index
+            )));
+        }
+        let entry =
+            Entry::decode(&verified.entry).map_err(|e| LogError::BadProof(e.to_string()))?;
+        if !expected(&entry.body) {
+            return Err(LogError::BadProof(
+                "the proven entry is not the one submitted".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The log's base URL.
@@ -105,24 +173,36 @@ impl LogClient {
     /// Submits a `certificate` entry: the leaf and its issuers up to, not
     /// including, the root, DER.
     pub async fn submit_certificate(&self, chain: &[&[u8]]) -> Result<Logged, LogError> {
-        let chain: Vec<String> = chain.iter().map(|c| STANDARD.encode(c)).collect();
-        self.submit(json!({"kind": "certificate", "chain": chain}))
-            .await
+        let encoded: Vec<String> = chain.iter().map(|c| STANDARD.encode(c)).collect();
+        let logged = self
+            .submit(json!({"kind": "certificate", "chain": encoded}))
+            .await?;
+        self.check(&logged, |body| {
+            matches!(body, EntryBody::Certificate(c)
+                if c.chain.len() == chain.len() && c.chain.iter().zip(chain).all(|(a, b)| a == b))
+        })?;
+        Ok(logged)
     }
 
     /// Submits a `revocation` entry (`docs/formats.md` §1.4).
     pub async fn submit_revocation(&self, r: &Revocation) -> Result<Logged, LogError> {
         let signer_chain: Vec<String> = r.signer_chain.iter().map(|c| STANDARD.encode(c)).collect();
-        self.submit(json!({
-            "kind": "revocation",
-            "serial": hex::encode(&r.serial),
-            "reason": r.reason,
-            "from_index": r.from_index,
-            "revoked_at": r.revoked_at,
-            "signature": STANDARD.encode(&r.signature),
-            "signer_chain": signer_chain,
-        }))
-        .await
+        let logged = self
+            .submit(json!({
+                "kind": "revocation",
+                "serial": hex::encode(&r.serial),
+                "reason": r.reason,
+                "from_index": r.from_index,
+                "revoked_at": r.revoked_at,
+                "signature": STANDARD.encode(&r.signature),
+                "signer_chain": signer_chain,
+            }))
+            .await?;
+        self.check(
+            &logged,
+            |body| matches!(body, EntryBody::Revocation(x) if x == r),
+        )?;
+        Ok(logged)
     }
 
     async fn submit(&self, body: serde_json::Value) -> Result<Logged, LogError> {

@@ -76,6 +76,11 @@ enum Command {
         /// File holding the admin bearer token (mode 0600).
         #[arg(long)]
         admin_token_file: PathBuf,
+        /// The log's verifier key file (`sigil-log keygen`'s log.pub):
+        /// every proof the log returns is checked before a certificate is
+        /// handed out.
+        #[arg(long)]
+        log_key: Option<PathBuf>,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:6963")]
         listen: SocketAddr,
@@ -185,6 +190,7 @@ fn run(cli: Cli) -> Result<(), String> {
             data_dir,
             log,
             admin_token_file,
+            log_key,
             listen,
             passphrase_file,
             leaf_validity,
@@ -216,7 +222,20 @@ fn run(cli: Cli) -> Result<(), String> {
             issuer_id.copy_from_slice(issuer.as_ref());
             let store = CaStore::open(&data_dir, &issuer_id)
                 .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-            let log = LogClient::new(&log, log_timeout).map_err(|e| e.to_string())?;
+            let mut log = LogClient::new(&log, log_timeout).map_err(|e| e.to_string())?;
+            match log_key {
+                Some(path) => {
+                    let vkey = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    log = log
+                        .with_verifier_key(&vkey)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                None => tracing::warn!(
+                    "no --log-key: the log's proofs are passed on unchecked; give the log's \
+                     verifier key so that a certificate is handed out only with a valid proof"
+                ),
+            }
             let config = CaConfig {
                 intermediate,
                 root_der,

@@ -200,6 +200,11 @@ fn log_error(e: LogError) -> ApiError {
             "log_refused",
             format!("{e}; nothing was issued and the token is still valid"),
         ),
+        LogError::BadProof(_) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "log_proof_invalid",
+            format!("{e}; nothing was issued and the token is still valid"),
+        ),
         LogError::Unreachable { .. } | LogError::Failed { .. } => ApiError::unavailable(
             "log_unavailable",
             format!("{e}; nothing was issued and the token is still valid; retry later"),

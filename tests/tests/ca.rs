@@ -118,6 +118,14 @@ fn start_log(dir: &Path) -> Server {
 }
 
 fn start_ca(dir: &Path, log_url: &str) -> Result<Server, sigil_e2e::StartError> {
+    start_ca_with_log_key(dir, log_url, &dir.join("logkey/log.pub"))
+}
+
+fn start_ca_with_log_key(
+    dir: &Path,
+    log_url: &str,
+    log_key: &Path,
+) -> Result<Server, sigil_e2e::StartError> {
     let mut c = command("sigil-ca")?;
     c.arg("serve")
         .arg("--dir")
@@ -127,7 +135,9 @@ fn start_ca(dir: &Path, log_url: &str) -> Result<Server, sigil_e2e::StartError> 
         .args(["--log", log_url, "--listen", "127.0.0.1:0"])
         .args(["--log-timeout", "5s"])
         .arg("--admin-token-file")
-        .arg(dir.join("ca/admin.token"));
+        .arg(dir.join("ca/admin.token"))
+        .arg("--log-key")
+        .arg(log_key);
     Server::start(c)
 }
 
@@ -469,6 +479,39 @@ fn log_unreachable_issues_nothing_and_keeps_the_token() {
     assert_eq!(
         (status, error_code(&answer)),
         (503, "log_unavailable"),
+        "{answer}"
+    );
+
+    let Pki { dir, log, ca, vkey } = pki;
+    drop(ca);
+    let ca = start_ca(dir.path(), &log.url).unwrap();
+    let pki = Pki { dir, log, ca, vkey };
+    let (status, answer) = enroll(&pki, &token, &csr);
+    assert_eq!(status, 201, "{answer}");
+}
+
+/// The CA checks the log's proof against the log's key before it hands a
+/// certificate out: a log answering with another key's checkpoint gets
+/// nothing issued and the token stays valid.
+#[test]
+fn a_proof_from_the_wrong_log_issues_nothing() {
+    let pki = Pki::start();
+    let token = pki.invite("gina@example.org", &["hyper"], None);
+    let Pki { dir, log, ca, vkey } = pki;
+    drop(ca);
+    let mut other = command("sigil-log").unwrap();
+    other
+        .args(["keygen", "--origin", ORIGIN, "--out"])
+        .arg(dir.path().join("otherkey"));
+    run_ok(other);
+    let ca =
+        start_ca_with_log_key(dir.path(), &log.url, &dir.path().join("otherkey/log.pub")).unwrap();
+    let pki = Pki { dir, log, ca, vkey };
+    let (_, csr) = p256_csr();
+    let (status, answer) = enroll(&pki, &token, &csr);
+    assert_eq!(
+        (status, error_code(&answer)),
+        (502, "log_proof_invalid"),
         "{answer}"
     );
 

@@ -432,6 +432,19 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// An admin request: the bearer token first, then the JSON body of the
+/// given `shape` (named in the error message).
+fn admin_request<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body_bytes: Result<Bytes, BytesRejection>,
+    shape: &str,
+) -> Result<T, ApiError> {
+    require_admin(state, headers)?;
+    let bytes = body(body_bytes, state.inner.config.body_limit)?;
+    parse_json(&bytes, shape)
+}
+
 /// Default lifetime of an invitation.
 pub const DEFAULT_INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -448,13 +461,13 @@ async fn create_invite(
     headers: HeaderMap,
     body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&state, &headers)?;
-    let inner = &state.inner;
-    let bytes = body(body_bytes, inner.config.body_limit)?;
-    let req: InviteRequest = parse_json(
-        &bytes,
+    let req: InviteRequest = admin_request(
+        &state,
+        &headers,
+        body_bytes,
         r#"{"identity": "...", "crates": ["..."], "ttl_seconds": N}"#,
     )?;
+    let inner = &state.inner;
     // Refuse now what issuance would refuse later.
     classify_identity(&req.identity)
         .map_err(|e| ApiError::bad_request("bad_identity", e.to_string()))?;
@@ -524,13 +537,13 @@ async fn revoke(
     headers: HeaderMap,
     body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&state, &headers)?;
-    let inner = &state.inner;
-    let bytes = body(body_bytes, inner.config.body_limit)?;
-    let req: RevokeRequest = parse_json(
-        &bytes,
+    let req: RevokeRequest = admin_request(
+        &state,
+        &headers,
+        body_bytes,
         r#"{"serial": "<hex>", "reason": "keyCompromise", "from_index": N}"#,
     )?;
+    let inner = &state.inner;
     let serial = parse_serial(&req.serial)?;
     let reason = CrlReason::from_name(&req.reason).ok_or_else(|| {
         let names: Vec<&str> = CrlReason::ALL.iter().map(|r| r.name()).collect();

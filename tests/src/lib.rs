@@ -113,6 +113,15 @@ impl Server {
         }
     }
 
+    /// Sends SIGKILL and waits: a crash. The server is gone afterwards; its
+    /// `url` and `stderr` stay readable.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// Sends SIGTERM and waits up to 6 s for a clean exit; returns whether
     /// it exited successfully.
     pub fn terminate(mut self) -> bool {
@@ -137,9 +146,6 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.kill();
     }
 }

@@ -90,6 +90,17 @@ impl Pki {
         lines[0].to_string()
     }
 
+    /// Stops the CA and starts it again on the same state, talking to the
+    /// log at `log_url` whose key is `log_key`.
+    fn restart_ca(&mut self, log_url: &str, log_key: &Path) {
+        self.ca.kill();
+        self.ca = start_ca_with_log_key(self.dir.path(), log_url, log_key).unwrap();
+    }
+
+    fn log_pub(&self) -> PathBuf {
+        self.dir.path().join("logkey/log.pub")
+    }
+
     fn policy(&self) -> CheckpointPolicy {
         CheckpointPolicy {
             origin: ORIGIN.into(),
@@ -463,17 +474,14 @@ fn pem_to_csr_der(pem: &str) -> Vec<u8> {
 /// is not consumed: the same token works once the log is there.
 #[test]
 fn log_unreachable_issues_nothing_and_keeps_the_token() {
-    let pki = Pki::start();
+    let mut pki = Pki::start();
     let token = pki.invite("dave@example.org", &["tokio"], None);
-    let Pki { dir, log, ca, vkey } = pki;
-    assert!(ca.terminate(), "the CA stops cleanly on SIGTERM");
     // A port nobody listens on.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let ca = start_ca(dir.path(), &dead).unwrap();
-    let pki = Pki { dir, log, ca, vkey };
+    pki.restart_ca(&dead, &pki.log_pub());
     let (_, csr) = p256_csr();
     let (status, answer) = enroll(&pki, &token, &csr);
     assert_eq!(
@@ -482,10 +490,8 @@ fn log_unreachable_issues_nothing_and_keeps_the_token() {
         "{answer}"
     );
 
-    let Pki { dir, log, ca, vkey } = pki;
-    drop(ca);
-    let ca = start_ca(dir.path(), &log.url).unwrap();
-    let pki = Pki { dir, log, ca, vkey };
+    let log_url = pki.log.url.clone();
+    pki.restart_ca(&log_url, &pki.log_pub());
     let (status, answer) = enroll(&pki, &token, &csr);
     assert_eq!(status, 201, "{answer}");
 }
@@ -495,18 +501,15 @@ fn log_unreachable_issues_nothing_and_keeps_the_token() {
 /// nothing issued and the token stays valid.
 #[test]
 fn a_proof_from_the_wrong_log_issues_nothing() {
-    let pki = Pki::start();
+    let mut pki = Pki::start();
     let token = pki.invite("gina@example.org", &["hyper"], None);
-    let Pki { dir, log, ca, vkey } = pki;
-    drop(ca);
     let mut other = command("sigil-log").unwrap();
     other
         .args(["keygen", "--origin", ORIGIN, "--out"])
-        .arg(dir.path().join("otherkey"));
+        .arg(pki.dir.path().join("otherkey"));
     run_ok(other);
-    let ca =
-        start_ca_with_log_key(dir.path(), &log.url, &dir.path().join("otherkey/log.pub")).unwrap();
-    let pki = Pki { dir, log, ca, vkey };
+    let log_url = pki.log.url.clone();
+    pki.restart_ca(&log_url, &pki.dir.path().join("otherkey/log.pub"));
     let (_, csr) = p256_csr();
     let (status, answer) = enroll(&pki, &token, &csr);
     assert_eq!(
@@ -515,10 +518,7 @@ fn a_proof_from_the_wrong_log_issues_nothing() {
         "{answer}"
     );
 
-    let Pki { dir, log, ca, vkey } = pki;
-    drop(ca);
-    let ca = start_ca(dir.path(), &log.url).unwrap();
-    let pki = Pki { dir, log, ca, vkey };
+    pki.restart_ca(&log_url, &pki.log_pub());
     let (status, answer) = enroll(&pki, &token, &csr);
     assert_eq!(status, 201, "{answer}");
 }

@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/releases/{crate_name}/{version}",
             get(get_release_proof),
         )
+        .route("/api/v1/revocations/{certificate_id}", get(get_revocation))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -405,6 +406,41 @@ async fn get_consistency(
         "hashes": hashes.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
     }))
     .into_response())
+}
+
+/// `GET /api/v1/revocations/{certificate_id}`: whether the log holds a
+/// revocation of the certificate with this id (hex of
+/// `sigil_verifier::certificate_id`, the issuer key and serial), and from
+/// which index it voids releases. Online clients ask before they accept a
+/// release; the revocation entries themselves are in the log for monitors.
+async fn get_revocation(
+    State(state): State<AppState>,
+    Path(id_hex): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut id = [0u8; 32];
+    hex::decode_to_slice(&id_hex, &mut id).map_err(|_| {
+        ApiError::bad_request(
+            "bad_certificate_id",
+            "the certificate id is 64 hex digits: SHA-256 of the issuer's key and the serial",
+        )
+    })?;
+    let storage = state.inner.storage.clone();
+    let found = blocking(move || {
+        storage
+            .revocation(&id)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    match found {
+        Some(from_index) => Ok(axum::Json(
+            json!({ "certificate_id": id_hex.to_ascii_lowercase(), "from_index": from_index }),
+        )
+        .into_response()),
+        None => Err(ApiError::not_found(
+            "not_revoked",
+            "the log holds no revocation of this certificate",
+        )),
+    }
 }
 
 async fn get_releases(

@@ -738,6 +738,21 @@ fn revocation_voids_only_later_releases() {
     let id =
         sigil_verifier::check_revocation(&revocation, rev_entry.integrated_at, &roots).unwrap();
     let view = Revoked(HashMap::from([(id, revocation.from_index)]));
+    // Online clients learn it from the log.
+    let get = |path: &str| {
+        let r = http().get(format!("{}{path}", pki.log.url)).send().unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let (s, a) = get(&format!("/api/v1/revocations/{}", hex::encode(id)));
+    assert_eq!(
+        (s, a["from_index"].as_u64()),
+        (200, Some(from_index)),
+        "{a}"
+    );
+    let (s, a) = get(&format!("/api/v1/revocations/{}", hex::encode([7u8; 32])));
+    assert_eq!((s, error_code(&a)), (404, "not_revoked"), "{a}");
+    let (s, a) = get("/api/v1/revocations/xyz");
+    assert_eq!((s, error_code(&a)), (400, "bad_certificate_id"), "{a}");
     let earlier = sigil_core::proof::verify(before_proof.as_bytes(), &pki.policy()).unwrap();
     let entry = Entry::decode(&earlier.entry).unwrap();
     let EntryBody::Release(release) = &entry.body else {

@@ -14,6 +14,7 @@
 //! | [`log_client`] | submitting `certificate` and `revocation` entries to the log |
 //! | [`server`] | the HTTP API: enrollment, chain, admin endpoints |
 //! | [`http_error`] | errors as `{"error": {code, message}}` responses |
+//! | [`setup`] | the CA directory: `init`, loading certificates, keys and the admin token |
 //!
 //! The `sigil-ca` binary (`src/main.rs`) is `init`, `serve`, `invite`,
 //! `revoke` and `trust-root` over these.
@@ -30,6 +31,7 @@ pub mod log_client;
 pub mod pem;
 mod scope_oid;
 pub mod server;
+pub mod setup;
 pub mod store;
 
 pub use sigil_verifier as verifier;

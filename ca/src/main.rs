@@ -19,14 +19,12 @@ use clap::{Parser, Subcommand};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
-use sigil_ca::invite::AdminToken;
 use sigil_ca::log_client::LogClient;
-use sigil_ca::pem::certificate_pem;
 use sigil_ca::server::{self, CaConfig};
 use sigil_ca::store::CaStore;
-use sigil_ca::{CaCertificate, keyfile, new_intermediate, new_root};
+use sigil_ca::keyfile;
+use sigil_ca::setup::{self, load_ca, read_admin_token, read_certificate, trust_root_snippet};
 use sigil_verifier::secret_file;
-use sigil_verifier::x509::Certificate;
 
 use sigil_ca::keyfile::PASSPHRASE_ENV;
 
@@ -178,13 +176,21 @@ fn run(cli: Cli) -> Result<(), String> {
             passphrase_file,
             root_validity_days,
             intermediate_validity_days,
-        } => init(
-            &out,
-            &name,
-            passphrase_file.as_deref(),
-            root_validity_days,
-            intermediate_validity_days,
-        ),
+        } => {
+            let passphrase = keyfile::read_passphrase(passphrase_file.as_deref(), PASSPHRASE_ENV)
+                .map_err(|e| e.to_string())?;
+            let summary = setup::init(
+                &out,
+                &name,
+                passphrase.as_ref().map(|p| p.as_slice()),
+                root_validity_days,
+                intermediate_validity_days,
+                server::unix_ms(),
+            )
+            .map_err(|e| e.to_string())?;
+            eprintln!("{summary}");
+            Ok(())
+        }
         Command::Serve {
             dir,
             data_dir,
@@ -345,123 +351,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .map(Duration::from_secs)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("{s:?} is zero or too long"))
-}
-
-fn init(
-    out: &Path,
-    name: &str,
-    passphrase_file: Option<&Path>,
-    root_days: u64,
-    intermediate_days: u64,
-) -> Result<(), String> {
-    if intermediate_days > root_days {
-        return Err("the intermediate may not outlive the root".into());
-    }
-    let passphrase =
-        keyfile::read_passphrase(passphrase_file, PASSPHRASE_ENV).map_err(|e| e.to_string())?;
-    if std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(format!(
-            "{} exists and is not empty; choose a new directory",
-            out.display()
-        ));
-    }
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let now = server::unix_ms();
-    let day = Duration::from_secs(86_400);
-    let root_name = format!("{name} Root");
-    let intermediate_name = format!("{name} Intermediate");
-    let root = new_root(
-        &root_name,
-        now,
-        day * u32::try_from(root_days).unwrap_or(u32::MAX),
-    )
-    .map_err(|e| e.to_string())?;
-    let intermediate = new_intermediate(
-        &root,
-        &intermediate_name,
-        now,
-        day * u32::try_from(intermediate_days).unwrap_or(u32::MAX),
-    )
-    .map_err(|e| e.to_string())?;
-    let pass = passphrase.as_ref().map(|p| p.as_slice());
-    for (stem, ca) in [("root", &root), ("intermediate", &intermediate)] {
-        let key =
-            keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(|e| e.to_string())?;
-        keyfile::write_key(&out.join(format!("{stem}.key")), key.signing_key(), pass)
-            .map_err(|e| e.to_string())?;
-        secret_file::write_public(
-            &out.join(format!("{stem}.pem")),
-            certificate_pem(ca.certificate_der()).as_bytes(),
-        )
-        .map_err(|e| e.to_string())?;
-    }
-    let admin = sigil_ca::invite::new_admin_token().map_err(|e| e.to_string())?;
-    secret_file::write_secret(
-        &out.join("admin.token"),
-        format!("{}\n", &*admin).as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!(
-        "created {dir}:\n  root.pem, root.key          {root_name} (keep root.key offline: serve does not need it)\n  intermediate.pem, .key      {intermediate_name} (online; signs leaves and revocations)\n  admin.token                 bearer token for invite/revoke (mode 0600)\nkeys are {enc}, mode 0600\nroot SHA-256 fingerprint: {fp}",
-        dir = out.display(),
-        enc = if pass.is_some() {
-            "encrypted with the passphrase"
-        } else {
-            "NOT encrypted (use --passphrase-file to encrypt them)"
-        },
-        fp = fingerprint(root.certificate_der()),
-    );
-    Ok(())
-}
-
-fn load_ca(dir: &Path, stem: &str, passphrase: Option<&[u8]>) -> Result<CaCertificate, String> {
-    let cert_path = dir.join(format!("{stem}.pem"));
-    let key_path = dir.join(format!("{stem}.key"));
-    let der = read_certificate(&cert_path)?;
-    let key = keyfile::read_key(&key_path, passphrase).map_err(|e| e.to_string())?;
-    CaCertificate::from_parts(der, key.pkcs8_der().to_vec())
-        .map_err(|e| format!("{} and {}: {e}", cert_path.display(), key_path.display()))
-}
-
-fn read_certificate(path: &Path) -> Result<Vec<u8>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let der = CertificateDer::from_pem_slice(&pem)
-        .map_err(|e| format!("{}: not a PEM certificate: {e}", path.display()))?;
-    Ok(der.to_vec())
-}
-
-fn read_admin_token(path: &Path) -> Result<AdminToken, String> {
-    let bytes = secret_file::read_secret(path).map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| format!("{}: the admin token is not text", path.display()))?;
-    AdminToken::from_file_text(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn fingerprint(der: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
-    d.as_ref()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-/// The root as a PEM block preceded by comment lines naming it: what a
-/// client passes to `sigil trust-root --ca-root` (PEM readers skip text
-/// outside the block, RFC 7468 §2).
-fn trust_root_snippet(root_der: &[u8]) -> Result<String, String> {
-    let cert = Certificate::parse(root_der).map_err(|e| format!("root certificate: {e}"))?;
-    if !cert.is_ca() {
-        return Err("the certificate is not a CA certificate".into());
-    }
-    Ok(format!(
-        "# Sigil CA root certificate: pin it with `sigil trust-root --ca-root FILE`.\n\
-         # SHA-256 fingerprint {fp}\n\
-         # valid until {until} (Unix s); check the fingerprint with the CA operator out of band.\n{pem}",
-        fp = fingerprint(root_der),
-        until = cert.not_after(),
-        pem = certificate_pem(root_der)
-    ))
 }
 
 fn http() -> Result<reqwest::Client, String> {

@@ -1,8 +1,26 @@
-//! sigil-cli: the `sigil` and `cargo-sigil` commands (DESIGN.md "Interfaces").
+//! sigil-cli: the `sigil` and `cargo-sigil` commands (DESIGN.md
+//! "Interfaces").
 //!
-//! Filled by the client issue.
+//! | module | what |
+//! |---|---|
+//! | [`app`] | the command lines and how results are printed |
+//! | [`maintainer`] | `keygen`, `enroll` (PKCS#10 proof of possession), `sign` (DSSE, co-signatures) |
+//! | [`client`] | `trust-root`, `verify`: offline checks, online revocations, the checkpoint cache |
+//! | [`verify_lock`] | `verify-lock` / `cargo sigil verify` over a Cargo.lock |
+//! | [`quickstart`] | the whole flow in-process on the embedded RocksDB default |
+//! | [`http`] | clients of the log's and the CA's HTTP APIs |
+//! | [`error`] | [`CliError`]: one line for a person, a code for machines |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod app;
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod maintainer;
+pub mod quickstart;
+pub mod verify_lock;
+
+pub use error::CliError;
 pub use sigil_ca as ca;
 pub use sigil_log as log;

@@ -1,0 +1,453 @@
+//! The command lines of `sigil` and `cargo sigil` (DESIGN.md
+//! "Interfaces"), and how results are printed: one line a person reads on
+//! stderr, or `--json` on stdout for machines. Exit status 0 only when
+//! everything passed.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use sigil_ca::keyfile::{self, PASSPHRASE_ENV};
+
+use crate::client::{self, Client, TrustRootRequest};
+use crate::error::CliError;
+use crate::maintainer::{self, SignRequest, Signed};
+use crate::quickstart;
+use crate::verify_lock::{self, LockRequest};
+
+/// Sign Rust crates and verify them against the Sigil log.
+#[derive(Parser)]
+#[command(name = "sigil", version, about)]
+struct Sigil {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes a P-256 signing key (PKCS#8 PEM, mode 0600).
+    Keygen {
+        /// Where to write the key (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// Enrolls a key with the CA using an invitation token; writes the
+    /// certificate and its chain, and the certificate entry's proof.
+    Enroll {
+        /// The CA's base URL.
+        #[arg(long)]
+        ca: String,
+        /// The one-time token from `sigil-ca invite`.
+        #[arg(long)]
+        token: String,
+        /// The key from `sigil keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the certificate and chain (PEM).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// Signs a .crate and publishes it to the log (writes
+    /// FILE.crate.tlog-proof), or writes it for a co-maintainer to add
+    /// their signature (--no-submit).
+    Sign {
+        /// The key from `sigil keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// The certificate file from `sigil enroll`.
+        #[arg(long)]
+        cert: PathBuf,
+        /// The log to publish to.
+        #[arg(long, required_unless_present = "no_submit")]
+        log: Option<String>,
+        /// Add this signature to a co-maintainer's pending submission.
+        #[arg(long)]
+        add_to: Option<PathBuf>,
+        /// Do not submit: write the pending submission instead.
+        #[arg(long, conflicts_with = "log")]
+        no_submit: bool,
+        /// Where to write the pending submission (default
+        /// FILE.crate.sigil-pending.json).
+        #[arg(long, requires = "no_submit")]
+        out: Option<PathBuf>,
+        /// The .crate file (from `cargo package`).
+        file: PathBuf,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// Writes the trust root a client pins: CA root(s), the log's key,
+    /// witnesses and quorum.
+    TrustRoot {
+        /// PEM file of the CA root certificate (repeat for several).
+        #[arg(long = "ca-root", required = true)]
+        ca_roots: Vec<PathBuf>,
+        /// The log's verifier key file (`sigil-log keygen`'s log.pub).
+        #[arg(long)]
+        log_key: PathBuf,
+        /// The log's origin (default: the key's name).
+        #[arg(long)]
+        origin: Option<String>,
+        /// A witness verifier key, or a file holding one (repeat).
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// How many witnesses must cosign a checkpoint.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
+        /// Where to write the trust root (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verifies a .crate offline from its proof; exit 0 only if every
+    /// check passes.
+    Verify {
+        #[command(flatten)]
+        common: VerifyCommon,
+        /// The .crate file.
+        file: PathBuf,
+        /// The proof (default FILE.crate.tlog-proof, else fetched with --log).
+        #[arg(long)]
+        proof: Option<PathBuf>,
+    },
+    /// Verifies every registry crate of a Cargo.lock from cargo's cache.
+    VerifyLock(VerifyLockArgs),
+    /// Runs CA, log, maintainer and client on this machine, step by step.
+    Quickstart {
+        /// Directory for everything it makes (default ./sigil-quickstart).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct Passphrase {
+    /// File whose first line is the key's passphrase (else
+    /// $SIGIL_PASSPHRASE; else the key is not encrypted).
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+impl Passphrase {
+    fn read(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, CliError> {
+        keyfile::read_passphrase(self.passphrase_file.as_deref(), PASSPHRASE_ENV)
+            .map_err(|e| CliError::Usage(e.to_string()))
+    }
+}
+
+#[derive(Args)]
+struct VerifyCommon {
+    /// The trust root file (`sigil trust-root`).
+    #[arg(long)]
+    trust_root: PathBuf,
+    /// Also ask this log (revocations, consistency for the checkpoint cache).
+    #[arg(long)]
+    log: Option<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
+    #[arg(long, env = "SIGIL_HOME")]
+    sigil_home: Option<PathBuf>,
+}
+
+/// `sigil verify-lock` / `cargo sigil verify`.
+#[derive(Args)]
+pub struct VerifyLockArgs {
+    #[command(flatten)]
+    common: VerifyCommon,
+    /// The lockfile.
+    #[arg(default_value = "Cargo.lock")]
+    lockfile: PathBuf,
+    /// A directory of <name>-<version>.crate.tlog-proof files, for offline use.
+    #[arg(long)]
+    proofs: Option<PathBuf>,
+    /// Fail on crates nobody signed (default: warn).
+    #[arg(long)]
+    deny_unsigned: bool,
+    /// Cargo's home (default $CARGO_HOME, else ~/.cargo).
+    #[arg(long)]
+    cargo_home: Option<PathBuf>,
+}
+
+/// `cargo sigil`, as cargo runs it: `cargo-sigil sigil <command>`.
+#[derive(Parser)]
+#[command(name = "cargo", bin_name = "cargo")]
+enum CargoCli {
+    /// Sigil for cargo projects.
+    #[command(subcommand, version, about)]
+    Sigil(CargoCommand),
+}
+
+#[derive(Subcommand)]
+enum CargoCommand {
+    /// Verifies every registry crate of Cargo.lock (as `sigil verify-lock`).
+    Verify(VerifyLockArgs),
+}
+
+/// The `sigil` binary.
+pub fn main_sigil() -> ExitCode {
+    let cli = Sigil::parse();
+    let json = matches!(
+        &cli.command,
+        Command::Verify { common, .. } | Command::VerifyLock(VerifyLockArgs { common, .. }) if common.json
+    );
+    finish(run(cli.command), json)
+}
+
+/// The `cargo-sigil` binary.
+pub fn main_cargo() -> ExitCode {
+    let CargoCli::Sigil(CargoCommand::Verify(args)) = CargoCli::parse();
+    let json = args.common.json;
+    finish(verify_lock_cmd(&args), json)
+}
+
+fn finish(result: Result<(), CliError>, json: bool) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json && !matches!(e, CliError::Reported(_)) {
+                println!(
+                    "{}",
+                    json!({ "ok": false, "code": e.code(), "message": e.to_string() })
+                );
+            }
+            match &e {
+                CliError::Security(_) => eprintln!("{e}"),
+                _ => eprintln!("sigil: {e}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Keygen { out, passphrase } => {
+            let pass = passphrase.read()?;
+            maintainer::keygen(&out, pass.as_ref().map(|p| p.as_slice()))?;
+            eprintln!(
+                "wrote {} (P-256, mode 0600{})",
+                out.display(),
+                if pass.is_some() { ", encrypted" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Enroll {
+            ca,
+            token,
+            key,
+            out,
+            passphrase,
+        } => {
+            let pass = passphrase.read()?;
+            let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
+            let enrolled = maintainer::enroll(&ca, &token, &key, &out)?;
+            eprintln!(
+                "enrolled: certificate {} for {} may sign {}; written to {} (logged at index {})",
+                enrolled.serial,
+                enrolled.identity,
+                enrolled.crates.join(", "),
+                enrolled.cert_path.display(),
+                enrolled.log_index
+            );
+            Ok(())
+        }
+        Command::Sign {
+            key,
+            cert,
+            log,
+            add_to,
+            no_submit,
+            out,
+            file,
+            passphrase,
+        } => {
+            let pass = passphrase.read()?;
+            let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
+            let signed = maintainer::sign(&SignRequest {
+                key: &key,
+                chain: maintainer::read_chain(&cert)?,
+                crate_path: &file,
+                add_to: add_to.as_deref(),
+                log: if no_submit { None } else { log.as_deref() },
+                pending_out: out.as_deref(),
+            })?;
+            match signed {
+                Signed::Logged {
+                    release,
+                    index,
+                    proof_path,
+                    signatures,
+                } => eprintln!(
+                    "{} {} signed ({signatures} signature{}) and logged at index {index}; proof: {}",
+                    release.crate_name,
+                    release.version,
+                    if signatures == 1 { "" } else { "s" },
+                    proof_path.display()
+                ),
+                Signed::Pending {
+                    release,
+                    path,
+                    signatures,
+                } => eprintln!(
+                    "{} {} signed ({signatures} signature{}), not submitted: {}; a co-maintainer \
+                     adds theirs with `sigil sign --add-to {}` and submits with --log",
+                    release.crate_name,
+                    release.version,
+                    if signatures == 1 { "" } else { "s" },
+                    path.display(),
+                    path.display()
+                ),
+            }
+            Ok(())
+        }
+        Command::TrustRoot {
+            ca_roots,
+            log_key,
+            origin,
+            witnesses,
+            quorum,
+            out,
+        } => {
+            let key = std::fs::read_to_string(&log_key).map_err(|e| CliError::file(&log_key, e))?;
+            let witnesses = witnesses
+                .iter()
+                .map(|w| match std::fs::read_to_string(w) {
+                    Ok(text) => text.trim().to_string(),
+                    Err(_) => w.clone(),
+                })
+                .collect::<Vec<_>>();
+            let text = client::trust_root(&TrustRootRequest {
+                ca_roots: &ca_roots,
+                log_key: &key,
+                origin: origin.as_deref(),
+                witnesses: &witnesses,
+                quorum,
+            })?;
+            sigil_verifier::secret_file::write_public(&out, text.as_bytes())
+                .map_err(|e| CliError::file(&out, e))?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Verify {
+            common,
+            file,
+            proof,
+        } => verify_cmd(&common, &file, proof.as_deref()),
+        Command::VerifyLock(args) => verify_lock_cmd(&args),
+        Command::Quickstart { dir } => {
+            let dir = quickstart::choose_dir(dir.as_deref())?;
+            quickstart::run(&dir, &mut |line| println!("{line}"))
+        }
+    }
+}
+
+fn load_client(common: &VerifyCommon) -> Result<Client, CliError> {
+    Client::load(
+        &common.trust_root,
+        common.sigil_home.as_deref(),
+        common.log.as_deref(),
+    )
+}
+
+fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Result<(), CliError> {
+    let client = load_client(common)?;
+    let crate_bytes = std::fs::read(file).map_err(|e| CliError::file(file, e))?;
+    let id = sigil_verifier::crate_file::read_package_id(&crate_bytes)
+        .map_err(|e| CliError::file(file, e))?;
+    let default_proof = maintainer::proof_path_for(file);
+    let proof_bytes = match proof {
+        Some(p) => std::fs::read(p).map_err(|e| CliError::file(p, e))?,
+        None => match std::fs::read(&default_proof) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match client.log() {
+                Some(log) => log.release_proof(&id.name, &id.version)?.ok_or_else(|| {
+                    CliError::Check {
+                        code: "unsigned",
+                        message: format!(
+                            "{} {} is not in the log: nobody signed it",
+                            id.name, id.version
+                        ),
+                    }
+                })?,
+                None => {
+                    return Err(CliError::file(
+                        &default_proof,
+                        "no proof: pass --proof P, or --log URL to fetch it",
+                    ));
+                }
+            },
+            Err(e) => return Err(CliError::file(&default_proof, e)),
+        },
+    };
+    let verified = client.verify(&crate_bytes, &proof_bytes, Some((&id.name, &id.version)))?;
+    let r = &verified.release;
+    if common.json {
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "crate": r.crate_name,
+                "version": r.version,
+                "sha256": hex::encode(r.sha256),
+                "log_index": r.index,
+                "integrated_at": r.integrated_at,
+                "signers": r.signers,
+                "checkpoint": String::from_utf8_lossy(&r.checkpoint_note),
+                "cache": format!("{:?}", verified.cache),
+            })
+        );
+    } else {
+        eprintln!(
+            "OK {} {}: signed by {}, logged at index {} in {}",
+            r.crate_name,
+            r.version,
+            r.signers.join(", "),
+            r.index,
+            client.trust.log_origin
+        );
+    }
+    Ok(())
+}
+
+fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {
+    let client = load_client(&args.common)?;
+    let report = verify_lock::verify_lock(
+        &client,
+        &LockRequest {
+            lockfile: &args.lockfile,
+            proofs_dir: args.proofs.as_deref(),
+            cargo_home: args.cargo_home.as_deref(),
+            deny_unsigned: args.deny_unsigned,
+            progress: !args.common.json && std::io::stderr().is_terminal(),
+        },
+    )?;
+    if args.common.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    } else {
+        eprint!("{}", verify_lock::table(&report));
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(CliError::Reported(format!(
+                "{} failed, {} missing, {} unsigned{}",
+                report.failed,
+                report.missing,
+                report.unsigned,
+                if args.deny_unsigned {
+                    " (--deny-unsigned)"
+                } else {
+                    ""
+                }
+        )))
+    }
+}

@@ -1,0 +1,199 @@
+//! The cargo user's side: `sigil trust-root`, `sigil verify` and `sigil
+//! verify-lock` / `cargo sigil verify` (DESIGN.md "Interfaces").
+//!
+//! Verification is offline by default: the `.crate`, its `.tlog-proof`
+//! and the pinned trust root are enough (`sigil_verifier::release_file`).
+//! With `--log`, the client also asks the log for revocations of the
+//! signers' certificates and for the consistency proofs that let its
+//! checkpoint cache advance; a fork is a `SECURITY ERROR`.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use sigil_core::checkpoint::CheckpointPolicy;
+use sigil_core::trust_root::TrustRoot;
+use sigil_verifier::checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
+use sigil_verifier::release_file::{VerifiedRelease, verify_release};
+use sigil_verifier::{NoRevocations, RevocationView, TrustedRoots};
+
+use crate::error::CliError;
+use crate::http::LogApi;
+
+/// What `sigil trust-root` is given.
+pub struct TrustRootRequest<'a> {
+    /// PEM file(s) of the CA root certificate(s).
+    pub ca_roots: &'a [PathBuf],
+    /// The log's verifier key (the text of `sigil-log keygen`'s log.pub).
+    pub log_key: &'a str,
+    /// The log's origin; default: the key's name.
+    pub origin: Option<&'a str>,
+    /// Witness verifier keys.
+    pub witnesses: &'a [String],
+    /// How many witnesses must cosign.
+    pub quorum: usize,
+}
+
+/// Builds the trust root file's contents (`docs/formats.md` §4), checking
+/// every part.
+pub fn trust_root(req: &TrustRootRequest<'_>) -> Result<String, CliError> {
+    let mut ca_roots_pem = Vec::new();
+    for path in req.ca_roots {
+        let pem = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
+        let roots = TrustedRoots::from_pem(&pem).map_err(|e| CliError::file(path, e))?;
+        drop(roots);
+        for der in rustls_pki_types::pem::PemObject::pem_slice_iter(&pem) {
+            let der: rustls_pki_types::CertificateDer<'static> =
+                der.map_err(|e| CliError::file(path, e))?;
+            ca_roots_pem.push(sigil_ca::pem::certificate_pem(&der));
+        }
+    }
+    let log_key = req.log_key.trim().to_string();
+    let origin = match req.origin {
+        Some(o) => o.to_string(),
+        None => log_key
+            .split('+')
+            .next()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| CliError::Usage("the log key has no name; pass --origin".into()))?
+            .to_string(),
+    };
+    let trust = TrustRoot {
+        log_origin: origin,
+        log_key,
+        witnesses: req.witnesses.iter().map(|w| w.trim().to_string()).collect(),
+        quorum: req.quorum,
+        ca_roots_pem,
+    };
+    trust
+        .validate()
+        .map_err(|e| CliError::Usage(format!("trust root: {e}")))?;
+    Ok(trust.to_json())
+}
+
+/// A loaded trust root, ready to verify.
+pub struct Client {
+    /// The pinned trust root.
+    pub trust: TrustRoot,
+    policy: CheckpointPolicy,
+    roots: TrustedRoots,
+    cache: CheckpointCache,
+    log: Option<LogApi>,
+}
+
+/// One verified release, and what the checkpoint cache made of its
+/// checkpoint.
+#[derive(Debug)]
+pub struct Verified {
+    /// The release.
+    pub release: VerifiedRelease,
+    /// The cache's verdict on the proof's checkpoint.
+    pub cache: CacheOutcome,
+}
+
+struct Consistency<'a>(&'a LogApi);
+
+impl ConsistencySource for Consistency<'_> {
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.0
+            .consistency_proof(old_size, new_size)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Revocations as the log reports them; a failure to ask is kept and
+/// turned into an error after the check (never silently "not revoked").
+struct LogRevocations<'a> {
+    log: &'a LogApi,
+    error: RefCell<Option<CliError>>,
+}
+
+impl RevocationView for LogRevocations<'_> {
+    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
+        match self.log.revoked_from(certificate_id) {
+            Ok(found) => found,
+            Err(e) => {
+                self.error.borrow_mut().get_or_insert(e);
+                None
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Loads the trust root at `path`, the checkpoint cache in `cache_dir`
+    /// (default `$SIGIL_HOME`, else the user's cache dir) and, if given,
+    /// the log to ask online.
+    pub fn load(path: &Path, cache_dir: Option<&Path>, log: Option<&str>) -> Result<Client, CliError> {
+        let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
+        let trust = TrustRoot::parse(&bytes).map_err(|e| CliError::file(path, e))?;
+        let policy = trust.policy().map_err(|e| CliError::file(path, e))?;
+        let pem = trust.ca_roots_pem.concat();
+        let roots = TrustedRoots::from_pem(pem.as_bytes()).map_err(|e| CliError::file(path, e))?;
+        let dir = match cache_dir {
+            Some(d) => d.to_path_buf(),
+            None => CheckpointCache::default_dir().ok_or_else(|| {
+                CliError::Usage("no cache directory: set SIGIL_HOME".into())
+            })?,
+        };
+        let cache = CheckpointCache::open(&dir).map_err(|e| CliError::file(&dir, e))?;
+        let log = log.map(LogApi::new).transpose()?;
+        Ok(Client {
+            trust,
+            policy,
+            roots,
+            cache,
+            log,
+        })
+    }
+
+    /// The log client, when online.
+    pub fn log(&self) -> Option<&LogApi> {
+        self.log.as_ref()
+    }
+
+    /// Verifies one release: every offline check, then (online) the
+    /// log's revocations, then the checkpoint cache. `expected` is the
+    /// (name, version) the caller believes the crate is.
+    pub fn verify(
+        &self,
+        crate_bytes: &[u8],
+        proof: &[u8],
+        expected: Option<(&str, &str)>,
+    ) -> Result<Verified, CliError> {
+        let release = match &self.log {
+            None => verify_release(crate_bytes, proof, &self.policy, &self.roots, &NoRevocations, expected),
+            Some(log) => {
+                let view = LogRevocations {
+                    log,
+                    error: RefCell::new(None),
+                };
+                let result =
+                    verify_release(crate_bytes, proof, &self.policy, &self.roots, &view, expected);
+                if let Some(e) = view.error.into_inner() {
+                    return Err(e);
+                }
+                result
+            }
+        }
+        .map_err(|e| CliError::Check {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+        let source = self.log.as_ref().map(Consistency);
+        let cache = self
+            .cache
+            .offer(
+                &self.policy,
+                &release.checkpoint_note,
+                source.as_ref().map(|s| s as &dyn ConsistencySource),
+            )
+            .map_err(|e| match e {
+                CacheError::Fork { .. } => CliError::Security(e.to_string()),
+                other => CliError::Check {
+                    code: "checkpoint_cache",
+                    message: other.to_string(),
+                },
+            })?;
+        Ok(Verified { release, cache })
+    }
+}

@@ -1,0 +1,437 @@
+//! The maintainer and client side end to end, with real processes:
+//! `sigil-ca` and `sigil-log` serving on 127.0.0.1 with RocksDB, and the
+//! `sigil` / `cargo-sigil` binaries doing what a maintainer and a cargo user
+//! do. Enroll → sign → publish → verify; every kind of tampering, an
+//! out-of-scope, expired or revoked signer, a split view, co-signatures and
+//! `verify-lock` over a Cargo.lock and a cargo-style cache.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use sigil_e2e::{Server, command};
+
+const ORIGIN: &str = "client-e2e.sigil.example/log";
+
+struct World {
+    dir: tempfile::TempDir,
+    log: Server,
+    ca: Server,
+}
+
+fn run(mut c: Command) -> Output {
+    c.env_remove("SIGIL_PASSPHRASE").output().unwrap()
+}
+
+fn ok(c: Command) -> String {
+    let out = run(c);
+    assert!(
+        out.status.success(),
+        "failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn sigil(args: &[&str]) -> Command {
+    let mut c = command("sigil").unwrap();
+    c.args(args);
+    c
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+impl World {
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn start(leaf_validity: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let mut init = command("sigil-ca").unwrap();
+        init.arg("init").arg("--out").arg(dir.path().join("ca"));
+        ok(init);
+        let mut keygen = command("sigil-log").unwrap();
+        keygen
+            .args(["keygen", "--origin", ORIGIN, "--out"])
+            .arg(dir.path().join("logkey"));
+        ok(keygen);
+        let log = start_log(dir.path(), "logdata");
+        let mut ca = command("sigil-ca").unwrap();
+        ca.arg("serve")
+            .arg("--dir")
+            .arg(dir.path().join("ca"))
+            .arg("--data-dir")
+            .arg(dir.path().join("cadata"))
+            .args(["--log", &log.url, "--listen", "127.0.0.1:0"])
+            .args(["--leaf-validity", leaf_validity])
+            .arg("--log-key")
+            .arg(dir.path().join("logkey/log.pub"))
+            .arg("--admin-token-file")
+            .arg(dir.path().join("ca/admin.token"));
+        let ca = Server::start(ca).unwrap();
+        let w = World { dir, log, ca };
+        ok(sigil(&[
+            "trust-root",
+            "--ca-root",
+            p(&w.path("ca/root.pem")),
+            "--log-key",
+            p(&w.path("logkey/log.pub")),
+            "--out",
+            p(&w.path("trust.json")),
+        ]));
+        w
+    }
+
+    /// Invites, makes a key and enrolls: returns (key, cert) paths.
+    fn maintainer(&self, who: &str, crates: &[&str]) -> (PathBuf, PathBuf) {
+        let mut invite = command("sigil-ca").unwrap();
+        invite
+            .args(["invite", "--ca", &self.ca.url])
+            .args(["--identity", &format!("{who}@example.org")])
+            .arg("--admin-token-file")
+            .arg(self.path("ca/admin.token"));
+        for c in crates {
+            invite.args(["--crate", c]);
+        }
+        let token = ok(invite).trim().to_string();
+        let key = self.path(&format!("{who}.key"));
+        let cert = self.path(&format!("{who}.pem"));
+        ok(sigil(&["keygen", "--out", p(&key)]));
+        ok(sigil(&[
+            "enroll", "--ca", &self.ca.url, "--token", &token, "--key", p(&key), "--out",
+            p(&cert),
+        ]));
+        (key, cert)
+    }
+
+    /// A real .crate for `name@version`, packaged from a crate directory.
+    fn package(&self, name: &str, version: &str, body: &str) -> PathBuf {
+        let src = self.path(&format!("src-{name}-{version}"));
+        std::fs::create_dir_all(src.join("src")).unwrap();
+        std::fs::write(
+            src.join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        std::fs::write(src.join("src/lib.rs"), body).unwrap();
+        let bytes = sigil_verifier::crate_file::package_dir(&src).unwrap();
+        let out = self.path(&format!("{name}-{version}.crate"));
+        std::fs::write(&out, bytes).unwrap();
+        out
+    }
+
+    fn sign(&self, key: &Path, cert: &Path, file: &Path, log: &str) -> Output {
+        run(sigil(&[
+            "sign",
+            "--key",
+            p(key),
+            "--cert",
+            p(cert),
+            "--log",
+            log,
+            p(file),
+        ]))
+    }
+
+    fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {
+        let mut c = sigil(&["verify", "--json", "--trust-root", p(&self.path("trust.json"))]);
+        c.args(extra).arg(file).env("SIGIL_HOME", self.path("home"));
+        let out = run(c);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "not JSON: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(out.status.success(), v["ok"] == true, "{v}");
+        (out.status.success(), v)
+    }
+}
+
+fn start_log(dir: &Path, data: &str) -> Server {
+    let mut c = command("sigil-log").unwrap();
+    c.arg("serve")
+        .arg("--data-dir")
+        .arg(dir.join(data))
+        .arg("--key")
+        .arg(dir.join("logkey/log.key"))
+        .arg("--ca-root")
+        .arg(dir.join("ca/root.pem"))
+        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "10"]);
+    Server::start(c).unwrap()
+}
+
+fn code(v: &Value) -> &str {
+    v["code"].as_str().unwrap_or("<none>")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn enroll_sign_publish_verify_and_every_tampering_fails() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("alice", &["hello"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    let out = w.sign(&key, &cert, &file, &w.log.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let proof_path = PathBuf::from(format!("{}.tlog-proof", file.display()));
+    assert!(proof_path.is_file());
+
+    let (good, v) = w.verify(&file, &[]);
+    assert!(good, "{v}");
+    assert_eq!(v["crate"], "hello");
+    assert_eq!(v["signers"][0], "alice@example.org");
+
+    // Tampered crate bytes.
+    let bytes = std::fs::read(&file).unwrap();
+    let mut bad = bytes.clone();
+    let n = bad.len();
+    bad[n - 10] ^= 1;
+    let bad_file = w.path("bad/hello-1.0.0.crate");
+    std::fs::create_dir_all(bad_file.parent().unwrap()).unwrap();
+    std::fs::write(&bad_file, &bad).unwrap();
+    let (good, v) = w.verify(&bad_file, &["--proof", p(&proof_path)]);
+    assert!(!good);
+    assert!(
+        ["digest_mismatch", "file_error"].contains(&code(&v)),
+        "tampered crate: {v}"
+    );
+
+    // Tampered proof: a hash line, the checkpoint signature, the entry.
+    let proof = std::fs::read_to_string(&proof_path).unwrap();
+    let lines: Vec<&str> = proof.lines().collect();
+    let tamper_b64 = |s: &str| {
+        let mut c: Vec<char> = s.chars().collect();
+        let i = c.len() / 2;
+        c[i] = if c[i] == 'A' { 'B' } else { 'A' };
+        c.into_iter().collect::<String>()
+    };
+    let idx = |pred: &dyn Fn(&str) -> bool| lines.iter().position(|l| pred(l)).unwrap();
+    let extra = idx(&|l: &str| l.starts_with("extra "));
+    let sig = idx(&|l: &str| l.starts_with("— "));
+    // The root hash of the checkpoint is two lines after the origin; a
+    // proof hash is any line between "index" and the blank line.
+    let index_line = idx(&|l: &str| l.starts_with("index "));
+    let mut cases: Vec<(&str, String, &[&str])> = vec![];
+    let mut edited = lines.clone();
+    let e = format!("extra {}", tamper_b64(&lines[extra][6..]));
+    edited[extra] = &e;
+    cases.push(("entry", edited.join("\n") + "\n", &["bad_proof", "malformed_proof"]));
+    let mut edited = lines.clone();
+    let s = tamper_b64(lines[sig]);
+    edited[sig] = &s;
+    cases.push((
+        "checkpoint signature",
+        edited.join("\n") + "\n",
+        &["bad_checkpoint", "bad_proof"],
+    ));
+    if !lines[index_line + 1].is_empty() {
+        let mut edited = lines.clone();
+        let h = tamper_b64(lines[index_line + 1]);
+        edited[index_line + 1] = &h;
+        cases.push(("proof hash", edited.join("\n") + "\n", &["bad_proof"]));
+    }
+    for (what, text, codes) in cases {
+        let path = w.path(&format!("tampered-{}.tlog-proof", what.replace(' ', "-")));
+        std::fs::write(&path, text).unwrap();
+        let (good, v) = w.verify(&file, &["--proof", p(&path)]);
+        assert!(!good, "{what} tampered but verified");
+        assert!(codes.contains(&code(&v)), "{what}: {v}");
+        assert!(v["message"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn out_of_scope_and_expired_signers_are_refused() {
+    let w = World::start("3s");
+    let (key, cert) = w.maintainer("bob", &["other"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    let out = w.sign(&key, &cert, &file, &w.log.url);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("out_of_scope"), "{}", stderr(&out));
+
+    // Signed while valid: stays valid after the certificate expires.
+    let (key, cert) = w.maintainer("carol", &["hello"]);
+    let out = w.sign(&key, &cert, &file, &w.log.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::thread::sleep(Duration::from_millis(3500));
+    let (good, v) = w.verify(&file, &[]);
+    assert!(good, "judged at integration time: {v}");
+    // Signed after it expired: refused.
+    let later = w.package("hello", "1.0.1", "pub fn hi2() {}\n");
+    let out = w.sign(&key, &cert, &later, &w.log.url);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+}
+
+#[test]
+fn revoked_signer_is_refused_online() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("dan", &["hello"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
+    let serial = {
+        let pem = std::fs::read(&cert).unwrap();
+        let der = rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
+            .next()
+            .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
+            .unwrap();
+        hex::encode(sigil_verifier::x509::Certificate::parse(&der).unwrap().serial())
+    };
+    // Key compromise discovered late: void from index 0.
+    let mut revoke = command("sigil-ca").unwrap();
+    revoke
+        .args(["revoke", "--ca", &w.ca.url, "--serial", &serial])
+        .args(["--reason", "keyCompromise", "--from-index", "0"])
+        .arg("--admin-token-file")
+        .arg(w.path("ca/admin.token"));
+    ok(revoke);
+    let (good, v) = w.verify(&file, &["--log", &w.log.url]);
+    assert!(!good);
+    assert_eq!(code(&v), "revoked", "{v}");
+    // New releases are refused by the log.
+    let later = w.package("hello", "1.0.1", "pub fn x() {}\n");
+    let out = w.sign(&key, &cert, &later, &w.log.url);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("revoked"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_split_view_is_a_security_error() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("erin", &["hello", "world"]);
+    // Log A: [certificate, hello 1.0.0]. Log B (same key, own history):
+    // [hello 1.0.0, world 1.0.0] — the same size, another root.
+    let hello = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &hello, &w.log.url).status.success());
+    let (good, v) = w.verify(&hello, &["--log", &w.log.url]);
+    assert!(good, "{v}");
+
+    let b = start_log(w.dir.path(), "logdata-b");
+    let dir_b = w.path("b");
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let hello_b = dir_b.join("hello-1.0.0.crate");
+    std::fs::copy(&hello, &hello_b).unwrap();
+    assert!(w.sign(&key, &cert, &hello_b, &b.url).status.success());
+    let world_b = dir_b.join("world-1.0.0.crate");
+    std::fs::copy(w.package("world", "1.0.0", "pub fn w() {}\n"), &world_b).unwrap();
+    let out = w.sign(&key, &cert, &world_b, &b.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (good, v) = w.verify(&world_b, &[]);
+    assert!(!good);
+    assert_eq!(code(&v), "security_error", "{v}");
+    let message = v["message"].as_str().unwrap();
+    assert!(message.starts_with("SECURITY ERROR"), "{message}");
+    assert!(message.matches(ORIGIN).count() >= 2, "prints both checkpoints: {message}");
+}
+
+#[test]
+fn two_maintainers_cosign_one_release() {
+    let w = World::start("90d");
+    let (ka, ca) = w.maintainer("fay", &["hello"]);
+    let (kb, cb) = w.maintainer("gus", &["hello"]);
+    let file = w.package("hello", "2.0.0", "pub fn two() {}\n");
+    ok(sigil(&[
+        "sign", "--key", p(&ka), "--cert", p(&ca), "--no-submit", p(&file),
+    ]));
+    let pending = PathBuf::from(format!("{}.sigil-pending.json", file.display()));
+    assert!(pending.is_file());
+    ok(sigil(&[
+        "sign",
+        "--key",
+        p(&kb),
+        "--cert",
+        p(&cb),
+        "--add-to",
+        p(&pending),
+        "--log",
+        &w.log.url,
+        p(&file),
+    ]));
+    let (good, v) = w.verify(&file, &[]);
+    assert!(good, "{v}");
+    let signers: Vec<&str> = v["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(signers, ["fay@example.org", "gus@example.org"]);
+    // Adding a signature for another crate's pending file is refused.
+    let other = w.package("hello", "2.0.1", "pub fn other() {}\n");
+    let out = run(sigil(&[
+        "sign", "--key", p(&kb), "--cert", p(&cb), "--add-to", p(&pending), "--no-submit",
+        "--out", p(&w.path("x.json")), p(&other),
+    ]));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("same .crate"), "{}", stderr(&out));
+}
+
+#[test]
+fn verify_lock_over_a_lockfile_and_a_cargo_cache() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("hal", &["alpha", "beta"]);
+    let home = w.path("cargo-home");
+    let cache = home.join("registry/cache/index.crates.io-1949cf8c6b5b557f");
+    std::fs::create_dir_all(&cache).unwrap();
+    let mut lock = String::from("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    for (name, version, signed) in [("alpha", "1.0.0", true), ("beta", "0.3.1", true), ("gamma", "2.0.0", false)] {
+        let file = w.package(name, version, &format!("pub fn {name}() {{}}\n"));
+        if signed {
+            assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        std::fs::write(cache.join(format!("{name}-{version}.crate")), &bytes).unwrap();
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+        ));
+    }
+    let lockfile = w.path("Cargo.lock");
+    std::fs::write(&lockfile, lock).unwrap();
+    let trust = w.path("trust.json");
+    let verify_lock = |bin: &str, extra: &[&str]| {
+        let mut c = command(bin).unwrap();
+        if bin == "cargo-sigil" {
+            c.args(["sigil", "verify"]);
+        } else {
+            c.arg("verify-lock");
+        }
+        c.args(["--json", "--trust-root", p(&trust), "--log", &w.log.url])
+            .args(["--cargo-home", p(&home)])
+            .args(extra)
+            .arg(&lockfile)
+            .env("SIGIL_HOME", w.path("home"));
+        let out = run(c);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!("not JSON: {}", stderr(&out))
+        });
+        (out.status.success(), v)
+    };
+    for bin in ["sigil", "cargo-sigil"] {
+        let (good, v) = verify_lock(bin, &[]);
+        assert!(good, "{bin}: {v}");
+        assert_eq!((v["verified"].as_u64(), v["unsigned"].as_u64()), (Some(2), Some(1)), "{v}");
+        let (good, v) = verify_lock(bin, &["--deny-unsigned"]);
+        assert!(!good, "{bin}: {v}");
+    }
+    // A cached crate that differs from what was signed fails.
+    let gamma = cache.join("alpha-1.0.0.crate");
+    let mut bytes = std::fs::read(&gamma).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 1;
+    std::fs::write(&gamma, bytes).unwrap();
+    let (good, v) = verify_lock("sigil", &[]);
+    assert!(!good, "{v}");
+    assert_eq!(v["failed"].as_u64(), Some(1), "{v}");
+}

@@ -12,6 +12,7 @@
 //! | [`entry`] | any entry, by kind |
 //! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
 //! | [`error`] | [`VerifyError`] and its machine codes |
+//! | [`trust_root`] | the CA roots of a client's trust root file (`docs/formats.md` §4): [`TrustedRoots::from_trust_root`] |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
@@ -36,6 +37,7 @@ pub mod release;
 pub mod revocation;
 pub mod roots;
 pub mod secret_file;
+pub mod trust_root;
 pub mod x509;
 
 pub use sigil_core as core;

@@ -13,11 +13,14 @@
 //! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
 //! | [`error`] | [`VerifyError`] and its machine codes |
 //! | [`trust_root`] | the CA roots of a client's trust root file (`docs/formats.md` §4): [`TrustedRoots::from_trust_root`] |
+//! | [`checkpoint_cache`] | the newest checkpoint seen of each log, advanced only by verified consistency proofs (RFC 9162 §2.1.4); forks fail closed |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
 //! time of judgement), no global state. The one exception is
 //! [`secret_file`], which the CA and the log share for their key files.
+//! (And [`checkpoint_cache`], a client's state on disk; its comparisons are
+//! pure, its reads and writes are files and locks.)
 //! Certificates come from outside, so every parser returns a typed error
 //! and none panics.
 //!
@@ -30,6 +33,7 @@
 
 pub mod certificate_entry;
 pub mod chain;
+pub mod checkpoint_cache;
 mod der;
 pub mod entry;
 pub mod error;
@@ -44,6 +48,7 @@ pub use sigil_core as core;
 
 pub use certificate_entry::check_certificate_entry;
 pub use chain::{VerifiedSigner, verify_chain};
+pub use checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
 pub use entry::{CheckedEntry, check_entry};
 pub use error::VerifyError;
 pub use release::check_release;

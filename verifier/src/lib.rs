@@ -7,6 +7,7 @@
 //! | [`roots`] | trust anchors: the CA roots a log or client trusts (RFC 5280 §6.1.1 (d)) |
 //! | [`chain`] | RFC 5280 §6 path validation of a maintainer chain (rustls-webpki, aws-lc-rs) and Sigil's leaf profile (`sigil_core::certificate`) |
 //! | [`release`] | release entries: statement, chains, scope, revocation, DSSE signatures (`docs/formats.md` §1, §2.4) |
+//! | [`release_file`] | the whole offline check of a `.crate` and its `.tlog-proof` (`docs/formats.md` §3, §4): [`verify_release`] |
 //! | [`certificate_entry`] | certificate entries (`docs/formats.md` §1) |
 //! | [`revocation`] | revocation entries (`docs/formats.md` §1.4), certificate ids, the revocation view |
 //! | [`entry`] | any entry, by kind |
@@ -38,6 +39,7 @@ mod der;
 pub mod entry;
 pub mod error;
 pub mod release;
+pub mod release_file;
 pub mod revocation;
 pub mod roots;
 pub mod secret_file;
@@ -52,6 +54,7 @@ pub use checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, Consistenc
 pub use entry::{CheckedEntry, check_entry};
 pub use error::VerifyError;
 pub use release::check_release;
+pub use release_file::{ReleaseCheckError, VerifiedRelease, verify_release};
 pub use revocation::{NoRevocations, RevocationView, certificate_id, check_revocation};
 pub use roots::TrustedRoots;
 

@@ -14,6 +14,7 @@
 //! | [`entry`] | Sigil log entries (`docs/formats.md`) |
 //! | [`statement`] | DSSE envelopes carrying in-toto Statement v1 |
 //! | [`certificate`] | RFC 5280 X.509 profile of Sigil's CA, and its crate-scope extension |
+//! | [`trust_root`] | the trust root file a client pins (`docs/formats.md` §4) |
 //!
 //! The crate does no I/O and has no async code: servers and clients bring
 //! their own storage and transport and call into these pure functions.
@@ -30,3 +31,4 @@ pub mod note;
 pub mod proof;
 pub mod statement;
 pub mod tile;
+pub mod trust_root;

@@ -7,16 +7,21 @@
 //! | [`roots`] | trust anchors: the CA roots a log or client trusts (RFC 5280 §6.1.1 (d)) |
 //! | [`chain`] | RFC 5280 §6 path validation of a maintainer chain (rustls-webpki, aws-lc-rs) and Sigil's leaf profile (`sigil_core::certificate`) |
 //! | [`release`] | release entries: statement, chains, scope, revocation, DSSE signatures (`docs/formats.md` §1, §2.4) |
+//! | [`release_file`] | the whole offline check of a `.crate` and its `.tlog-proof` (`docs/formats.md` §3, §4): [`verify_release`] |
 //! | [`certificate_entry`] | certificate entries (`docs/formats.md` §1) |
 //! | [`revocation`] | revocation entries (`docs/formats.md` §1.4), certificate ids, the revocation view |
 //! | [`entry`] | any entry, by kind |
 //! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
 //! | [`error`] | [`VerifyError`] and its machine codes |
+//! | [`trust_root`] | the CA roots of a client's trust root file (`docs/formats.md` §4): [`TrustedRoots::from_trust_root`] |
+//! | [`checkpoint_cache`] | the newest checkpoint seen of each log, advanced only by verified consistency proofs (RFC 9162 §2.1.4); forks fail closed |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
 //! time of judgement), no global state. The one exception is
 //! [`secret_file`], which the CA and the log share for their key files.
+//! (And [`checkpoint_cache`], a client's state on disk; its comparisons are
+//! pure, its reads and writes are files and locks.)
 //! Certificates come from outside, so every parser returns a typed error
 //! and none panics.
 //!
@@ -29,22 +34,27 @@
 
 pub mod certificate_entry;
 pub mod chain;
+pub mod checkpoint_cache;
 mod der;
 pub mod entry;
 pub mod error;
 pub mod release;
+pub mod release_file;
 pub mod revocation;
 pub mod roots;
 pub mod secret_file;
+pub mod trust_root;
 pub mod x509;
 
 pub use sigil_core as core;
 
 pub use certificate_entry::check_certificate_entry;
 pub use chain::{VerifiedSigner, verify_chain};
+pub use checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
 pub use entry::{CheckedEntry, check_entry};
 pub use error::VerifyError;
 pub use release::check_release;
+pub use release_file::{ReleaseCheckError, VerifiedRelease, verify_release};
 pub use revocation::{NoRevocations, RevocationView, certificate_id, check_revocation};
 pub use roots::TrustedRoots;
 

@@ -13,13 +13,16 @@
 //! | [`x509`] | the certificate fields beyond rustls-webpki's reach (RFC 5280 §4.1, §4.2) |
 //! | [`error`] | [`VerifyError`] and its machine codes |
 //! | [`crate_file`] | `.crate` files (gzip'd tar): layout, paths, size limits, `[package]` name and version; packaging a small crate directory |
+//! | [`lockfile`] | `Cargo.lock` (versions 1 to 4) and the `.crate` files cargo downloaded for it |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
 //! time of judgement), no global state. The one exception is
 //! [`secret_file`], which the CA and the log share for their key files.
-//! (The `sigil` CLI's [`crate_file::package_dir`] also reads files: a crate
-//! directory; the parser, [`crate_file::read_package_id`], is pure.)
+//! (The `sigil` CLI's file helpers also read files: [`crate_file::package_dir`]
+//! reads a crate directory and [`lockfile::cached_crate_path`] searches
+//! cargo's download cache; their parsers, [`crate_file::read_package_id`]
+//! and [`lockfile::parse_lockfile`], are pure.)
 //! Certificates come from outside, so every parser returns a typed error
 //! and none panics.
 //!
@@ -36,6 +39,7 @@ pub mod crate_file;
 mod der;
 pub mod entry;
 pub mod error;
+pub mod lockfile;
 pub mod release;
 pub mod revocation;
 pub mod roots;

@@ -15,6 +15,8 @@
 //! | [`error`] | [`VerifyError`] and its machine codes |
 //! | [`trust_root`] | the CA roots of a client's trust root file (`docs/formats.md` §4): [`TrustedRoots::from_trust_root`] |
 //! | [`checkpoint_cache`] | the newest checkpoint seen of each log, advanced only by verified consistency proofs (RFC 9162 §2.1.4); forks fail closed |
+//! | [`crate_file`] | `.crate` files (gzip'd tar): layout, paths, size limits, `[package]` name and version; packaging a small crate directory |
+//! | [`lockfile`] | `Cargo.lock` (versions 1 to 4) and the `.crate` files cargo downloaded for it |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
@@ -22,6 +24,10 @@
 //! [`secret_file`], which the CA and the log share for their key files.
 //! (And [`checkpoint_cache`], a client's state on disk; its comparisons are
 //! pure, its reads and writes are files and locks.)
+//! (The `sigil` CLI's file helpers also read files: [`crate_file::package_dir`]
+//! reads a crate directory and [`lockfile::cached_crate_path`] searches
+//! cargo's download cache; their parsers, [`crate_file::read_package_id`]
+//! and [`lockfile::parse_lockfile`], are pure.)
 //! Certificates come from outside, so every parser returns a typed error
 //! and none panics.
 //!
@@ -35,9 +41,11 @@
 pub mod certificate_entry;
 pub mod chain;
 pub mod checkpoint_cache;
+pub mod crate_file;
 mod der;
 pub mod entry;
 pub mod error;
+pub mod lockfile;
 pub mod release;
 pub mod release_file;
 pub mod revocation;

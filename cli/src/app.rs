@@ -358,23 +358,26 @@ fn load_client(common: &VerifyCommon) -> Result<Client, CliError> {
 fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Result<(), CliError> {
     let client = load_client(common)?;
     let crate_bytes = std::fs::read(file).map_err(|e| CliError::file(file, e))?;
+    // A .crate that does not even unpack still gets its digest checked
+    // against the proof: "modified after signing" is the useful answer.
     let id = sigil_verifier::crate_file::read_package_id(&crate_bytes)
-        .map_err(|e| CliError::file(file, e))?;
+        .map_err(|e| CliError::file(file, e));
     let default_proof = maintainer::proof_path_for(file);
     let proof_bytes = match proof {
         Some(p) => std::fs::read(p).map_err(|e| CliError::file(p, e))?,
         None => match std::fs::read(&default_proof) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match client.log() {
-                Some(log) => log.release_proof(&id.name, &id.version)?.ok_or_else(|| {
-                    CliError::Check {
+                Some(log) => {
+                    let id = id.as_ref().map_err(|e| CliError::Usage(e.to_string()))?;
+                    log.release_proof(&id.name, &id.version)?.ok_or_else(|| CliError::Check {
                         code: "unsigned",
                         message: format!(
                             "{} {} is not in the log: nobody signed it",
                             id.name, id.version
                         ),
-                    }
-                })?,
+                    })?
+                }
                 None => {
                     return Err(CliError::file(
                         &default_proof,
@@ -385,7 +388,12 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             Err(e) => return Err(CliError::file(&default_proof, e)),
         },
     };
-    let verified = client.verify(&crate_bytes, &proof_bytes, Some((&id.name, &id.version)))?;
+    let expected = id.as_ref().ok().map(|id| (id.name.as_str(), id.version.as_str()));
+    let verified = client.verify(&crate_bytes, &proof_bytes, expected)?;
+    if let Err(e) = id {
+        // Signed and logged, yet not a .crate cargo could use.
+        return Err(e);
+    }
     let r = &verified.release;
     if common.json {
         println!(
@@ -397,8 +405,8 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
                 "sha256": hex::encode(r.sha256),
                 "log_index": r.index,
                 "integrated_at": r.integrated_at,
-                "signers": r.signers,
-                "checkpoint": String::from_utf8_lossy(&r.checkpoint_note),
+                "signers": r.identities(),
+                "checkpoint": String::from_utf8_lossy(&r.checkpoint.note),
                 "cache": format!("{:?}", verified.cache),
             })
         );
@@ -407,7 +415,7 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             "OK {} {}: signed by {}, logged at index {} in {}",
             r.crate_name,
             r.version,
-            r.signers.join(", "),
+            r.identities().join(", "),
             r.index,
             client.trust.log_origin
         );

@@ -131,9 +131,7 @@ impl Client {
         let roots = TrustedRoots::from_pem(pem.as_bytes()).map_err(|e| CliError::file(path, e))?;
         let dir = match cache_dir {
             Some(d) => d.to_path_buf(),
-            None => CheckpointCache::default_dir().ok_or_else(|| {
-                CliError::Usage("no cache directory: set SIGIL_HOME".into())
-            })?,
+            None => CheckpointCache::default_dir().map_err(|e| CliError::Usage(e.to_string()))?,
         };
         let cache = CheckpointCache::open(&dir).map_err(|e| CliError::file(&dir, e))?;
         let log = log.map(LogApi::new).transpose()?;
@@ -184,7 +182,7 @@ impl Client {
             .cache
             .offer(
                 &self.policy,
-                &release.checkpoint_note,
+                &release.checkpoint.note,
                 source.as_ref().map(|s| s as &dyn ConsistencySource),
             )
             .map_err(|e| match e {

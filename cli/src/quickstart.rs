@@ -65,8 +65,8 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dir = dir.to_path_buf();
     let thread = std::thread::spawn(move || {
-        let fail = |e: String| {
-            let _ = ready_tx.send(Err(e));
+        let fail = |tx: &std::sync::mpsc::Sender<Result<(String, String), String>>, e: String| {
+            let _ = tx.send(Err(e));
         };
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -74,7 +74,7 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
             .build()
         {
             Ok(r) => r,
-            Err(e) => return fail(format!("tokio runtime: {e}")),
+            Err(e) => return fail(&ready_tx, format!("tokio runtime: {e}")),
         };
         runtime.block_on(async move {
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -83,15 +83,15 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
             // The log.
             let pem = match std::fs::read(dir.join("ca/root.pem")) {
                 Ok(p) => p,
-                Err(e) => return fail(format!("ca/root.pem: {e}")),
+                Err(e) => return fail(&ready_tx, format!("ca/root.pem: {e}")),
             };
             let roots = match TrustedRoots::from_pem(&pem) {
                 Ok(r) => r,
-                Err(e) => return fail(format!("ca/root.pem: {e}")),
+                Err(e) => return fail(&ready_tx, format!("ca/root.pem: {e}")),
             };
             let storage = match RocksStore::open(&dir.join("log-data"), signer.name()) {
                 Ok(s) => s,
-                Err(e) => return fail(format!("log-data: {e}")),
+                Err(e) => return fail(&ready_tx, format!("log-data: {e}")),
             };
             let config = LogConfig {
                 signer,
@@ -109,11 +109,11 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
             };
             let log_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
                 Ok(l) => l,
-                Err(e) => return fail(format!("listen: {e}")),
+                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
             };
             let log_url = match log_listener.local_addr() {
                 Ok(a) => format!("http://{a}"),
-                Err(e) => return fail(format!("listen: {e}")),
+                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
             };
             let log = tokio::spawn(sigil_log::serve(
                 Arc::new(storage),
@@ -124,16 +124,16 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
             // The CA, which logs to it.
             let ca = match ca_config(&dir, &log_url, &vkey) {
                 Ok(c) => c,
-                Err(e) => return fail(e),
+                Err(e) => return fail(&ready_tx, e),
             };
             let (store, config) = ca;
             let ca_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
                 Ok(l) => l,
-                Err(e) => return fail(format!("listen: {e}")),
+                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
             };
             let ca_url = match ca_listener.local_addr() {
                 Ok(a) => format!("http://{a}"),
-                Err(e) => return fail(format!("listen: {e}")),
+                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
             };
             let ca = tokio::spawn(sigil_ca::server::serve(
                 Arc::new(store),
@@ -305,7 +305,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         "      OK {} {}: signed by {}, in log {} at index {}",
         verified.release.crate_name,
         verified.release.version,
-        verified.release.signers.join(", "),
+        verified.release.identities().join(", "),
         ORIGIN,
         verified.release.index
     ));

@@ -148,7 +148,7 @@ fn check_one(
             return report("failed", Some("file_error"), format!("{}: {e}", found.path.display()));
         }
     };
-    if !found.checksum_matches {
+    if found.checksum == lockfile::ChecksumMatch::Differs {
         return report(
             "failed",
             Some("checksum_mismatch"),
@@ -173,7 +173,7 @@ fn check_one(
         Ok(v) => PackageReport {
             status: "verified",
             detail: format!("logged at index {}", v.release.index),
-            signers: v.release.signers.clone(),
+            signers: v.release.identities().iter().map(|s| s.to_string()).collect(),
             log_index: Some(v.release.index),
             ..report("verified", None, String::new())
         },

@@ -263,7 +263,7 @@ fn out_of_scope_and_expired_signers_are_refused() {
     let (key, cert) = w.maintainer("carol", &["hello"]);
     let out = w.sign(&key, &cert, &file, &w.log.url);
     assert!(out.status.success(), "{}", stderr(&out));
-    std::thread::sleep(Duration::from_millis(3500));
+    std::thread::sleep(Duration::from_millis(5000));
     let (good, v) = w.verify(&file, &[]);
     assert!(good, "judged at integration time: {v}");
     // Signed after it expired: refused.

@@ -76,8 +76,12 @@ fn init_inner(
     let day = Duration::from_secs(86_400);
     let root_name = format!("{name} Root");
     let intermediate_name = format!("{name} Intermediate");
-    let root = new_root(&root_name, now, day * u32::try_from(root_days).unwrap_or(u32::MAX))
-        .map_err(|e| e.to_string())?;
+    let root = new_root(
+        &root_name,
+        now,
+        day * u32::try_from(root_days).unwrap_or(u32::MAX),
+    )
+    .map_err(|e| e.to_string())?;
     let intermediate = new_intermediate(
         &root,
         &intermediate_name,
@@ -86,7 +90,8 @@ fn init_inner(
     )
     .map_err(|e| e.to_string())?;
     for (stem, ca) in [("root", &root), ("intermediate", &intermediate)] {
-        let key = keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(|e| e.to_string())?;
+        let key =
+            keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(|e| e.to_string())?;
         keyfile::write_key(&out.join(format!("{stem}.key")), key.signing_key(), pass)
             .map_err(|e| e.to_string())?;
         secret_file::write_public(
@@ -96,8 +101,11 @@ fn init_inner(
         .map_err(|e| e.to_string())?;
     }
     let admin = crate::invite::new_admin_token().map_err(|e| e.to_string())?;
-    secret_file::write_secret(&out.join("admin.token"), format!("{}\n", &*admin).as_bytes())
-        .map_err(|e| e.to_string())?;
+    secret_file::write_secret(
+        &out.join("admin.token"),
+        format!("{}\n", &*admin).as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(format!(
         "created {dir}:\n  root.pem, root.key          {root_name} (keep root.key offline: serve does not need it)\n  intermediate.pem, .key      {intermediate_name} (online; signs leaves and revocations)\n  admin.token                 bearer token for invite/revoke (mode 0600)\nkeys are {enc}, mode 0600\nroot SHA-256 fingerprint: {fp}",
         dir = out.display(),
@@ -112,13 +120,22 @@ fn init_inner(
 
 /// Loads `<stem>.pem` and `<stem>.key` from a CA directory, checking that
 /// they belong together.
-pub fn load_ca(dir: &Path, stem: &str, passphrase: Option<&[u8]>) -> Result<CaCertificate, SetupError> {
+pub fn load_ca(
+    dir: &Path,
+    stem: &str,
+    passphrase: Option<&[u8]>,
+) -> Result<CaCertificate, SetupError> {
     let cert_path = dir.join(format!("{stem}.pem"));
     let key_path = dir.join(format!("{stem}.key"));
     let der = read_certificate(&cert_path)?;
     let key = keyfile::read_key(&key_path, passphrase).map_err(|e| e.to_string())?;
-    CaCertificate::from_parts(der, key.pkcs8_der().to_vec())
-        .map_err(|e| SetupError(format!("{} and {}: {e}", cert_path.display(), key_path.display())))
+    CaCertificate::from_parts(der, key.pkcs8_der().to_vec()).map_err(|e| {
+        SetupError(format!(
+            "{} and {}: {e}",
+            cert_path.display(),
+            key_path.display()
+        ))
+    })
 }
 
 /// The first PEM certificate in `path`, DER.
@@ -165,4 +182,3 @@ pub fn trust_root_snippet(root_der: &[u8]) -> Result<String, SetupError> {
         pem = certificate_pem(root_der)
     ))
 }
-

@@ -370,13 +370,14 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match client.log() {
                 Some(log) => {
                     let id = id.as_ref().map_err(|e| CliError::Usage(e.to_string()))?;
-                    log.release_proof(&id.name, &id.version)?.ok_or_else(|| CliError::Check {
-                        code: "unsigned",
-                        message: format!(
-                            "{} {} is not in the log: nobody signed it",
-                            id.name, id.version
-                        ),
-                    })?
+                    log.release_proof(&id.name, &id.version)?
+                        .ok_or_else(|| CliError::Check {
+                            code: "unsigned",
+                            message: format!(
+                                "{} {} is not in the log: nobody signed it",
+                                id.name, id.version
+                            ),
+                        })?
                 }
                 None => {
                     return Err(CliError::file(
@@ -388,12 +389,13 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             Err(e) => return Err(CliError::file(&default_proof, e)),
         },
     };
-    let expected = id.as_ref().ok().map(|id| (id.name.as_str(), id.version.as_str()));
+    let expected = id
+        .as_ref()
+        .ok()
+        .map(|id| (id.name.as_str(), id.version.as_str()));
     let verified = client.verify(&crate_bytes, &proof_bytes, expected)?;
-    if let Err(e) = id {
-        // Signed and logged, yet not a .crate cargo could use.
-        return Err(e);
-    }
+    // Signed and logged, yet not a .crate cargo could use: still refused.
+    id?;
     let r = &verified.release;
     if common.json {
         println!(
@@ -447,15 +449,15 @@ fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {
         Ok(())
     } else {
         Err(CliError::Reported(format!(
-                "{} failed, {} missing, {} unsigned{}",
-                report.failed,
-                report.missing,
-                report.unsigned,
-                if args.deny_unsigned {
-                    " (--deny-unsigned)"
-                } else {
-                    ""
-                }
+            "{} failed, {} missing, {} unsigned{}",
+            report.failed,
+            report.missing,
+            report.unsigned,
+            if args.deny_unsigned {
+                " (--deny-unsigned)"
+            } else {
+                ""
+            }
         )))
     }
 }

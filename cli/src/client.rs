@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use sigil_core::checkpoint::CheckpointPolicy;
 use sigil_core::trust_root::TrustRoot;
-use sigil_verifier::checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
+use sigil_verifier::checkpoint_cache::{
+    CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
+};
 use sigil_verifier::release_file::{VerifiedRelease, verify_release};
 use sigil_verifier::{NoRevocations, RevocationView, TrustedRoots};
 
@@ -123,7 +125,11 @@ impl Client {
     /// Loads the trust root at `path`, the checkpoint cache in `cache_dir`
     /// (default `$SIGIL_HOME`, else the user's cache dir) and, if given,
     /// the log to ask online.
-    pub fn load(path: &Path, cache_dir: Option<&Path>, log: Option<&str>) -> Result<Client, CliError> {
+    pub fn load(
+        path: &Path,
+        cache_dir: Option<&Path>,
+        log: Option<&str>,
+    ) -> Result<Client, CliError> {
         let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
         let trust = TrustRoot::parse(&bytes).map_err(|e| CliError::file(path, e))?;
         let policy = trust.policy().map_err(|e| CliError::file(path, e))?;
@@ -159,14 +165,27 @@ impl Client {
         expected: Option<(&str, &str)>,
     ) -> Result<Verified, CliError> {
         let release = match &self.log {
-            None => verify_release(crate_bytes, proof, &self.policy, &self.roots, &NoRevocations, expected),
+            None => verify_release(
+                crate_bytes,
+                proof,
+                &self.policy,
+                &self.roots,
+                &NoRevocations,
+                expected,
+            ),
             Some(log) => {
                 let view = LogRevocations {
                     log,
                     error: RefCell::new(None),
                 };
-                let result =
-                    verify_release(crate_bytes, proof, &self.policy, &self.roots, &view, expected);
+                let result = verify_release(
+                    crate_bytes,
+                    proof,
+                    &self.policy,
+                    &self.roots,
+                    &view,
+                    expected,
+                );
                 if let Some(e) = view.error.into_inner() {
                     return Err(e);
                 }

@@ -175,10 +175,12 @@ impl LogApi {
             url: self.base.clone(),
             reason: format!("unreadable consistency proof: {e}"),
         })?;
-        let hashes = v["hashes"].as_array().ok_or_else(|| CliError::Unreachable {
-            url: self.base.clone(),
-            reason: "the consistency proof has no `hashes` array".into(),
-        })?;
+        let hashes = v["hashes"]
+            .as_array()
+            .ok_or_else(|| CliError::Unreachable {
+                url: self.base.clone(),
+                reason: "the consistency proof has no `hashes` array".into(),
+            })?;
         hashes
             .iter()
             .map(|h| {

@@ -77,10 +77,13 @@ pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enroll
         &json!({ "token": token.trim(), "csr": csr }),
     )?;
     let field = |name: &str| {
-        answer[name].as_str().map(str::to_string).ok_or_else(|| CliError::Unreachable {
-            url: url.clone(),
-            reason: format!("the CA's answer has no {name}"),
-        })
+        answer[name]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| CliError::Unreachable {
+                url: url.clone(),
+                reason: format!("the CA's answer has no {name}"),
+            })
     };
     let certificate = field("certificate")?;
     let chain = field("chain")?;
@@ -118,7 +121,11 @@ pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enroll
         identity: answer["identity"].as_str().unwrap_or_default().to_string(),
         crates: answer["crates"]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         log_index: answer["log_index"].as_u64().unwrap_or_default(),
     })
@@ -167,7 +174,8 @@ pub fn release_of(crate_path: &Path) -> Result<(Release, Vec<u8>), CliError> {
     let id = sigil_verifier::crate_file::read_package_id(&bytes)
         .map_err(|e| CliError::file(crate_path, e))?;
     let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
-    let release = Release::new(&id.name, &id.version, sha).map_err(|e| CliError::file(crate_path, e))?;
+    let release =
+        Release::new(&id.name, &id.version, sha).map_err(|e| CliError::file(crate_path, e))?;
     Ok((release, bytes))
 }
 
@@ -182,7 +190,7 @@ pub enum Signed {
         index: u64,
         /// Where the `.tlog-proof` was written.
         proof_path: PathBuf,
-        /// Whether the log already had this release (200, not 201).
+        /// How many signatures the release carries.
         signatures: usize,
     },
     /// Not submitted: the submission with all signatures so far was
@@ -306,13 +314,19 @@ fn submission(envelope: &Envelope, chains: &[Vec<Vec<u8>>]) -> Result<Value, Cli
     Ok(json!({ "kind": "release", "envelope": envelope, "chains": chains }))
 }
 
+/// One certificate chain per signature: leaf first, DER.
+type Chains = Vec<Vec<Vec<u8>>>;
+
 /// Reads a pending submission written by `sigil sign` without `--log`.
-fn read_pending(path: &Path) -> Result<(Envelope, Vec<Vec<Vec<u8>>>), CliError> {
+fn read_pending(path: &Path) -> Result<(Envelope, Chains), CliError> {
     use base64::Engine as _;
     let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| CliError::file(path, e))?;
     if v["kind"] != "release" {
-        return Err(CliError::file(path, "not a pending release from `sigil sign`"));
+        return Err(CliError::file(
+            path,
+            "not a pending release from `sigil sign`",
+        ));
     }
     let envelope = Envelope::from_json(v["envelope"].to_string().as_bytes())
         .map_err(|e| CliError::file(path, e))?;
@@ -331,7 +345,7 @@ fn read_pending(path: &Path) -> Result<(Envelope, Vec<Vec<Vec<u8>>>), CliError> 
                 })
                 .collect()
         })
-        .collect::<Result<Vec<Vec<Vec<u8>>>, CliError>>()?;
+        .collect::<Result<Chains, CliError>>()?;
     Ok((envelope, chains))
 }
 

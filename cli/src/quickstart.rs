@@ -153,8 +153,12 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
             stop: Some(stop_tx),
             thread: Some(thread),
         }),
-        Ok(Err(e)) => Err(CliError::Usage(format!("could not start the CA and log: {e}"))),
-        Err(_) => Err(CliError::Usage("the CA and log did not start within 60 s".into())),
+        Ok(Err(e)) => Err(CliError::Usage(format!(
+            "could not start the CA and log: {e}"
+        ))),
+        Err(_) => Err(CliError::Usage(
+            "the CA and log did not start within 60 s".into(),
+        )),
     }
 }
 
@@ -163,7 +167,8 @@ fn ca_config(dir: &Path, log_url: &str, vkey: &str) -> Result<(CaStore, CaConfig
     let intermediate = sigil_ca::setup::load_ca(&ca_dir, "intermediate", None)?;
     let root_der = sigil_ca::setup::read_certificate(&ca_dir.join("root.pem"))?;
     let admin = sigil_ca::setup::read_admin_token(&ca_dir.join("admin.token"))?;
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, intermediate.certificate_der());
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, intermediate.certificate_der());
     let mut issuer = [0u8; 32];
     issuer.copy_from_slice(digest.as_ref());
     let store = CaStore::open(&dir.join("ca-data"), &issuer).map_err(|e| e.to_string())?;
@@ -208,7 +213,9 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
             return Ok(p);
         }
     }
-    Err(CliError::Usage("give --dir: ./sigil-quickstart* are all taken".into()))
+    Err(CliError::Usage(
+        "give --dir: ./sigil-quickstart* are all taken".into(),
+    ))
 }
 
 /// Runs the quickstart in `dir`, printing each step with `say`.
@@ -216,16 +223,29 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(file_err(dir))?;
     let now = sigil_ca::server::unix_ms();
 
-    say(&format!("[1/9] CA: root and intermediate in {}/ca", dir.display()));
-    sigil_ca::setup::init(&dir.join("ca"), "Sigil Quickstart CA", None, 3650, 1825, now)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    say(&format!(
+        "[1/9] CA: root and intermediate in {}/ca",
+        dir.display()
+    ));
+    sigil_ca::setup::init(
+        &dir.join("ca"),
+        "Sigil Quickstart CA",
+        None,
+        3650,
+        1825,
+        now,
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
 
     say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
     let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
     let vkey = signer.verifier().verifier_key();
     std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
-    sigil_log::keys::write_secret(&dir.join("log/log.key"), &format!("{}\n", signer.private_key()))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    sigil_log::keys::write_secret(
+        &dir.join("log/log.key"),
+        &format!("{}\n", signer.private_key()),
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     sigil_log::keys::write_public(&dir.join("log/log.pub"), &format!("{vkey}\n"))
         .map_err(|e| CliError::Usage(e.to_string()))?;
 
@@ -257,8 +277,8 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         }
         std::fs::write(&path, text).map_err(file_err(&path))?;
     }
-    let crate_bytes = sigil_verifier::crate_file::package_dir(&src)
-        .map_err(|e| CliError::file(&src, e))?;
+    let crate_bytes =
+        sigil_verifier::crate_file::package_dir(&src).map_err(|e| CliError::file(&src, e))?;
     let crate_path = dir.join(format!("{}-{}.crate", CRATE.0, CRATE.1));
     std::fs::write(&crate_path, &crate_bytes).map_err(file_err(&crate_path))?;
     say(&format!(
@@ -330,7 +350,9 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     let token = invite(dir, &servers.ca_url, "bob@example.org", "other-crate")?;
     let bob_key = maintainer::keygen(&dir.join("bob.key"), None)?;
     maintainer::enroll(&servers.ca_url, &token, &bob_key, &dir.join("bob.pem"))?;
-    let bob_crate = dir.join("bob").join(format!("{}-{}.crate", CRATE.0, CRATE.1));
+    let bob_crate = dir
+        .join("bob")
+        .join(format!("{}-{}.crate", CRATE.0, CRATE.1));
     if let Some(parent) = bob_crate.parent() {
         std::fs::create_dir_all(parent).map_err(file_err(parent))?;
     }
@@ -351,10 +373,13 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         }
     }
     drop(servers);
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "sigil".into());
     say(&format!(
         "\ndone. Everything is in {}: ca/ (root, intermediate, admin token), log/ (log key), \
          alice.key + alice.pem, {}, its .tlog-proof, trust-root.json.\nVerify again with:\n  \
-         sigil verify --trust-root {} {}",
+         {exe} verify --trust-root {} {}",
         dir.display(),
         crate_path.display(),
         trust_path.display(),

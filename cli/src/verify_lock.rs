@@ -69,7 +69,8 @@ pub struct LockReport {
 
 /// Runs `verify-lock`.
 pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport, CliError> {
-    let text = std::fs::read_to_string(req.lockfile).map_err(|e| CliError::file(req.lockfile, e))?;
+    let text =
+        std::fs::read_to_string(req.lockfile).map_err(|e| CliError::file(req.lockfile, e))?;
     let packages: Vec<LockedPackage> = lockfile::parse_lockfile(&text)
         .map_err(|e| CliError::file(req.lockfile, e))?
         .into_iter()
@@ -145,7 +146,11 @@ fn check_one(
     let crate_bytes = match std::fs::read(&found.path) {
         Ok(b) => b,
         Err(e) => {
-            return report("failed", Some("file_error"), format!("{}: {e}", found.path.display()));
+            return report(
+                "failed",
+                Some("file_error"),
+                format!("{}: {e}", found.path.display()),
+            );
         }
     };
     if found.checksum == lockfile::ChecksumMatch::Differs {
@@ -173,7 +178,12 @@ fn check_one(
         Ok(v) => PackageReport {
             status: "verified",
             detail: format!("logged at index {}", v.release.index),
-            signers: v.release.identities().iter().map(|s| s.to_string()).collect(),
+            signers: v
+                .release
+                .identities()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             log_index: Some(v.release.index),
             ..report("verified", None, String::new())
         },

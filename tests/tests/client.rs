@@ -104,7 +104,14 @@ impl World {
         let cert = self.path(&format!("{who}.pem"));
         ok(sigil(&["keygen", "--out", p(&key)]));
         ok(sigil(&[
-            "enroll", "--ca", &self.ca.url, "--token", &token, "--key", p(&key), "--out",
+            "enroll",
+            "--ca",
+            &self.ca.url,
+            "--token",
+            &token,
+            "--key",
+            p(&key),
+            "--out",
             p(&cert),
         ]));
         (key, cert)
@@ -140,7 +147,12 @@ impl World {
     }
 
     fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {
-        let mut c = sigil(&["verify", "--json", "--trust-root", p(&self.path("trust.json"))]);
+        let mut c = sigil(&[
+            "verify",
+            "--json",
+            "--trust-root",
+            p(&self.path("trust.json")),
+        ]);
         c.args(extra).arg(file).env("SIGIL_HOME", self.path("home"));
         let out = run(c);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
@@ -225,7 +237,11 @@ fn enroll_sign_publish_verify_and_every_tampering_fails() {
     let mut edited = lines.clone();
     let e = format!("extra {}", tamper_b64(&lines[extra][6..]));
     edited[extra] = &e;
-    cases.push(("entry", edited.join("\n") + "\n", &["bad_proof", "malformed_proof"]));
+    cases.push((
+        "entry",
+        edited.join("\n") + "\n",
+        &["bad_proof", "malformed_proof"],
+    ));
     let mut edited = lines.clone();
     let s = tamper_b64(lines[sig]);
     edited[sig] = &s;
@@ -285,7 +301,11 @@ fn revoked_signer_is_refused_online() {
             .next()
             .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
             .unwrap();
-        hex::encode(sigil_verifier::x509::Certificate::parse(&der).unwrap().serial())
+        hex::encode(
+            sigil_verifier::x509::Certificate::parse(&der)
+                .unwrap()
+                .serial(),
+        )
     };
     // Key compromise discovered late: void from index 0.
     let mut revoke = command("sigil-ca").unwrap();
@@ -332,7 +352,10 @@ fn a_split_view_is_a_security_error() {
     assert_eq!(code(&v), "security_error", "{v}");
     let message = v["message"].as_str().unwrap();
     assert!(message.starts_with("SECURITY ERROR"), "{message}");
-    assert!(message.matches(ORIGIN).count() >= 2, "prints both checkpoints: {message}");
+    assert!(
+        message.matches(ORIGIN).count() >= 2,
+        "prints both checkpoints: {message}"
+    );
 }
 
 #[test]
@@ -342,7 +365,13 @@ fn two_maintainers_cosign_one_release() {
     let (kb, cb) = w.maintainer("gus", &["hello"]);
     let file = w.package("hello", "2.0.0", "pub fn two() {}\n");
     ok(sigil(&[
-        "sign", "--key", p(&ka), "--cert", p(&ca), "--no-submit", p(&file),
+        "sign",
+        "--key",
+        p(&ka),
+        "--cert",
+        p(&ca),
+        "--no-submit",
+        p(&file),
     ]));
     let pending = PathBuf::from(format!("{}.sigil-pending.json", file.display()));
     assert!(pending.is_file());
@@ -370,8 +399,17 @@ fn two_maintainers_cosign_one_release() {
     // Adding a signature for another crate's pending file is refused.
     let other = w.package("hello", "2.0.1", "pub fn other() {}\n");
     let out = run(sigil(&[
-        "sign", "--key", p(&kb), "--cert", p(&cb), "--add-to", p(&pending), "--no-submit",
-        "--out", p(&w.path("x.json")), p(&other),
+        "sign",
+        "--key",
+        p(&kb),
+        "--cert",
+        p(&cb),
+        "--add-to",
+        p(&pending),
+        "--no-submit",
+        "--out",
+        p(&w.path("x.json")),
+        p(&other),
     ]));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("same .crate"), "{}", stderr(&out));
@@ -384,8 +422,13 @@ fn verify_lock_over_a_lockfile_and_a_cargo_cache() {
     let home = w.path("cargo-home");
     let cache = home.join("registry/cache/index.crates.io-1949cf8c6b5b557f");
     std::fs::create_dir_all(&cache).unwrap();
-    let mut lock = String::from("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
-    for (name, version, signed) in [("alpha", "1.0.0", true), ("beta", "0.3.1", true), ("gamma", "2.0.0", false)] {
+    let mut lock =
+        String::from("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    for (name, version, signed) in [
+        ("alpha", "1.0.0", true),
+        ("beta", "0.3.1", true),
+        ("gamma", "2.0.0", false),
+    ] {
         let file = w.package(name, version, &format!("pub fn {name}() {{}}\n"));
         if signed {
             assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
@@ -413,15 +456,18 @@ fn verify_lock_over_a_lockfile_and_a_cargo_cache() {
             .arg(&lockfile)
             .env("SIGIL_HOME", w.path("home"));
         let out = run(c);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-            panic!("not JSON: {}", stderr(&out))
-        });
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("not JSON: {}", stderr(&out)));
         (out.status.success(), v)
     };
     for bin in ["sigil", "cargo-sigil"] {
         let (good, v) = verify_lock(bin, &[]);
         assert!(good, "{bin}: {v}");
-        assert_eq!((v["verified"].as_u64(), v["unsigned"].as_u64()), (Some(2), Some(1)), "{v}");
+        assert_eq!(
+            (v["verified"].as_u64(), v["unsigned"].as_u64()),
+            (Some(2), Some(1)),
+            "{v}"
+        );
         let (good, v) = verify_lock(bin, &["--deny-unsigned"]);
         assert!(!good, "{bin}: {v}");
     }

@@ -42,9 +42,11 @@ fn file_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
 
 /// The CA and the log, serving on 127.0.0.1 from a background thread
 /// until dropped.
-struct Servers {
-    log_url: String,
-    ca_url: String,
+pub struct Servers {
+    /// The log's base URL.
+    pub log_url: String,
+    /// The CA's base URL.
+    pub ca_url: String,
     stop: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -218,6 +220,31 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
     ))
 }
 
+/// Makes a CA (`dir/ca`) and a log key (`dir/log`) and serves both on
+/// 127.0.0.1 with RocksDB under `dir`: the first two steps of the
+/// quickstart, also used by the benchmarks. Returns the servers and the
+/// log's verifier key.
+pub fn local_pki(
+    dir: &Path,
+    now: u64,
+    say: &mut dyn FnMut(&str),
+) -> Result<(Servers, String), CliError> {
+    say(&format!("[1/9] CA: root and intermediate in {}/ca", dir.display()));
+    sigil_ca::setup::init(&dir.join("ca"), "Sigil Quickstart CA", None, 3650, 1825, now)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
+    let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
+    let vkey = signer.verifier().verifier_key();
+    std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
+    sigil_log::keys::write_secret(&dir.join("log/log.key"), &format!("{}\n", signer.private_key()))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    sigil_log::keys::write_public(&dir.join("log/log.pub"), &format!("{vkey}\n"))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let servers = start_servers(dir, signer, vkey.clone())?;
+    Ok((servers, vkey))
+}
+
 /// Runs the quickstart in `dir`, printing each step with `say`.
 pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(file_err(dir))?;
@@ -258,7 +285,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     ));
 
     say("[3/9] CA invites alice@example.org to sign hello-sigil");
-    let token = invite(dir, &servers.ca_url, "alice@example.org", CRATE.0)?;
+    let token = invite(dir, &servers.ca_url, "alice@example.org", &[CRATE.0])?;
 
     say("[4/9] alice makes a P-256 key and enrolls (CSR; the certificate is logged first)");
     let alice_key = maintainer::keygen(&dir.join("alice.key"), None)?;
@@ -347,7 +374,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     }
 
     say("[9/9] bob, allowed to sign only `other-crate`, tries to sign hello-sigil");
-    let token = invite(dir, &servers.ca_url, "bob@example.org", "other-crate")?;
+    let token = invite(dir, &servers.ca_url, "bob@example.org", &["other-crate"])?;
     let bob_key = maintainer::keygen(&dir.join("bob.key"), None)?;
     maintainer::enroll(&servers.ca_url, &token, &bob_key, &dir.join("bob.pem"))?;
     let bob_crate = dir
@@ -388,14 +415,16 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     Ok(())
 }
 
-fn invite(dir: &Path, ca_url: &str, identity: &str, crate_name: &str) -> Result<String, CliError> {
+/// Invites `identity` to sign `crates` through the CA's admin API, with the
+/// admin token of `dir/ca`; returns the enrollment token.
+pub fn invite(dir: &Path, ca_url: &str, identity: &str, crates: &[&str]) -> Result<String, CliError> {
     let token_path = dir.join("ca/admin.token");
     let admin = std::fs::read_to_string(&token_path).map_err(file_err(&token_path))?;
     let answer = crate::http::post_json_auth(
         &crate::http::client()?,
         "the CA",
         &format!("{ca_url}/api/v1/admin/invites"),
-        &json!({ "identity": identity, "crates": [crate_name], "ttl_seconds": 3600 }),
+        &json!({ "identity": identity, "crates": crates, "ttl_seconds": 3600 }),
         Some(admin.trim()),
     )?;
     answer["token"]

@@ -1,0 +1,153 @@
+//! Benchmark of `sigil verify-lock` over 300 crates (BENCHMARKS.md): a CA
+//! and a log in-process on RocksDB, two maintainers who sign 300 small real
+//! `.crate`s, a cargo-style cache and Cargo.lock, then the `sigil` binary
+//! timed end to end with a warm checkpoint cache, offline (`--proofs DIR`)
+//! and online (`--log`), against a baseline measured in the same run:
+//! reading and SHA-256-hashing the same 300 files.
+//!
+//! ```text
+//! cargo build --release -p sigil-cli --bins --examples
+//! target/release/examples/verify_lock_bench [CRATES] [RUNS]
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sigil_cli::client::TrustRootRequest;
+use sigil_cli::maintainer::{self, SignRequest, Signed};
+use sigil_cli::quickstart;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (servers, vkey) = quickstart::local_pki(dir, sigil_ca::server::unix_ms(), &mut |_| {})
+        .unwrap();
+
+    // Two maintainers (a certificate's scope holds at most 256 crates).
+    let names: Vec<String> = (0..n).map(|i| format!("bench-crate-{i:03}")).collect();
+    let halves: Vec<&[String]> = names.chunks(n.div_ceil(2)).collect();
+    let home = dir.join("cargo-home");
+    let cache = home.join("registry/cache/index.crates.io-1949cf8c6b5b557f");
+    let proofs = dir.join("proofs");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::create_dir_all(&proofs).unwrap();
+    let mut lock = String::from("version = 4\n");
+    let signing = Instant::now();
+    for (m, half) in halves.iter().enumerate() {
+        let crates: Vec<&str> = half.iter().map(String::as_str).collect();
+        let token = quickstart::invite(dir, &servers.ca_url, &format!("m{m}@example.org"), &crates)
+            .unwrap();
+        let key = maintainer::keygen(&dir.join(format!("m{m}.key")), None).unwrap();
+        let cert = dir.join(format!("m{m}.pem"));
+        maintainer::enroll(&servers.ca_url, &token, &key, &cert).unwrap();
+        let chain = maintainer::read_chain(&cert).unwrap();
+        for name in *half {
+            let src = dir.join("src").join(name);
+            std::fs::create_dir_all(src.join("src")).unwrap();
+            std::fs::write(
+                src.join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\nversion = \"1.0.0\"\nedition = \"2021\"\n"),
+            )
+            .unwrap();
+            // About 8 KB of source, like a small crate.
+            let body: String = (0..200).map(|i| format!("pub fn f{i}() -> u32 {{ {i} }}\n")).collect();
+            std::fs::write(src.join("src/lib.rs"), body).unwrap();
+            let bytes = sigil_verifier::crate_file::package_dir(&src).unwrap();
+            let file = cache.join(format!("{name}-1.0.0.crate"));
+            std::fs::write(&file, &bytes).unwrap();
+            let signed = maintainer::sign(&SignRequest {
+                key: &key,
+                chain: chain.clone(),
+                crate_path: &file,
+                add_to: None,
+                log: Some(&servers.log_url),
+                pending_out: None,
+            })
+            .unwrap();
+            let Signed::Logged { proof_path, .. } = signed else {
+                panic!("not logged")
+            };
+            std::fs::rename(&proof_path, proofs.join(proof_path.file_name().unwrap())).unwrap();
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            lock.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+            ));
+        }
+    }
+    eprintln!("signed and logged {n} crates in {:?}", signing.elapsed());
+    let lockfile = dir.join("Cargo.lock");
+    std::fs::write(&lockfile, lock).unwrap();
+    let trust = sigil_cli::client::trust_root(&TrustRootRequest {
+        ca_roots: &[dir.join("ca/root.pem")],
+        log_key: &vkey,
+        origin: None,
+        witnesses: &[],
+        quorum: 0,
+    })
+    .unwrap();
+    let trust_path = dir.join("trust.json");
+    std::fs::write(&trust_path, trust).unwrap();
+
+    let sigil = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("sigil");
+    let run = |extra: &[&str]| {
+        let start = Instant::now();
+        let out = Command::new(&sigil)
+            .args(["verify-lock", "--json", "--trust-root"])
+            .arg(&trust_path)
+            .arg("--cargo-home")
+            .arg(&home)
+            .args(extra)
+            .arg(&lockfile)
+            .env("SIGIL_HOME", dir.join("sigil-home"))
+            .output()
+            .unwrap();
+        let took = start.elapsed();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verified"].as_u64(), Some(n as u64), "{v}");
+        took
+    };
+    let proofs_arg = proofs.to_str().unwrap().to_string();
+    let offline = ["--proofs", proofs_arg.as_str()];
+    let online = ["--log", servers.log_url.as_str()];
+    run(&online); // warm the checkpoint cache and the page cache
+    let offline_t = median((0..runs).map(|_| run(&offline)).collect());
+    let online_t = median((0..runs).map(|_| run(&online)).collect());
+    let baseline = median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                for name in &names {
+                    let bytes = std::fs::read(cache.join(format!("{name}-1.0.0.crate"))).unwrap();
+                    std::hint::black_box(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                }
+                start.elapsed()
+            })
+            .collect(),
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("verify-lock over {n} crates, median of {runs} runs, warm checkpoint cache:");
+    println!("  offline (--proofs DIR): {:8.1} ms  ({:.3} ms/crate)", ms(offline_t), ms(offline_t) / n as f64);
+    println!("  online  (--log URL):    {:8.1} ms  ({:.3} ms/crate)", ms(online_t), ms(online_t) / n as f64);
+    println!("  baseline: read + SHA-256 of the {n} .crate files: {:.2} ms", ms(baseline));
+    println!(
+        "  ratio offline/baseline: {:.0}x; online/offline: {:.2}x",
+        ms(offline_t) / ms(baseline),
+        ms(online_t) / ms(offline_t)
+    );
+    drop(servers);
+}

@@ -512,7 +512,8 @@ fn parse_manifest(text: &str, manifest: &str) -> Result<PackageId, CrateFileErro
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            .and_then(|s| text.get(..s.start))
+            .map(|before| before.matches('\n').count() + 1);
         let detail = match line {
             Some(line) => format!("line {line}: {}", e.message()),
             None => e.message().to_owned(),

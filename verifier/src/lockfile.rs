@@ -30,7 +30,9 @@
 //! version 1 keeps checksums in a `[metadata]` table instead, one key per
 //! package, `"checksum <name> <version> (<source>)" = "<hex>"` (value
 //! `"<none>"` for packages without one). All four are read; a version
-//! above 4 is refused, because its meaning is unknown.
+//! above 4 is refused, because its meaning is unknown. (The `[root]` table
+//! of pre-2017 version 1 files, the root workspace member, is ignored: it
+//! never comes from a registry.)
 
 use std::collections::HashSet;
 use std::fs;
@@ -77,7 +79,7 @@ pub enum LockfileError {
     },
     /// The top-level `version` is not a number this module knows.
     #[error(
-        "Cargo.lock has format version {found}; this tool reads versions 1 to {MAX_LOCKFILE_VERSION} (a newer cargo wrote it: update sigil)"
+        "Cargo.lock has format version {found}, but this tool reads versions 1 to {MAX_LOCKFILE_VERSION}; if a newer cargo wrote it, update sigil"
     )]
     UnsupportedVersion {
         /// The version found, as written.
@@ -125,7 +127,8 @@ pub fn parse_lockfile(text: &str) -> Result<Vec<LockedPackage>, LockfileError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            .and_then(|s| text.get(..s.start))
+            .map(|before| before.matches('\n').count() + 1);
         LockfileError::Toml {
             detail: match line {
                 Some(line) => format!("line {line}: {}", e.message()),

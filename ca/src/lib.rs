@@ -23,15 +23,19 @@
 
 pub mod csr;
 pub mod error;
+#[cfg(feature = "server")]
 pub mod http_error;
 pub mod invite;
 pub mod issue;
 pub mod keyfile;
+#[cfg(feature = "server")]
 pub mod log_client;
 pub mod pem;
 mod scope_oid;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod setup;
+#[cfg(feature = "server")]
 pub mod store;
 
 pub use sigil_verifier as verifier;

@@ -30,8 +30,8 @@ fn main() {
     let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (servers, vkey) = quickstart::local_pki(dir, sigil_ca::server::unix_ms(), &mut |_| {})
-        .unwrap();
+    let (servers, vkey) =
+        quickstart::local_pki(dir, sigil_ca::server::unix_ms(), &mut |_| {}).unwrap();
 
     // Two maintainers (a certificate's scope holds at most 256 crates).
     let names: Vec<String> = (0..n).map(|i| format!("bench-crate-{i:03}")).collect();
@@ -60,7 +60,9 @@ fn main() {
             )
             .unwrap();
             // About 8 KB of source, like a small crate.
-            let body: String = (0..200).map(|i| format!("pub fn f{i}() -> u32 {{ {i} }}\n")).collect();
+            let body: String = (0..200)
+                .map(|i| format!("pub fn f{i}() -> u32 {{ {i} }}\n"))
+                .collect();
             std::fs::write(src.join("src/lib.rs"), body).unwrap();
             let bytes = sigil_verifier::crate_file::package_dir(&src).unwrap();
             let file = cache.join(format!("{name}-1.0.0.crate"));
@@ -141,9 +143,20 @@ fn main() {
     );
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("verify-lock over {n} crates, median of {runs} runs, warm checkpoint cache:");
-    println!("  offline (--proofs DIR): {:8.1} ms  ({:.3} ms/crate)", ms(offline_t), ms(offline_t) / n as f64);
-    println!("  online  (--log URL):    {:8.1} ms  ({:.3} ms/crate)", ms(online_t), ms(online_t) / n as f64);
-    println!("  baseline: read + SHA-256 of the {n} .crate files: {:.2} ms", ms(baseline));
+    println!(
+        "  offline (--proofs DIR): {:8.1} ms  ({:.3} ms/crate)",
+        ms(offline_t),
+        ms(offline_t) / n as f64
+    );
+    println!(
+        "  online  (--log URL):    {:8.1} ms  ({:.3} ms/crate)",
+        ms(online_t),
+        ms(online_t) / n as f64
+    );
+    println!(
+        "  baseline: read + SHA-256 of the {n} .crate files: {:.2} ms",
+        ms(baseline)
+    );
     println!(
         "  ratio offline/baseline: {:.0}x; online/offline: {:.2}x",
         ms(offline_t) / ms(baseline),

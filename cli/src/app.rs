@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sigil_ca::keyfile::{self, PASSPHRASE_ENV};
+use sigil_verifier::checkpoint_cache::CacheOutcome;
 
 use crate::client::{self, Client, TrustRootRequest};
 use crate::error::CliError;
@@ -410,6 +411,7 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
                 "signers": r.identities(),
                 "checkpoint": String::from_utf8_lossy(&r.checkpoint.note),
                 "cache": format!("{:?}", verified.cache),
+                "cache_checked": verified.cache.is_verified(),
             })
         );
     } else {
@@ -421,6 +423,18 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             r.index,
             client.trust.log_origin
         );
+        if let CacheOutcome::Unverified {
+            cached_size,
+            reason,
+        } = &verified.cache
+        {
+            eprintln!(
+                "note: this proof's checkpoint (size {}) could not be compared with the \
+                 cached one (size {cached_size}): {reason}; run with --log URL to check the \
+                 log shows everyone one history",
+                r.checkpoint.checkpoint.size
+            );
+        }
     }
     Ok(())
 }

@@ -229,16 +229,29 @@ pub fn local_pki(
     now: u64,
     say: &mut dyn FnMut(&str),
 ) -> Result<(Servers, String), CliError> {
-    say(&format!("[1/9] CA: root and intermediate in {}/ca", dir.display()));
-    sigil_ca::setup::init(&dir.join("ca"), "Sigil Quickstart CA", None, 3650, 1825, now)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    say(&format!(
+        "[1/9] CA: root and intermediate in {}/ca",
+        dir.display()
+    ));
+    sigil_ca::setup::init(
+        &dir.join("ca"),
+        "Sigil Quickstart CA",
+        None,
+        3650,
+        1825,
+        now,
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
 
     say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
     let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
     let vkey = signer.verifier().verifier_key();
     std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
-    sigil_log::keys::write_secret(&dir.join("log/log.key"), &format!("{}\n", signer.private_key()))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    sigil_log::keys::write_secret(
+        &dir.join("log/log.key"),
+        &format!("{}\n", signer.private_key()),
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     sigil_log::keys::write_public(&dir.join("log/log.pub"), &format!("{vkey}\n"))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let servers = start_servers(dir, signer, vkey.clone())?;
@@ -417,7 +430,12 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
 
 /// Invites `identity` to sign `crates` through the CA's admin API, with the
 /// admin token of `dir/ca`; returns the enrollment token.
-pub fn invite(dir: &Path, ca_url: &str, identity: &str, crates: &[&str]) -> Result<String, CliError> {
+pub fn invite(
+    dir: &Path,
+    ca_url: &str,
+    identity: &str,
+    crates: &[&str],
+) -> Result<String, CliError> {
     let token_path = dir.join("ca/admin.token");
     let admin = std::fs::read_to_string(&token_path).map_err(file_err(&token_path))?;
     let answer = crate::http::post_json_auth(

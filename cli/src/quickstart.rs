@@ -108,6 +108,7 @@ fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Serv
                     submit_timeout: Duration::from_secs(30),
                 },
                 pool_capacity: 1024,
+                witnesses: None,
             };
             let log_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
                 Ok(l) => l,

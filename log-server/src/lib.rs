@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod sequencer;
 pub mod storage;
 pub mod tiles;
+pub mod witnessing;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct LogConfig {
     pub api: ApiConfig,
     /// Capacity of the pool of admitted submissions waiting for a round.
     pub pool_capacity: usize,
+    /// Witnesses that cosign each new checkpoint (C2SP tlog-witness).
+    pub witnesses: Option<Arc<witnessing::Witnesses>>,
 }
 
 /// Why the log could not run.
@@ -75,6 +78,10 @@ pub async fn serve(
     let origin = config.signer.name().to_string();
     let (sequencer, published) =
         sequencer::Sequencer::open(storage.clone(), config.signer, &origin, metrics.clone())?;
+    let sequencer = match config.witnesses {
+        Some(w) => sequencer.with_witnesses(w),
+        None => sequencer,
+    };
     let (pool_tx, pool_rx) = mpsc::channel(config.pool_capacity.max(1));
     let rounds = tokio::spawn(sequencer.run(pool_rx, config.rounds));
     let state = api::AppState::new(

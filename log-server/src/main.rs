@@ -65,6 +65,13 @@ enum Command {
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = 256 * 1024)]
         body_limit: usize,
+        /// A witness to ask for a cosignature of each new checkpoint, as
+        /// `URL=VERIFIER_KEY` (C2SP tlog-witness); repeat for several.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// Longest wait for one witness, in ms.
+        #[arg(long, default_value_t = 3000)]
+        witness_timeout_ms: u64,
     },
 }
 
@@ -98,7 +105,13 @@ fn run(cli: Cli) -> Result<(), String> {
             max_batch,
             rate_limit,
             body_limit,
+            witnesses,
+            witness_timeout_ms,
         } => {
+            let witnesses = witnesses
+                .iter()
+                .map(|w| sigil_log::witnessing::Witness::parse_flag(w))
+                .collect::<Result<Vec<_>, _>>()?;
             let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
             let pem = std::fs::read(&ca_root).map_err(|e| format!("{}: {e}", ca_root.display()))?;
             let roots =
@@ -120,6 +133,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     submit_timeout: Duration::from_secs(30),
                 },
                 pool_capacity: max_batch.max(1) * 4,
+                witnesses: (!witnesses.is_empty()).then(|| {
+                    Arc::new(sigil_log::witnessing::Witnesses {
+                        list: witnesses,
+                        timeout: Duration::from_millis(witness_timeout_ms),
+                    })
+                }),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

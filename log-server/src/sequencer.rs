@@ -49,6 +49,7 @@ use crate::error::ApiError;
 use crate::metrics::{KindLabel, Metrics};
 use crate::storage::{Batch, ReleaseRecord, Storage, StorageError};
 use crate::tiles::{Overlay, StorageTiles, cut_to_width};
+use crate::witnessing::Witnesses;
 
 /// What readers see: the newest durable checkpoint.
 #[derive(Clone, Debug)]
@@ -123,6 +124,8 @@ pub struct Sequencer {
     published: watch::Sender<Arc<Published>>,
     /// A round whose commit failed, retried before anything else.
     unpersisted: Option<Round>,
+    /// Witnesses asked to cosign each new checkpoint before it is published.
+    witnesses: Option<Arc<Witnesses>>,
 }
 
 /// What a submission gets from its round: (index, created) or a refusal.
@@ -193,9 +196,17 @@ impl Sequencer {
                 metrics,
                 published: tx,
                 unpersisted: None,
+                witnesses: None,
             },
             rx,
         ))
+    }
+
+    /// Has every new checkpoint cosigned by `witnesses` (C2SP tlog-witness)
+    /// before it is published and put in proofs.
+    pub fn with_witnesses(mut self, witnesses: Arc<Witnesses>) -> Sequencer {
+        self.witnesses = Some(witnesses);
+        self
     }
 
     /// Runs rounds until every sender of the pool is gone (the server shut
@@ -462,7 +473,7 @@ impl Sequencer {
         let published = Published {
             size: round.batch.new_size,
             root: round.root,
-            checkpoint: round.batch.checkpoint.clone(),
+            checkpoint: self.cosigned(&round.batch.checkpoint, round.batch.new_size),
         };
         self.size = published.size;
         let new_entries = round.batch.new_size - round.batch.old_size;
@@ -483,6 +494,26 @@ impl Sequencer {
         // Commit point: everything below is derived from durable state.
         self.published.send_replace(Arc::new(published.clone()));
         self.answer(round.answers, &published, &round.entries);
+    }
+
+    /// The checkpoint note with the configured witnesses' cosignatures
+    /// appended (those that answered with a valid one).
+    fn cosigned(&self, note: &[u8], size: u64) -> Vec<u8> {
+        let Some(witnesses) = &self.witnesses else {
+            return note.to_vec();
+        };
+        let reader = CachedTiles::new(&*self.storage);
+        let signer = &self.signer;
+        witnesses.cosign(
+            note,
+            size,
+            &self.origin,
+            &|| Box::new(signer.verifier()),
+            &|old| {
+                merkle::prove_consistency(old, size, &TileHashReader::trusted(size, &reader))
+                    .map_err(|e| e.to_string())
+            },
+        )
     }
 
     /// Sends each submitter its answer, with a proof against `published`.

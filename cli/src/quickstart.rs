@@ -263,34 +263,7 @@ pub fn local_pki(
 pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(file_err(dir))?;
     let now = sigil_ca::server::unix_ms();
-
-    say(&format!(
-        "[1/9] CA: root and intermediate in {}/ca",
-        dir.display()
-    ));
-    sigil_ca::setup::init(
-        &dir.join("ca"),
-        "Sigil Quickstart CA",
-        None,
-        3650,
-        1825,
-        now,
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
-
-    say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
-    let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
-    let vkey = signer.verifier().verifier_key();
-    std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
-    sigil_log::keys::write_secret(
-        &dir.join("log/log.key"),
-        &format!("{}\n", signer.private_key()),
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
-    sigil_log::keys::write_public(&dir.join("log/log.pub"), &format!("{vkey}\n"))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-
-    let servers = start_servers(dir, signer, vkey.clone())?;
+    let (servers, vkey) = local_pki(dir, now, say)?;
     say(&format!(
         "      log listening on {}, CA on {} (RocksDB in {}/log-data and ca-data)",
         servers.log_url,

@@ -149,3 +149,82 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// Runs a command to completion; its stdout if it succeeded, else an error
+/// with everything it printed.
+pub fn run_ok(mut c: Command) -> Result<String, StartError> {
+    let out = c
+        .env_remove("SIGIL_PASSPHRASE")
+        .output()
+        .map_err(|e| StartError(format!("{c:?}: {e}")))?;
+    if !out.status.success() {
+        return Err(StartError(format!(
+            "{c:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    String::from_utf8(out.stdout).map_err(|e| StartError(e.to_string()))
+}
+
+/// The directory layout the end-to-end tests share under one root `dir`:
+/// `ca/` (from `sigil-ca init`), `logkey/` (from `sigil-log keygen`),
+/// `<data>/` for a log's RocksDB and `cadata/` for the CA's.
+pub mod layout {
+    use std::path::Path;
+    use std::process::Command;
+
+    use crate::{StartError, command, run_ok};
+
+    /// `sigil-ca init --out dir/ca`.
+    pub fn init_ca(dir: &Path) -> Result<(), StartError> {
+        let mut c = command("sigil-ca")?;
+        c.arg("init").arg("--out").arg(dir.join("ca"));
+        run_ok(c).map(drop)
+    }
+
+    /// `sigil-log keygen --origin ORIGIN --out dir/logkey`; returns the
+    /// verifier key.
+    pub fn log_keygen(dir: &Path, origin: &str) -> Result<String, StartError> {
+        let mut c = command("sigil-log")?;
+        c.args(["keygen", "--origin", origin, "--out"])
+            .arg(dir.join("logkey"));
+        run_ok(c)?;
+        std::fs::read_to_string(dir.join("logkey/log.pub"))
+            .map(|s| s.trim_end().to_string())
+            .map_err(|e| StartError(e.to_string()))
+    }
+
+    /// `sigil-log serve` with the key in `dir/logkey`, the CA root in
+    /// `dir/ca`, RocksDB in `dir/<data>`, on 127.0.0.1:0, 10 ms rounds.
+    pub fn log_command(dir: &Path, data: &str) -> Result<Command, StartError> {
+        let mut c = command("sigil-log")?;
+        c.arg("serve")
+            .arg("--data-dir")
+            .arg(dir.join(data))
+            .arg("--key")
+            .arg(dir.join("logkey/log.key"))
+            .arg("--ca-root")
+            .arg(dir.join("ca/root.pem"))
+            .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "10"]);
+        Ok(c)
+    }
+
+    /// `sigil-ca serve` for the CA in `dir/ca`, RocksDB in `dir/cadata`,
+    /// logging to `log_url` and checking its proofs with `log_key`.
+    pub fn ca_command(dir: &Path, log_url: &str, log_key: &Path) -> Result<Command, StartError> {
+        let mut c = command("sigil-ca")?;
+        c.arg("serve")
+            .arg("--dir")
+            .arg(dir.join("ca"))
+            .arg("--data-dir")
+            .arg(dir.join("cadata"))
+            .args(["--log", log_url, "--listen", "127.0.0.1:0"])
+            .args(["--log-timeout", "5s"])
+            .arg("--admin-token-file")
+            .arg(dir.join("ca/admin.token"))
+            .arg("--log-key")
+            .arg(log_key);
+        Ok(c)
+    }
+}

@@ -21,7 +21,7 @@ use sigil_core::checkpoint::CheckpointPolicy;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::note;
 use sigil_core::statement::{Envelope, Release};
-use sigil_e2e::{Server, command};
+use sigil_e2e::{Server, command, layout};
 use sigil_verifier::{RevocationView, TrustedRoots};
 
 const ORIGIN: &str = "ca-e2e.sigil.example/log";
@@ -55,18 +55,8 @@ impl Pki {
 
     fn start() -> Pki {
         let dir = tempfile::tempdir().unwrap();
-        let mut init = command("sigil-ca").unwrap();
-        init.arg("init").arg("--out").arg(dir.path().join("ca"));
-        run_ok(init);
-        let mut keygen = command("sigil-log").unwrap();
-        keygen
-            .args(["keygen", "--origin", ORIGIN, "--out"])
-            .arg(dir.path().join("logkey"));
-        run_ok(keygen);
-        let vkey = std::fs::read_to_string(dir.path().join("logkey/log.pub"))
-            .unwrap()
-            .trim_end()
-            .to_string();
+        layout::init_ca(dir.path()).unwrap();
+        let vkey = layout::log_keygen(dir.path(), ORIGIN).unwrap();
         let log = start_log(dir.path());
         let ca = start_ca(dir.path(), &log.url).unwrap();
         Pki { dir, log, ca, vkey }
@@ -116,16 +106,7 @@ impl Pki {
 }
 
 fn start_log(dir: &Path) -> Server {
-    let mut c = command("sigil-log").unwrap();
-    c.arg("serve")
-        .arg("--data-dir")
-        .arg(dir.join("logdata"))
-        .arg("--key")
-        .arg(dir.join("logkey/log.key"))
-        .arg("--ca-root")
-        .arg(dir.join("ca/root.pem"))
-        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "10"]);
-    Server::start(c).unwrap()
+    Server::start(layout::log_command(dir, "logdata").unwrap()).unwrap()
 }
 
 fn start_ca(dir: &Path, log_url: &str) -> Result<Server, sigil_e2e::StartError> {
@@ -137,19 +118,7 @@ fn start_ca_with_log_key(
     log_url: &str,
     log_key: &Path,
 ) -> Result<Server, sigil_e2e::StartError> {
-    let mut c = command("sigil-ca")?;
-    c.arg("serve")
-        .arg("--dir")
-        .arg(dir.join("ca"))
-        .arg("--data-dir")
-        .arg(dir.join("cadata"))
-        .args(["--log", log_url, "--listen", "127.0.0.1:0"])
-        .args(["--log-timeout", "5s"])
-        .arg("--admin-token-file")
-        .arg(dir.join("ca/admin.token"))
-        .arg("--log-key")
-        .arg(log_key);
-    Server::start(c)
+    Server::start(layout::ca_command(dir, log_url, log_key)?)
 }
 
 fn http() -> reqwest::blocking::Client {

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use sigil_e2e::{Server, command};
+use sigil_e2e::{Server, command, layout};
 
 const ORIGIN: &str = "client-e2e.sigil.example/log";
 
@@ -53,27 +53,12 @@ impl World {
 
     fn start(leaf_validity: &str) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let mut init = command("sigil-ca").unwrap();
-        init.arg("init").arg("--out").arg(dir.path().join("ca"));
-        ok(init);
-        let mut keygen = command("sigil-log").unwrap();
-        keygen
-            .args(["keygen", "--origin", ORIGIN, "--out"])
-            .arg(dir.path().join("logkey"));
-        ok(keygen);
+        layout::init_ca(dir.path()).unwrap();
+        layout::log_keygen(dir.path(), ORIGIN).unwrap();
         let log = start_log(dir.path(), "logdata");
-        let mut ca = command("sigil-ca").unwrap();
-        ca.arg("serve")
-            .arg("--dir")
-            .arg(dir.path().join("ca"))
-            .arg("--data-dir")
-            .arg(dir.path().join("cadata"))
-            .args(["--log", &log.url, "--listen", "127.0.0.1:0"])
-            .args(["--leaf-validity", leaf_validity])
-            .arg("--log-key")
-            .arg(dir.path().join("logkey/log.pub"))
-            .arg("--admin-token-file")
-            .arg(dir.path().join("ca/admin.token"));
+        let mut ca =
+            layout::ca_command(dir.path(), &log.url, &dir.path().join("logkey/log.pub")).unwrap();
+        ca.args(["--leaf-validity", leaf_validity]);
         let ca = Server::start(ca).unwrap();
         let w = World { dir, log, ca };
         ok(sigil(&[
@@ -168,16 +153,7 @@ impl World {
 }
 
 fn start_log(dir: &Path, data: &str) -> Server {
-    let mut c = command("sigil-log").unwrap();
-    c.arg("serve")
-        .arg("--data-dir")
-        .arg(dir.join(data))
-        .arg("--key")
-        .arg(dir.join("logkey/log.key"))
-        .arg("--ca-root")
-        .arg(dir.join("ca/root.pem"))
-        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "10"]);
-    Server::start(c).unwrap()
+    Server::start(layout::log_command(dir, data).unwrap()).unwrap()
 }
 
 fn code(v: &Value) -> &str {

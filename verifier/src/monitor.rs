@@ -32,8 +32,10 @@
 //!    compact range in the state, must equal the checkpoint's root.
 //!
 //! The state is saved (atomically, `state` module) after every
-//! [`Monitor::with_save_interval`] entries and at the end, so a catch-up
-//! that is stopped resumes at the last save. Alerts of entries after that
+//! [`Monitor::with_save_interval`] entries, at the end, and when a step
+//! fails after checking at least one bundle (what was checked was
+//! authenticated against the adopted checkpoint), so a catch-up that is
+//! stopped resumes at the last save. Alerts of entries after that
 //! save are raised again on resume: delivery is at least once.
 //!
 //! # Alerts
@@ -362,7 +364,14 @@ impl Monitor {
         let mut at = start;
         while at < new.size {
             let bundle = at >> TILE_HEIGHT;
-            self.process_bundle(state, bundle, new, tiles, reader, out)?;
+            if let Err(e) = self.process_bundle(state, bundle, new, tiles, reader, out) {
+                // Keep the whole bundles checked so far: they were
+                // authenticated against the adopted checkpoint.
+                if state.size() > saved {
+                    dir.save(state)?;
+                }
+                return Err(e);
+            }
             at = state.size();
             on_progress(at - start, total);
             if at - saved >= self.save_interval && at < new.size {

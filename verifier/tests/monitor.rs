@@ -396,11 +396,11 @@ fn interrupted_catch_up_resumes_from_the_last_save() {
     let w = world();
     let dir = tempfile::tempdir().unwrap();
     let mut log = TestLog::with(&w.base);
-    // Bundle 1 served with a changed entry: the step stops there, having
-    // saved bundle 0.
+    // Bundle 1 served with a changed entry: the step stops there, and
+    // keeps bundle 0 (fewer entries than the save interval).
     let good = log.tiles[&Tile::at_size(TileKind::Entries, 1, 600).unwrap()].clone();
     tamper_bundle(&mut log, 1, 600, 10);
-    let m = monitor(&[], &[]).with_save_interval(256);
+    let m = monitor(&[], &[]);
     let run = step(&m, &log, dir.path());
     assert!(matches!(
         run.result,
@@ -769,4 +769,48 @@ proptest! {
         prop_assert_eq!(state(stepwise.path()), state(once.path()));
         prop_assert_eq!(comparable(&alerts), comparable(&run.alerts));
     }
+}
+
+#[test]
+fn damaged_or_foreign_state_is_refused_and_kept() {
+    let w = world();
+    let log = TestLog::with(&w.base[..5]);
+    let dir = tempfile::tempdir().unwrap();
+    step(&monitor(&[], &[]), &log, dir.path()).result.unwrap();
+    let path = dir.path().join("state.json");
+    let good = std::fs::read(&path).unwrap();
+
+    // Another log's monitor on this directory.
+    let other = Ed25519Signer::from_seed("example.com/other", [8; 32]).unwrap();
+    let foreign = Monitor::new(
+        CheckpointPolicy {
+            origin: "example.com/other".into(),
+            log: Box::new(other.verifier()),
+            witnesses: vec![],
+            quorum: 0,
+        },
+        roots(),
+        Watch::default(),
+    );
+    let run = step(&foreign, &log, dir.path());
+    assert!(
+        matches!(run.result, Err(MonitorError::WrongLog { .. })),
+        "{:?}",
+        run.result
+    );
+
+    // A state whose edge does not match its size.
+    let mut json: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    json["size"] = 4.into();
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    let run = step(&monitor(&[], &[]), &log, dir.path());
+    assert!(
+        matches!(run.result, Err(MonitorError::Corrupt { .. })),
+        "{:?}",
+        run.result
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        serde_json::to_vec(&json).unwrap()
+    );
 }

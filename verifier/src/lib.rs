@@ -17,6 +17,7 @@
 //! | [`checkpoint_cache`] | the newest checkpoint seen of each log, advanced only by verified consistency proofs (RFC 9162 §2.1.4); forks fail closed |
 //! | [`crate_file`] | `.crate` files (gzip'd tar): layout, paths, size limits, `[package]` name and version; packaging a small crate directory |
 //! | [`lockfile`] | `Cargo.lock` (versions 1 to 4) and the `.crate` files cargo downloaded for it |
+//! | [`monitor`] | the engine of `sigil monitor`: every checkpoint, tile and entry of a log re-verified from its C2SP tlog-tiles, alerts on watched crates and identities and on anything the log should not have accepted |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
@@ -24,6 +25,8 @@
 //! [`secret_file`], which the CA and the log share for their key files.
 //! (And [`checkpoint_cache`], a client's state on disk; its comparisons are
 //! pure, its reads and writes are files and locks.)
+//! (And [`monitor`], whose state is a file and a lock in its directory;
+//! it reads the log only through the caller's `TileSource`.)
 //! (The `sigil` CLI's file helpers also read files: [`crate_file::package_dir`]
 //! reads a crate directory and [`lockfile::cached_crate_path`] searches
 //! cargo's download cache; their parsers, [`crate_file::read_package_id`]
@@ -46,6 +49,7 @@ mod der;
 pub mod entry;
 pub mod error;
 pub mod lockfile;
+pub mod monitor;
 pub mod release;
 pub mod release_file;
 pub mod revocation;

@@ -1,0 +1,128 @@
+//! What a monitor reports: [`Alert`], one JSON object per line.
+
+use serde::{Deserialize, Serialize};
+
+/// What an [`Alert`] is about. Serialized in `snake_case`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AlertKind {
+    /// A valid release of a watched crate, or signed by a watched identity.
+    Release,
+    /// A valid certificate for a watched identity, or whose scope names a
+    /// watched crate.
+    Certificate,
+    /// A release that was valid when logged and is void now: a revocation
+    /// logged after it has `from_index <=` its index (`docs/formats.md`
+    /// §1.4). Not a fault of the log.
+    RevokedRelease,
+    /// Something the log should not have done: an entry it should have
+    /// refused, tiles or entries that do not hash to its signed
+    /// checkpoint, or two incompatible checkpoints. `code` says which.
+    Violation,
+}
+
+/// One alert (module docs of [`crate::monitor`] list the codes).
+///
+/// Serialized by [`Alert::to_json_line`] as one JSON object; members that
+/// do not apply are left out. A release alert:
+///
+/// ```json
+/// {"kind":"release","origin":"example.com/log","tree_size":600,"index":12,
+///  "integrated_at":1767225600000,"crate":"serde","version":"1.0.12",
+///  "sha256":"9f86d0…","identities":["alice@example.com"],"watched":["crate:serde"]}
+/// ```
+///
+/// A violation:
+///
+/// ```json
+/// {"kind":"violation","origin":"example.com/log","tree_size":600,"index":40,
+///  "integrated_at":1767225600000,"code":"out_of_scope","reason":"signer 0: …",
+///  "crate":"tokio","version":"1.0.0","sha256":"…"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Alert {
+    /// What the alert is about.
+    pub kind: AlertKind,
+    /// The log's checkpoint origin line.
+    pub origin: String,
+    /// Size of the checkpoint being verified when the alert was raised.
+    pub tree_size: u64,
+    /// The entry's log index; absent for checkpoint and tile violations
+    /// that concern no single entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// The entry's `integrated_at` (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrated_at: Option<u64>,
+    /// For a violation, a machine code (`fork`, `out_of_scope`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For a person: what happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The release's crate.
+    #[serde(default, rename = "crate", skip_serializing_if = "Option::is_none")]
+    pub crate_name: Option<String>,
+    /// The release's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The release's `.crate` SHA-256, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The identities of a valid release's signers (envelope order), or of
+    /// a certificate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<String>,
+    /// A certificate's scope: the crates it may sign.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    /// A certificate's id (`sigil_verifier::certificate_id`), lowercase
+    /// hex: of a logged certificate, or of the revoked one for a
+    /// `revoked_release`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_id: Option<String>,
+    /// Which watches matched: `crate:<name>`, `identity:<identity>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watched: Vec<String>,
+}
+
+impl Alert {
+    /// An alert with only its kind, origin and tree size set.
+    pub(super) fn new(kind: AlertKind, origin: &str, tree_size: u64) -> Alert {
+        Alert {
+            kind,
+            origin: origin.to_owned(),
+            tree_size,
+            index: None,
+            integrated_at: None,
+            code: None,
+            reason: None,
+            crate_name: None,
+            version: None,
+            sha256: None,
+            identities: Vec::new(),
+            scope: Vec::new(),
+            certificate_id: None,
+            watched: Vec::new(),
+        }
+    }
+
+    /// The alert as one line of JSON (RFC 8259), ending in `\n`.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: every member is a string, a number or a list of
+    /// strings. The `serde_json` error is passed on rather than hidden.
+    pub fn to_json_line(&self) -> Result<String, serde_json::Error> {
+        let mut line = serde_json::to_string(self)?;
+        line.push('\n');
+        Ok(line)
+    }
+
+    /// Whether this alert is a [`AlertKind::Violation`].
+    pub fn is_violation(&self) -> bool {
+        self.kind == AlertKind::Violation
+    }
+}

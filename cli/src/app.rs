@@ -117,6 +117,34 @@ enum Command {
     },
     /// Verifies every registry crate of a Cargo.lock from cargo's cache.
     VerifyLock(VerifyLockArgs),
+    /// Follows a log by its public tiles, re-checks every entry, and prints
+    /// alerts as JSON lines (watched crates and identities, violations).
+    Monitor {
+        /// The log's base URL.
+        #[arg(long)]
+        log: String,
+        /// The trust root file.
+        #[arg(long)]
+        trust_root: PathBuf,
+        /// Where the monitor keeps its state (it resumes from there).
+        #[arg(long)]
+        state: PathBuf,
+        /// Alert on every release of this crate (repeat).
+        #[arg(long = "watch-crate")]
+        watch_crates: Vec<String>,
+        /// Alert on every certificate or release of this identity (repeat).
+        #[arg(long = "watch-identity")]
+        watch_identities: Vec<String>,
+        /// POST each alert (JSON) to this URL too.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Catch up once and exit; non-zero if a violation was found.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 10)]
+        interval: u64,
+    },
     /// Runs CA, log, maintainer and client on this machine, step by step.
     Quickstart {
         /// Directory for everything it makes (default ./sigil-quickstart).
@@ -341,6 +369,26 @@ fn run(command: Command) -> Result<(), CliError> {
             proof,
         } => verify_cmd(&common, &file, proof.as_deref()),
         Command::VerifyLock(args) => verify_lock_cmd(&args),
+        Command::Monitor {
+            log,
+            trust_root,
+            state,
+            watch_crates,
+            watch_identities,
+            webhook,
+            once,
+            interval,
+        } => crate::monitor::run(&crate::monitor::MonitorRequest {
+            log: &log,
+            trust_root: &trust_root,
+            state: &state,
+            crates: &watch_crates,
+            identities: &watch_identities,
+            webhook: webhook.as_deref(),
+            once,
+            interval: std::time::Duration::from_secs(interval.max(1)),
+            progress: std::io::stderr().is_terminal(),
+        }),
         Command::Quickstart { dir } => {
             let dir = quickstart::choose_dir(dir.as_deref())?;
             quickstart::run(&dir, &mut |line| println!("{line}"))

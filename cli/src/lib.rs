@@ -6,6 +6,7 @@
 //! | [`app`] | the command lines and how results are printed |
 //! | [`maintainer`] | `keygen`, `enroll` (PKCS#10 proof of possession), `sign` (DSSE, co-signatures) |
 //! | [`client`] | `trust-root`, `verify`: offline checks, online revocations, the checkpoint cache |
+//! | [`monitor`] | `sigil monitor`: follow a log by its tiles, re-check every entry, alert |
 //! | [`verify_lock`] | `verify-lock` / `cargo sigil verify` over a Cargo.lock |
 //! | [`quickstart`] | the whole flow in-process on the embedded RocksDB default |
 //! | [`http`] | clients of the log's and the CA's HTTP APIs |
@@ -18,6 +19,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod maintainer;
+pub mod monitor;
 pub mod quickstart;
 pub mod verify_lock;
 

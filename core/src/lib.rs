@@ -15,6 +15,7 @@
 //! | [`statement`] | DSSE envelopes carrying in-toto Statement v1 |
 //! | [`certificate`] | RFC 5280 X.509 profile of Sigil's CA, and its crate-scope extension |
 //! | [`trust_root`] | the trust root file a client pins (`docs/formats.md` §4) |
+//! | [`witness_protocol`] | C2SP `tlog-witness`: the `add-checkpoint` request and response bodies |
 //!
 //! The crate does no I/O and has no async code: servers and clients bring
 //! their own storage and transport and call into these pure functions.
@@ -32,3 +33,4 @@ pub mod proof;
 pub mod statement;
 pub mod tile;
 pub mod trust_root;
+pub mod witness_protocol;

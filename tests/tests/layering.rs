@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sigil-verifier", &["sigil-core"]),
     ("sigil-ca", &["sigil-core", "sigil-verifier"]),
     ("sigil-log", &["sigil-core", "sigil-verifier"]),
+    ("sigil-witness", &["sigil-core", "sigil-verifier"]),
     (
         "sigil-cli",
         &["sigil-core", "sigil-verifier", "sigil-ca", "sigil-log"],
@@ -26,6 +27,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-ca",
             "sigil-log",
             "sigil-cli",
+            "sigil-witness",
         ],
     ),
 ];

@@ -1,0 +1,150 @@
+//! `sigil-witness`: Sigil's transparency log witness (c2sp.org/tlog-witness).
+//!
+//! ```text
+//! sigil-witness keygen --name NAME --out DIR      # DIR/witness.key (0600), DIR/witness.pub
+//! sigil-witness serve --key FILE --logs FILE --data-dir DIR [--listen ADDR]
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use sigil_core::cosignature::CosignatureSigner;
+use sigil_witness::log_list::LogList;
+use sigil_witness::state::StateDir;
+use sigil_witness::{Witness, api, keys};
+
+/// Sigil's transparency log witness.
+#[derive(Parser)]
+#[command(name = "sigil-witness", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes the witness's Ed25519 cosigning key: DIR/witness.key (mode
+    /// 0600) and the verifier key line DIR/witness.pub that clients trust.
+    Keygen {
+        /// The witness's name, e.g. `witness.example.org/w1` (C2SP signed-note key name).
+        #[arg(long)]
+        name: String,
+        /// Directory to write the two files to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Runs the witness.
+    Serve {
+        /// The witness's private key file (from `keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The logs to witness: a witness-network `logs/v0` list of `vkey`
+        /// (and optional `origin`) lines.
+        #[arg(long)]
+        logs: PathBuf,
+        /// Directory of the per-log state (created if missing).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:7380")]
+        listen: SocketAddr,
+        /// Largest accepted request body in bytes.
+        #[arg(long, default_value_t = api::DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sigil-witness: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Keygen { name, out } => keygen(&name, &out),
+        Command::Serve {
+            key,
+            logs,
+            data_dir,
+            listen,
+            body_limit,
+        } => {
+            let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
+            let text =
+                std::fs::read_to_string(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+            let logs = LogList::parse(&text).map_err(|e| format!("{}: {e}", logs.display()))?;
+            let (state, loaded) = StateDir::open(&data_dir).map_err(|e| e.to_string())?;
+            let witness = Arc::new(Witness::new(signer, logs, state, loaded));
+            tracing::info!(key = %witness.verifier().verifier_key(), "witness key");
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("tokio runtime: {e}"))?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
+                eprintln!("listening on http://{addr}");
+                api::serve(witness, listener, body_limit, shutdown_signal())
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            tracing::info!("stopped cleanly");
+            Ok(())
+        }
+    }
+}
+
+fn keygen(name: &str, out: &Path) -> Result<(), String> {
+    let signer = CosignatureSigner::generate(name).map_err(|e| format!("--name: {e}"))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    keys::write_key_pair(out, &signer).map_err(|e| e.to_string())?;
+    eprintln!(
+        "wrote {} (private, mode 0600) and {}",
+        out.join("witness.key").display(),
+        out.join("witness.pub").display()
+    );
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

@@ -108,7 +108,7 @@ pub fn run(req: &MonitorRequest<'_>) -> Result<(), CliError> {
             }
             match alert.to_json_line() {
                 Ok(line) => {
-                    bar.suspend(|| println!("{line}"));
+                    bar.suspend(|| print!("{line}"));
                     if let Some(url) = req.webhook {
                         let posted = http
                             .post(url)

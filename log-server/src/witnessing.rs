@@ -18,12 +18,13 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use sigil_core::checkpoint::{CheckpointPolicy, verify_checkpoint};
 use sigil_core::cosignature::CosignatureVerifier;
 use sigil_core::merkle::Hash;
 use sigil_core::note::NoteVerifier;
+use sigil_core::witness_protocol::{
+    ADD_CHECKPOINT_PATH, encode_add_checkpoint, parse_size_response,
+};
 
 /// One witness the log asks.
 pub struct Witness {
@@ -71,21 +72,9 @@ enum Answer {
     Failed(String),
 }
 
-/// The body of `POST /add-checkpoint` (C2SP tlog-witness, "add-checkpoint").
-pub fn add_checkpoint_body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
-    let mut body = format!("old {old}\n").into_bytes();
-    for h in proof {
-        body.extend_from_slice(STANDARD.encode(h).as_bytes());
-        body.push(b'\n');
-    }
-    body.push(b'\n');
-    body.extend_from_slice(note);
-    body
-}
-
 impl Witnesses {
     fn ask(&self, http: &reqwest::blocking::Client, w: &Witness, body: Vec<u8>) -> Answer {
-        let url = format!("{}/add-checkpoint", w.url);
+        let url = format!("{}{ADD_CHECKPOINT_PATH}", w.url);
         let response = match http.post(&url).body(body).send() {
             Ok(r) => r,
             Err(e) => return Answer::Failed(format!("{url}: {e}")),
@@ -97,12 +86,9 @@ impl Witnesses {
         };
         match status {
             200 => Answer::Cosigned(bytes),
-            409 => match std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-            {
-                Some(size) => Answer::KnowsSize(size),
-                None => Answer::Failed(format!("{url}: 409 without a size")),
+            409 => match parse_size_response(&bytes) {
+                Ok(size) => Answer::KnowsSize(size),
+                Err(e) => Answer::Failed(format!("{url}: 409: {e}")),
             },
             other => Answer::Failed(format!(
                 "{url}: {other}: {}",
@@ -159,7 +145,7 @@ impl Witnesses {
                         break;
                     }
                 };
-                answer = self.ask(&http, w, add_checkpoint_body(old, &proof, note));
+                answer = self.ask(&http, w, encode_add_checkpoint(old, &proof, note));
                 match answer {
                     Answer::KnowsSize(known) if known != old => old = known,
                     _ => break,

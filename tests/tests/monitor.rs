@@ -270,3 +270,80 @@ fn an_entry_changed_on_disk_is_a_violation() {
         "{alerts:?}"
     );
 }
+
+/// `--webhook URL` POSTs each alert, as the JSON object printed on stdout.
+#[test]
+fn alerts_are_posted_to_the_webhook() {
+    use std::io::{Read, Write};
+    let w = World::start();
+    let (key, cert) = w.maintainer("carol", &["hello"]);
+    w.publish(&key, &cert, "hello", "2.0.0");
+    // A one-route HTTP server that hands over each request body.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, bodies) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read headers, then Content-Length bytes of body.
+            let body = loop {
+                let n = stream.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if rest.len() >= len {
+                        break Some(rest[..len].to_string());
+                    }
+                }
+            };
+            // Hand the body over before answering: once the monitor has its
+            // 200, the test may look.
+            if let Some(body) = body {
+                let _ = tx.send(body);
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let out = w
+        .monitor(
+            "hook-state",
+            &["--once", "--watch-crate", "hello", "--webhook", &url],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let posted: Vec<Value> = bodies
+        .try_iter()
+        .map(|b| serde_json::from_str(b.trim()).unwrap())
+        .collect();
+    assert_eq!(posted, printed);
+    assert!(
+        posted
+            .iter()
+            .any(|a| a["kind"] == "release" && a["version"] == "2.0.0"),
+        "{posted:?}"
+    );
+}

@@ -79,7 +79,13 @@ pub async fn serve(
     let (sequencer, published) =
         sequencer::Sequencer::open(storage.clone(), config.signer, &origin, metrics.clone())?;
     let sequencer = match config.witnesses {
-        Some(w) => sequencer.with_witnesses(w),
+        Some(w) => sequencer
+            .with_witnesses(w)
+            .cosign_at_start()
+            .await
+            .ok_or(ServeError::Http(std::io::Error::other(
+                "collecting cosignatures at start failed",
+            )))?,
         None => sequencer,
     };
     let (pool_tx, pool_rx) = mpsc::channel(config.pool_capacity.max(1));

@@ -209,6 +209,17 @@ impl Sequencer {
         self
     }
 
+    /// Asks the witnesses to cosign the stored checkpoint (it is stored
+    /// without cosignatures) and publishes the result, so the first
+    /// checkpoint readers see after a start is cosigned. `None` if the work
+    /// panicked.
+    pub async fn cosign_at_start(self) -> Option<Sequencer> {
+        if self.witnesses.is_none() {
+            return Some(self);
+        }
+        self.blocking(Sequencer::cosign_published).await
+    }
+
     /// Runs rounds until every sender of the pool is gone (the server shut
     /// down), finishing the round in flight.
     pub async fn run(mut self, mut pool: mpsc::Receiver<Pending>, config: RoundConfig) {
@@ -494,6 +505,19 @@ impl Sequencer {
         // Commit point: everything below is derived from durable state.
         self.published.send_replace(Arc::new(published.clone()));
         self.answer(round.answers, &published, &round.entries);
+    }
+
+    /// Republishes the current checkpoint with the witnesses' cosignatures.
+    fn cosign_published(&mut self) {
+        let current = self.published.borrow().clone();
+        if current.size == 0 {
+            return;
+        }
+        let checkpoint = self.cosigned(&current.checkpoint, current.size);
+        self.published.send_replace(Arc::new(Published {
+            checkpoint,
+            ..(*current).clone()
+        }));
     }
 
     /// The checkpoint note with the configured witnesses' cosignatures

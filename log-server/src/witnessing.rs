@@ -13,7 +13,9 @@
 //! A witness that is down, slow or refuses costs only its cosignature: the
 //! checkpoint is published with those that arrived (clients decide on their
 //! quorum). The sizes each witness knows are kept in memory; after a
-//! restart the first `409` teaches them again.
+//! restart the first `409` teaches them again. The stored checkpoint is
+//! kept without cosignatures, so at start the log asks for them before it
+//! serves (a down witness delays the start by its timeout).
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -193,6 +193,16 @@ fn cosigned_checkpoints_and_client_quorum() {
         "the reason names the missing cosignatures: {v}"
     );
 
+    // After a restart the log asks again at once: its first /checkpoint is
+    // cosigned, before any new entry.
+    assert!(log.terminate());
+    let log = w.start_log("logdata", &[(&witness.url, &w1)]);
+    let served = reqwest::blocking::get(format!("{}/checkpoint", log.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(served.contains("— w1.witness.example "), "{served}");
+
     // A second log instance with the same key and another history: the
     // witness refuses to cosign it, so its proofs fail a quorum client.
     let fork = w.start_log("logdata-fork", &[(&witness.url, &w1)]);

@@ -151,14 +151,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    sigil_serve::init_tracing();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -251,17 +244,16 @@ fn run(cli: Cli) -> Result<(), String> {
                 max_invite_ttl,
                 body_limit,
             };
-            runtime()?.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                let addr = listener
-                    .local_addr()
-                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
-                eprintln!("listening on http://{addr}");
-                server::serve(Arc::new(store), config, listener, shutdown_signal())
-                    .await
-                    .map_err(|e| format!("http server: {e}"))
+            sigil_serve::runtime()?.block_on(async move {
+                let listener = sigil_serve::bind(listen).await?;
+                server::serve(
+                    Arc::new(store),
+                    config,
+                    listener,
+                    sigil_serve::shutdown_signal("finishing the requests in flight"),
+                )
+                .await
+                .map_err(|e| format!("http server: {e}"))
             })?;
             tracing::info!("stopped cleanly");
             Ok(())
@@ -323,13 +315,6 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
-}
-
 /// `30s`, `15m`, `12h`, `90d`, or plain seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -362,7 +347,7 @@ fn http() -> Result<reqwest::Client, String> {
 
 fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
     let url = format!("{}/api/v1/chain", ca.trim_end_matches('/'));
-    let text = runtime()?.block_on(async {
+    let text = sigil_serve::runtime()?.block_on(async {
         let response = http()?
             .get(&url)
             .send()
@@ -390,7 +375,7 @@ fn admin_post(ca: &str, path: &str, token_file: &Path, body: &Value) -> Result<V
         .map_err(|_| format!("{}: the admin token is not text", token_file.display()))?;
     let token = token.lines().next().unwrap_or("").trim().to_string();
     let url = format!("{}{path}", ca.trim_end_matches('/'));
-    runtime()?.block_on(async {
+    sigil_serve::runtime()?.block_on(async {
         let response = http()?
             .post(&url)
             .bearer_auth(token)
@@ -410,26 +395,4 @@ fn admin_post(ca: &str, path: &str, token_file: &Path, body: &Value) -> Result<V
             Err(format!("the CA refused ({status}, {code}): {message}"))
         }
     })
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
 }

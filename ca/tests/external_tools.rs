@@ -21,7 +21,14 @@ use sigil_ca::{CaCertificate, issue_leaf, new_intermediate, new_root};
 use sigil_core::statement::public_key_spki_der;
 
 const DAY_MS: u64 = 86_400_000;
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tools/pkilint_lint.py");
+/// tools/pkilint_lint.py, found from the package directory cargo reports at
+/// run time (the compile-time path is only the fallback).
+fn script() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../tools/pkilint_lint.py")
+}
 /// What pyasn1_fasder (pkilint 0.13.3's DER decoder) says of the scope
 /// extension's OID.
 const WIDE_ARC_ERROR: &str = "OID contains arc which is larger than 32-bits";
@@ -190,7 +197,7 @@ fn openssl_validates_the_chain_and_refuses_another_root() {
 /// Runs `tools/pkilint_lint.py` with `args`; returns whether it exited 0
 /// (no ERROR or FATAL finding) and its output.
 fn pkilint(python: &Path, args: &[&Path]) -> (bool, String) {
-    let (ok, out) = run(Command::new(python).arg(SCRIPT).args(args));
+    let (ok, out) = run(Command::new(python).arg(script()).args(args));
     eprintln!("pkilint {args:?}:\n{out}");
     (ok, out)
 }

@@ -21,8 +21,13 @@ use sigil_core::tile::{
 
 const VECTORS: &str = "testdata/tlog-vectors/tlog-vectors.txt";
 
+/// This package's directory, as cargo reports it when it runs the test (a
+/// target directory shared between clones may hold a binary built in
+/// another clone, so the compile-time path is only the fallback).
 fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 fn hash(hex_str: &str) -> Hash {

@@ -76,14 +76,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    sigil_serve::init_tracing();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -140,21 +133,17 @@ fn run(cli: Cli) -> Result<(), String> {
                     })
                 }),
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("tokio runtime: {e}"))?;
+            let runtime = sigil_serve::runtime()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                let addr = listener
-                    .local_addr()
-                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
-                eprintln!("listening on http://{addr}");
-                sigil_log::serve(Arc::new(storage), config, listener, shutdown_signal())
-                    .await
-                    .map_err(|e| e.to_string())
+                let listener = sigil_serve::bind(listen).await?;
+                sigil_log::serve(
+                    Arc::new(storage),
+                    config,
+                    listener,
+                    sigil_serve::shutdown_signal("finishing the round in flight"),
+                )
+                .await
+                .map_err(|e| e.to_string())
             })?;
             tracing::info!("stopped cleanly");
             Ok(())
@@ -178,26 +167,4 @@ fn keygen(origin: &str, out: &std::path::Path) -> Result<(), String> {
         out.join("log.pub").display()
     );
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing the round in flight");
 }

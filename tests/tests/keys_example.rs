@@ -13,7 +13,12 @@ use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::trust_root::TrustRoot;
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../keys-example")
+    // Cargo's run-time value first: a shared target dir may hold a binary
+    // built in another clone.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../keys-example")
 }
 
 /// A 0600 copy of a key file (git checks keys out world-readable, and

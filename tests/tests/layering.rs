@@ -12,12 +12,25 @@ use std::process::Command;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("sigil-core", &[]),
     ("sigil-verifier", &["sigil-core"]),
-    ("sigil-ca", &["sigil-core", "sigil-verifier"]),
-    ("sigil-log", &["sigil-core", "sigil-verifier"]),
-    ("sigil-witness", &["sigil-core", "sigil-verifier"]),
+    ("sigil-serve", &[]),
+    ("sigil-ca", &["sigil-core", "sigil-verifier", "sigil-serve"]),
+    (
+        "sigil-log",
+        &["sigil-core", "sigil-verifier", "sigil-serve"],
+    ),
+    (
+        "sigil-witness",
+        &["sigil-core", "sigil-verifier", "sigil-serve"],
+    ),
     (
         "sigil-cli",
-        &["sigil-core", "sigil-verifier", "sigil-ca", "sigil-log"],
+        &[
+            "sigil-core",
+            "sigil-verifier",
+            "sigil-ca",
+            "sigil-log",
+            "sigil-serve",
+        ],
     ),
     (
         "sigil-e2e",
@@ -28,6 +41,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-log",
             "sigil-cli",
             "sigil-witness",
+            "sigil-serve",
         ],
     ),
 ];
@@ -49,7 +63,12 @@ fn workspace_dependencies() -> BTreeMap<String, Deps> {
             "--no-deps",
             "--offline",
         ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .current_dir(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+                .join(".."),
+        )
         .output()
         .expect("run cargo metadata");
     assert!(

@@ -3,8 +3,6 @@
 //! home, including two registries holding the same file name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
 use sigil_verifier::lockfile::{
@@ -15,7 +13,10 @@ use sigil_verifier::lockfile::{
 const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
 
 fn repo_lockfile() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../Cargo.lock");
     std::fs::read_to_string(path).unwrap()
 }
 

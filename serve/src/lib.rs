@@ -1,0 +1,69 @@
+//! sigil-serve: what the server binaries (`sigil-ca`, `sigil-log`,
+//! `sigil-witness`) share, so that they behave alike (DESIGN.md
+//! "Interfaces"): logs on stderr filtered by `$SIGIL_LOG`, one line
+//! `listening on http://IP:PORT` on stderr once the socket accepts, and a
+//! clean stop on SIGTERM or Ctrl-C.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+/// Logs to stderr at the level `$SIGIL_LOG` names (default `info`; e.g.
+/// `SIGIL_LOG=info,tower_http=debug`), in colour only on a terminal.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// A multi-threaded tokio runtime.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// Binds `listen` (port 0 picks a free port) and prints `listening on
+/// http://IP:PORT` on stderr: from then on connections are accepted (they
+/// wait in the backlog until the server runs).
+pub async fn bind(listen: SocketAddr) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    eprintln!("listening on http://{addr}");
+    Ok(listener)
+}
+
+/// Resolves on SIGTERM or SIGINT, logging `what` (what the server finishes
+/// before it exits).
+pub async fn shutdown_signal(what: &'static str) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: {what}");
+}

@@ -46,7 +46,7 @@
 //! never replaced automatically: it may be evidence.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -355,29 +355,9 @@ impl CheckpointCache {
     fn store(&self, origin: &str, note: &[u8]) -> Result<(), CacheError> {
         let path = self.path_for(origin);
         let tmp = self.dir.join(format!("{}.tmp", file_name(origin)));
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| CacheError::Io { path, source }
-        };
-        let mut file = File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(note).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, &path).map_err(io(&path))?;
-        sync_dir(&self.dir).map_err(io(&self.dir))
+        crate::durable_file::replace(&path, &tmp, note)
+            .map_err(|(path, source)| CacheError::Io { path, source })
     }
-}
-
-/// Makes a rename in `dir` durable (POSIX: fsync the directory).
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Directories cannot be opened as files here; the rename is what we have.
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 /// The cache file name of a log: lowercase hex SHA-256 of its origin.

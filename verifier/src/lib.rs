@@ -18,6 +18,7 @@
 //! | [`crate_file`] | `.crate` files (gzip'd tar): layout, paths, size limits, `[package]` name and version; packaging a small crate directory |
 //! | [`lockfile`] | `Cargo.lock` (versions 1 to 4) and the `.crate` files cargo downloaded for it |
 //! | [`monitor`] | the engine of `sigil monitor`: every checkpoint, tile and entry of a log re-verified from its C2SP tlog-tiles, alerts on watched crates and identities and on anything the log should not have accepted |
+//! | [`durable_file`] | replacing a state file atomically and durably (temp, fsync, rename, fsync dir) |
 //! | [`secret_file`] | key files on disk: 0600 secrets, 0644 public files, never overwritten (POSIX `open(2)` `O_EXCL`) |
 //!
 //! Every check here is pure: no I/O, no clock (the caller passes the
@@ -46,6 +47,7 @@ pub mod chain;
 pub mod checkpoint_cache;
 pub mod crate_file;
 mod der;
+pub mod durable_file;
 pub mod entry;
 pub mod error;
 pub mod lockfile;

@@ -48,7 +48,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -444,33 +444,13 @@ impl StateDir {
     pub(super) fn save(&self, state: &MonitorState) -> Result<(), MonitorError> {
         let path = self.dir.join(STATE_FILE);
         let tmp = self.dir.join(TMP_FILE);
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| MonitorError::Io { path, source }
-        };
         let bytes = serde_json::to_vec(&state.to_wire()).map_err(|e| MonitorError::Io {
             path: tmp.clone(),
             source: io::Error::other(e),
         })?;
-        let mut file = File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(&bytes).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, &path).map_err(io(&path))?;
-        sync_dir(&self.dir).map_err(io(&self.dir))
+        crate::durable_file::replace(&path, &tmp, &bytes)
+            .map_err(|(path, source)| MonitorError::Io { path, source })
     }
-}
-
-/// Makes a rename in `dir` durable (POSIX: fsync the directory).
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Directories cannot be opened as files here; the rename is what we have.
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

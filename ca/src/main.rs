@@ -245,15 +245,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 body_limit,
             };
             sigil_serve::runtime()?.block_on(async move {
+                let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
                 let listener = sigil_serve::bind(listen).await?;
-                server::serve(
-                    Arc::new(store),
-                    config,
-                    listener,
-                    sigil_serve::shutdown_signal("finishing the requests in flight"),
-                )
-                .await
-                .map_err(|e| format!("http server: {e}"))
+                server::serve(Arc::new(store), config, listener, stop)
+                    .await
+                    .map_err(|e| format!("http server: {e}"))
             })?;
             tracing::info!("stopped cleanly");
             Ok(())

@@ -135,15 +135,11 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             let runtime = sigil_serve::runtime()?;
             runtime.block_on(async move {
+                let stop = sigil_serve::shutdown_signal("finishing the round in flight");
                 let listener = sigil_serve::bind(listen).await?;
-                sigil_log::serve(
-                    Arc::new(storage),
-                    config,
-                    listener,
-                    sigil_serve::shutdown_signal("finishing the round in flight"),
-                )
-                .await
-                .map_err(|e| e.to_string())
+                sigil_log::serve(Arc::new(storage), config, listener, stop)
+                    .await
+                    .map_err(|e| e.to_string())
             })?;
             tracing::info!("stopped cleanly");
             Ok(())

@@ -45,25 +45,28 @@ pub async fn bind(listen: SocketAddr) -> Result<TcpListener, String> {
     Ok(listener)
 }
 
-/// Resolves on SIGTERM or SIGINT, logging `what` (what the server finishes
-/// before it exits).
-pub async fn shutdown_signal(what: &'static str) {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// A future that resolves on SIGTERM or SIGINT, logging `what` (what the
+/// server finishes before it exits). The handlers are installed when this
+/// is called, not when the future is first polled: call it before [`bind`],
+/// so a SIGTERM sent as soon as the listening line appears stops the server
+/// cleanly instead of killing it. Must be called inside a tokio runtime.
+pub fn shutdown_signal(what: &'static str) -> impl std::future::Future<Output = ()> + Send {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            () = wait(term) => {},
+            () = wait(int) => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down: {what}");
     }
-    tracing::info!("shutting down: {what}");
 }

@@ -171,7 +171,7 @@ pub fn run_ok(mut c: Command) -> Result<String, StartError> {
 /// `ca/` (from `sigil-ca init`), `logkey/` (from `sigil-log keygen`),
 /// `<data>/` for a log's RocksDB and `cadata/` for the CA's.
 pub mod layout {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::process::Command;
 
     use crate::{StartError, command, run_ok};
@@ -207,6 +207,86 @@ pub mod layout {
             .arg("--ca-root")
             .arg(dir.join("ca/root.pem"))
             .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "10"]);
+        Ok(c)
+    }
+
+    /// Invites `<who>@example.org` for `crates` at the CA at `ca_url` (admin
+    /// token in `dir/ca`), makes `dir/<who>.key` and enrolls it into
+    /// `dir/<who>.pem`; returns (key, cert).
+    pub fn enroll(
+        dir: &Path,
+        ca_url: &str,
+        who: &str,
+        crates: &[&str],
+    ) -> Result<(PathBuf, PathBuf), StartError> {
+        let mut invite = command("sigil-ca")?;
+        invite
+            .args(["invite", "--ca", ca_url])
+            .args(["--identity", &format!("{who}@example.org")])
+            .arg("--admin-token-file")
+            .arg(dir.join("ca/admin.token"));
+        for c in crates {
+            invite.args(["--crate", c]);
+        }
+        let token = run_ok(invite)?.trim().to_string();
+        let (key, cert) = (
+            dir.join(format!("{who}.key")),
+            dir.join(format!("{who}.pem")),
+        );
+        let mut keygen = command("sigil")?;
+        keygen.arg("keygen").arg("--out").arg(&key);
+        run_ok(keygen)?;
+        let mut enroll = command("sigil")?;
+        enroll
+            .args(["enroll", "--ca", ca_url, "--token", &token])
+            .arg("--key")
+            .arg(&key)
+            .arg("--out")
+            .arg(&cert);
+        run_ok(enroll)?;
+        Ok((key, cert))
+    }
+
+    /// A real `.crate` of `name@version` whose `src/lib.rs` is `body`,
+    /// packaged from `dir/src-<name>-<version>/` into `out_dir`.
+    pub fn package(
+        dir: &Path,
+        out_dir: &Path,
+        name: &str,
+        version: &str,
+        body: &str,
+    ) -> Result<PathBuf, StartError> {
+        let err = |e: &dyn std::fmt::Display| StartError(e.to_string());
+        let src = dir.join(format!("src-{name}-{version}"));
+        std::fs::create_dir_all(src.join("src")).map_err(|e| err(&e))?;
+        std::fs::write(
+            src.join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+        )
+        .map_err(|e| err(&e))?;
+        std::fs::write(src.join("src/lib.rs"), body).map_err(|e| err(&e))?;
+        let bytes = sigil_verifier::crate_file::package_dir(&src).map_err(|e| err(&e))?;
+        std::fs::create_dir_all(out_dir).map_err(|e| err(&e))?;
+        let out = out_dir.join(format!("{name}-{version}.crate"));
+        std::fs::write(&out, bytes).map_err(|e| err(&e))?;
+        Ok(out)
+    }
+
+    /// `sigil sign --key KEY --cert CERT --log LOG FILE`, not yet run.
+    pub fn sign_command(
+        key: &Path,
+        cert: &Path,
+        file: &Path,
+        log: &str,
+    ) -> Result<Command, StartError> {
+        let mut c = command("sigil")?;
+        c.arg("sign")
+            .arg("--key")
+            .arg(key)
+            .arg("--cert")
+            .arg(cert)
+            .args(["--log", log])
+            .arg(file);
         Ok(c)
     }
 

@@ -74,61 +74,18 @@ impl World {
     }
 
     /// Invites, makes a key and enrolls: returns (key, cert) paths.
+    /// Invites, makes a key and enrolls: returns (key, cert) paths.
     fn maintainer(&self, who: &str, crates: &[&str]) -> (PathBuf, PathBuf) {
-        let mut invite = command("sigil-ca").unwrap();
-        invite
-            .args(["invite", "--ca", &self.ca.url])
-            .args(["--identity", &format!("{who}@example.org")])
-            .arg("--admin-token-file")
-            .arg(self.path("ca/admin.token"));
-        for c in crates {
-            invite.args(["--crate", c]);
-        }
-        let token = ok(invite).trim().to_string();
-        let key = self.path(&format!("{who}.key"));
-        let cert = self.path(&format!("{who}.pem"));
-        ok(sigil(&["keygen", "--out", p(&key)]));
-        ok(sigil(&[
-            "enroll",
-            "--ca",
-            &self.ca.url,
-            "--token",
-            &token,
-            "--key",
-            p(&key),
-            "--out",
-            p(&cert),
-        ]));
-        (key, cert)
+        layout::enroll(self.dir.path(), &self.ca.url, who, crates).unwrap()
     }
 
     /// A real .crate for `name@version`, packaged from a crate directory.
     fn package(&self, name: &str, version: &str, body: &str) -> PathBuf {
-        let src = self.path(&format!("src-{name}-{version}"));
-        std::fs::create_dir_all(src.join("src")).unwrap();
-        std::fs::write(
-            src.join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
-        std::fs::write(src.join("src/lib.rs"), body).unwrap();
-        let bytes = sigil_verifier::crate_file::package_dir(&src).unwrap();
-        let out = self.path(&format!("{name}-{version}.crate"));
-        std::fs::write(&out, bytes).unwrap();
-        out
+        layout::package(self.dir.path(), self.dir.path(), name, version, body).unwrap()
     }
 
     fn sign(&self, key: &Path, cert: &Path, file: &Path, log: &str) -> Output {
-        run(sigil(&[
-            "sign",
-            "--key",
-            p(key),
-            "--cert",
-            p(cert),
-            "--log",
-            log,
-            p(file),
-        ]))
+        run(layout::sign_command(key, cert, file, log).unwrap())
     }
 
     fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {

@@ -58,62 +58,13 @@ impl World {
 
     /// An enrolled maintainer for `crates`: (key, cert).
     fn maintainer(&self, who: &str, crates: &[&str]) -> (PathBuf, PathBuf) {
-        let mut invite = command("sigil-ca").unwrap();
-        invite
-            .args(["invite", "--ca", &self.ca.url])
-            .args(["--identity", &format!("{who}@example.org")])
-            .arg("--admin-token-file")
-            .arg(self.path("ca/admin.token"));
-        for c in crates {
-            invite.args(["--crate", c]);
-        }
-        let token = run_ok(invite).unwrap().trim().to_string();
-        let (key, cert) = (
-            self.path(&format!("{who}.key")),
-            self.path(&format!("{who}.pem")),
-        );
-        let mut keygen = command("sigil").unwrap();
-        keygen.args(["keygen", "--out", p(&key)]);
-        run_ok(keygen).unwrap();
-        let mut enroll = command("sigil").unwrap();
-        enroll
-            .args(["enroll", "--ca", &self.ca.url, "--token", &token])
-            .args(["--key", p(&key), "--out", p(&cert)]);
-        run_ok(enroll).unwrap();
-        (key, cert)
+        layout::enroll(self.dir.path(), &self.ca.url, who, crates).unwrap()
     }
 
     fn publish(&self, key: &Path, cert: &Path, name: &str, version: &str) {
-        let src = self.path(&format!("src-{name}-{version}"));
-        std::fs::create_dir_all(src.join("src")).unwrap();
-        std::fs::write(
-            src.join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            src.join("src/lib.rs"),
-            format!("pub fn v() -> &'static str {{ \"{version}\" }}\n"),
-        )
-        .unwrap();
-        let file = self.path(&format!("{name}-{version}.crate"));
-        std::fs::write(
-            &file,
-            sigil_verifier::crate_file::package_dir(&src).unwrap(),
-        )
-        .unwrap();
-        let mut sign = command("sigil").unwrap();
-        sign.args([
-            "sign",
-            "--key",
-            p(key),
-            "--cert",
-            p(cert),
-            "--log",
-            &self.log_url(),
-            p(&file),
-        ]);
-        run_ok(sign).unwrap();
+        let body = format!("pub fn v() -> &'static str {{ \"{version}\" }}\n");
+        let file = layout::package(self.dir.path(), self.dir.path(), name, version, &body).unwrap();
+        run_ok(layout::sign_command(key, cert, &file, &self.log_url()).unwrap()).unwrap();
     }
 
     fn monitor(&self, state: &str, extra: &[&str]) -> Command {

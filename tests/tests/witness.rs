@@ -81,52 +81,15 @@ impl World {
             layout::ca_command(self.dir.path(), log_url, &self.path("logkey/log.pub")).unwrap(),
         )
         .unwrap();
-        let mut invite = command("sigil-ca").unwrap();
-        invite
-            .args(["invite", "--ca", &ca.url, "--identity", "w@example.org"])
-            .args(["--crate", "hello", "--crate", "world", "--admin-token-file"])
-            .arg(self.path("ca/admin.token"));
-        let token = run_ok(invite).unwrap().trim().to_string();
-        let (key, cert) = (self.path("w.key"), self.path("w.pem"));
-        let mut keygen = command("sigil").unwrap();
-        keygen.args(["keygen", "--out", p(&key)]);
-        run_ok(keygen).unwrap();
-        let mut enroll = command("sigil").unwrap();
-        enroll
-            .args(["enroll", "--ca", &ca.url, "--token", &token])
-            .args(["--key", p(&key), "--out", p(&cert)]);
-        run_ok(enroll).unwrap();
-        (key, cert)
+        layout::enroll(self.dir.path(), &ca.url, "w", &["hello", "world"]).unwrap()
     }
 
     /// Packages and signs `name@1.0.0` into `subdir`, submitting to `log`.
     fn publish(&self, subdir: &str, name: &str, key: &Path, cert: &Path, log: &str) -> PathBuf {
-        let src = self.path(&format!("{subdir}/src-{name}"));
-        std::fs::create_dir_all(src.join("src")).unwrap();
-        std::fs::write(
-            src.join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"1.0.0\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
-        std::fs::write(src.join("src/lib.rs"), format!("pub fn {name}() {{}}\n")).unwrap();
-        let file = self.path(&format!("{subdir}/{name}-1.0.0.crate"));
-        std::fs::write(
-            &file,
-            sigil_verifier::crate_file::package_dir(&src).unwrap(),
-        )
-        .unwrap();
-        let mut sign = command("sigil").unwrap();
-        sign.args([
-            "sign",
-            "--key",
-            p(key),
-            "--cert",
-            p(cert),
-            "--log",
-            log,
-            p(&file),
-        ]);
-        run_ok(sign).unwrap();
+        let body = format!("pub fn {name}() {{}}\n");
+        let file =
+            layout::package(&self.path(subdir), &self.path(subdir), name, "1.0.0", &body).unwrap();
+        run_ok(layout::sign_command(key, cert, &file, log).unwrap()).unwrap();
         file
     }
 

@@ -88,15 +88,11 @@ fn run(cli: Cli) -> Result<(), String> {
             tracing::info!(key = %witness.verifier().verifier_key(), "witness key");
             let runtime = sigil_serve::runtime()?;
             runtime.block_on(async move {
+                let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
                 let listener = sigil_serve::bind(listen).await?;
-                api::serve(
-                    witness,
-                    listener,
-                    body_limit,
-                    sigil_serve::shutdown_signal("finishing the requests in flight"),
-                )
-                .await
-                .map_err(|e| e.to_string())
+                api::serve(witness, listener, body_limit, stop)
+                    .await
+                    .map_err(|e| e.to_string())
             })?;
             tracing::info!("stopped cleanly");
             Ok(())

@@ -152,13 +152,7 @@ enum Command {
 
 fn main() -> ExitCode {
     sigil_serve::init_tracing();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("sigil-ca: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    sigil_serve::exit("sigil-ca", run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -171,27 +171,19 @@ impl CaStore {
             path: dir.to_path_buf(),
             source,
         };
-        let fresh = match std::fs::read_dir(dir) {
-            Ok(mut entries) => match entries.next() {
-                None => true,
-                Some(Ok(_)) => false,
-                Some(Err(e)) => return Err(io(e)),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(io)?;
-                true
-            }
-            Err(e) => return Err(io(e)),
-        };
         let not_this = |reason: &str| StoreError::NotThisStore {
             path: dir.to_path_buf(),
             reason: reason.to_string(),
         };
-        if !fresh && !dir.join("CURRENT").is_file() {
-            return Err(not_this(
-                "the directory is not empty and holds no RocksDB database",
-            ));
-        }
+        let fresh = match sigil_serve::store_dir(dir).map_err(io)? {
+            sigil_serve::StoreDir::Fresh => true,
+            sigil_serve::StoreDir::RocksDb => false,
+            sigil_serve::StoreDir::Foreign => {
+                return Err(not_this(
+                    "the directory is not empty and holds no RocksDB database",
+                ));
+            }
+        };
         let mut options = Options::default();
         options.create_if_missing(fresh);
         let db = DB::open(&options, dir)?;

@@ -77,13 +77,7 @@ enum Command {
 
 fn main() -> ExitCode {
     sigil_serve::init_tracing();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("sigil-log: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    sigil_serve::exit("sigil-log", run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -70,3 +70,43 @@ pub fn shutdown_signal(what: &'static str) -> impl std::future::Future<Output = 
         tracing::info!("shutting down: {what}");
     }
 }
+
+/// The exit status of a server binary: success, or the error printed as
+/// `<program>: <message>` on stderr.
+pub fn exit(program: &str, result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{program}: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a server's data directory holds, before RocksDB opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreDir {
+    /// Missing (now created) or empty: a new store goes here.
+    Fresh,
+    /// Holds a RocksDB database (its `CURRENT` file).
+    RocksDb,
+    /// Holds other files: never let RocksDB create a database among them.
+    Foreign,
+}
+
+/// Looks at (and, if missing, creates) a server's data directory.
+pub fn store_dir(dir: &std::path::Path) -> std::io::Result<StoreDir> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => match entries.next() {
+            None => Ok(StoreDir::Fresh),
+            Some(Err(e)) => Err(e),
+            Some(Ok(_)) if dir.join("CURRENT").is_file() => Ok(StoreDir::RocksDb),
+            Some(Ok(_)) => Ok(StoreDir::Foreign),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)?;
+            Ok(StoreDir::Fresh)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -60,13 +60,7 @@ enum Command {
 
 fn main() -> ExitCode {
     sigil_serve::init_tracing();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("sigil-witness: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    sigil_serve::exit("sigil-witness", run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -187,25 +187,17 @@ impl RocksStore {
             path: dir.to_path_buf(),
             source,
         };
-        let fresh = match std::fs::read_dir(dir) {
-            Ok(mut entries) => match entries.next() {
-                None => true,
-                Some(Ok(_)) => false,
-                Some(Err(err)) => return Err(io(err)),
-            },
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(io)?;
-                true
-            }
-            Err(err) => return Err(io(err)),
-        };
         // Never let RocksDB create a database among someone else's files.
-        if !fresh && !dir.join("CURRENT").is_file() {
-            return Err(StorageError::NotAStore {
-                path: dir.to_path_buf(),
-                reason: "the directory is not empty and holds no RocksDB database",
-            });
-        }
+        let fresh = match sigil_serve::store_dir(dir).map_err(io)? {
+            sigil_serve::StoreDir::Fresh => true,
+            sigil_serve::StoreDir::RocksDb => false,
+            sigil_serve::StoreDir::Foreign => {
+                return Err(StorageError::NotAStore {
+                    path: dir.to_path_buf(),
+                    reason: "the directory is not empty and holds no RocksDB database",
+                });
+            }
+        };
         let db = DB::open(&options(fresh), dir)?;
         let store = RocksStore {
             db,

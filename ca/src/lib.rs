@@ -6,7 +6,6 @@
 //! | module | what |
 //! |---|---|
 //! | [`issue`] | root, intermediate and leaf certificates (RFC 5280, rcgen), revocations (`docs/formats.md` §1.4) |
-//! | [`keyfile`] | CA private keys on disk: P-256 PKCS#8 PEM (RFC 5958, RFC 7468 §10), encrypted with a passphrase (RFC 5958 §3, PBES2 RFC 8018 §6.2), mode 0600 |
 //! | [`csr`] | enrollment requests: PKCS#10 (RFC 2986) parsing and proof of possession, P-256 only |
 //! | [`error`] | [`CaError`] |
 //! | [`invite`] | enrollment tokens and the admin token |
@@ -14,7 +13,7 @@
 //! | [`log_client`] | submitting `certificate` and `revocation` entries to the log |
 //! | [`server`] | the HTTP API: enrollment, chain, admin endpoints |
 //! | [`http_error`] | errors as `{"error": {code, message}}` responses |
-//! | [`setup`] | the CA directory: `init`, loading certificates, keys and the admin token |
+//! | [`setup`] | the CA directory: `init`, loading certificates, keys (`sigil_keyfile::p256_key`) and the admin token |
 //!
 //! The `sigil-ca` binary (`src/main.rs`) is `init`, `serve`, `invite`,
 //! `revoke` and `trust-root` over these.
@@ -27,10 +26,8 @@ pub mod error;
 pub mod http_error;
 pub mod invite;
 pub mod issue;
-pub mod keyfile;
 #[cfg(feature = "server")]
 pub mod log_client;
-pub mod pem;
 mod scope_oid;
 #[cfg(feature = "server")]
 pub mod server;

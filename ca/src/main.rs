@@ -19,14 +19,12 @@ use clap::{Parser, Subcommand};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
-use sigil_ca::keyfile;
 use sigil_ca::log_client::LogClient;
 use sigil_ca::server::{self, CaConfig};
 use sigil_ca::setup::{self, load_ca, read_admin_token, read_certificate, trust_root_snippet};
 use sigil_ca::store::CaStore;
-use sigil_verifier::secret_file;
-
-use sigil_ca::keyfile::PASSPHRASE_ENV;
+use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
+use sigil_keyfile::secret_file;
 
 /// Sigil's certificate authority.
 #[derive(Parser)]

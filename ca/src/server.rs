@@ -60,8 +60,8 @@ use crate::http_error::ApiError;
 use crate::invite::{self, AdminToken};
 use crate::issue::{CaCertificate, issue_leaf, sign_revocation};
 use crate::log_client::{LogClient, LogError};
-use crate::pem::certificate_pem;
 use crate::store::{CaStore, Invite, IssuedCertificate, RevocationRecord, StoreError};
+use sigil_core::pem::certificate_pem;
 
 /// How far a leaf's notBefore is set before the moment of issuance, so
 /// that a log or verifier whose clock is a little behind the CA's still

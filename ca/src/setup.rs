@@ -8,19 +8,21 @@
 //! | `admin.token` | the admin bearer token | 0600 |
 //!
 //! Keys are PKCS#8 PEM (RFC 5958), encrypted when a passphrase is given
-//! ([`crate::keyfile`]); certificates are PEM (RFC 7468 §5).
+//! (`sigil_keyfile::p256_key`); certificates are PEM (RFC 7468 §5).
 
 use std::path::Path;
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use sigil_verifier::secret_file;
+use sigil_keyfile::p256_key as keyfile;
+use sigil_keyfile::secret_file;
 use sigil_verifier::x509::Certificate;
 
 use crate::invite::AdminToken;
-use crate::pem::certificate_pem;
-use crate::{CaCertificate, keyfile, new_intermediate, new_root};
+use sigil_core::pem::certificate_pem;
+
+use crate::{CaCertificate, new_intermediate, new_root};
 
 /// Why a CA directory could not be made or read; the message names the
 /// file and what to do.

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use p256::ecdsa::SigningKey;
 use sha2::{Digest as _, Sha256};
-use sigil_ca::pem::certificate_pem;
 use sigil_ca::{CaCertificate, issue_leaf, new_intermediate, new_root};
+use sigil_core::pem::certificate_pem;
 use sigil_core::statement::public_key_spki_der;
 
 const DAY_MS: u64 = 86_400_000;

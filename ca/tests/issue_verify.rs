@@ -3,7 +3,6 @@
 //! maintainers produce, and each way they can be wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use p256::ecdsa::SigningKey;
@@ -16,7 +15,7 @@ use sigil_core::entry::{CertificateEntry, CrlReason, Entry, EntryBody, ReleaseEn
 use sigil_core::statement::{Envelope, Release, public_key_spki_der};
 use sigil_verifier::x509::Certificate;
 use sigil_verifier::{
-    CheckedEntry, NoRevocations, TrustedRoots, VerifyError, certificate_id,
+    CheckedEntry, RevocationSet, TrustedRoots, VerifyError, certificate_id,
     check_certificate_entry, check_entry, check_release, check_revocation, verify_chain,
 };
 
@@ -121,7 +120,7 @@ fn spki_of(der: &[u8]) -> Vec<u8> {
 fn issued_chain_validates_and_says_what_was_issued() {
     let pki = new_pki("Sigil Test");
     let m = maintainer(&pki, "alice@example.com", &["hello", "hello-macros"]);
-    let signer = verify_chain(&m.chain, &pki.roots, NOW).unwrap();
+    let signer = verify_chain(&m.chain, &pki.roots, NOW, None).unwrap();
     assert_eq!(signer.identity, "alice@example.com");
     assert_eq!(signer.crates, names(&["hello", "hello-macros"]));
     assert_eq!(signer.serial, m.serial);
@@ -138,7 +137,7 @@ fn issued_chain_validates_and_says_what_was_issued() {
 
     // A URI identity.
     let uri = maintainer(&pki, "https://github.com/alice", &["hello"]);
-    let signer = verify_chain(&uri.chain, &pki.roots, NOW).unwrap();
+    let signer = verify_chain(&uri.chain, &pki.roots, NOW, None).unwrap();
     assert_eq!(signer.identity, "https://github.com/alice");
 
     // The profile, as read back from the certificates.
@@ -165,7 +164,8 @@ fn signed_release_passes() {
     let pki = new_pki("Sigil Test");
     let m = maintainer(&pki, "alice@example.com", &["hello"]);
     let release = release_by("hello", &[&m]);
-    let signers = check_release(&release, NOW, 5, &pki.roots, &NoRevocations).unwrap();
+    let signers =
+        check_release(&release, NOW, 5, &pki.roots, RevocationSet::empty(), None).unwrap();
     assert_eq!(signers.len(), 1);
     assert_eq!(signers[0].identity, "alice@example.com");
 
@@ -175,7 +175,7 @@ fn signed_release_passes() {
         body: EntryBody::Release(release),
     };
     let entry = Entry::decode(&entry.encode().unwrap()).unwrap();
-    match check_entry(&entry, 5, &pki.roots, &NoRevocations).unwrap() {
+    match check_entry(&entry, 5, &pki.roots, RevocationSet::empty(), None).unwrap() {
         CheckedEntry::Release(signers) => assert_eq!(signers[0].serial, m.serial),
         other => panic!("{other:?}"),
     }
@@ -187,7 +187,8 @@ fn co_signed_release_passes() {
     let alice = maintainer(&pki, "alice@example.com", &["hello"]);
     let bob = maintainer(&pki, "https://github.com/bob", &["hello", "other"]);
     let release = release_by("hello", &[&alice, &bob]);
-    let signers = check_release(&release, NOW, 0, &pki.roots, &NoRevocations).unwrap();
+    let signers =
+        check_release(&release, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap();
     let ids: Vec<&str> = signers.iter().map(|s| s.identity.as_str()).collect();
     assert_eq!(ids, ["alice@example.com", "https://github.com/bob"]);
 }
@@ -209,7 +210,8 @@ fn crate_out_of_scope_is_refused() {
         NOW,
         0,
         &pki.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(&err), ("out_of_scope", Some(0)));
@@ -222,7 +224,8 @@ fn crate_out_of_scope_is_refused() {
         NOW,
         0,
         &pki.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(&err), ("out_of_scope", Some(0)));
@@ -234,7 +237,8 @@ fn crate_out_of_scope_is_refused() {
         NOW,
         0,
         &pki.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(&err), ("out_of_scope", Some(1)));
@@ -245,7 +249,7 @@ fn validity_is_judged_at_integration_time() {
     let pki = new_pki("Sigil Test");
     let m = maintainer_valid(&pki, "alice@example.com", &["hello"], NOW, NOW + DAY);
     let release = release_by("hello", &[&m]);
-    let check = |at| check_release(&release, at, 0, &pki.roots, &NoRevocations);
+    let check = |at| check_release(&release, at, 0, &pki.roots, RevocationSet::empty(), None);
 
     // Inside validity, including both ends (RFC 5280 §4.1.2.5) and the
     // last millisecond of the last second.
@@ -288,7 +292,8 @@ fn chain_to_another_root_is_refused() {
         NOW,
         0,
         &ours.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(&err), ("untrusted_chain", Some(0)));
@@ -298,7 +303,15 @@ fn chain_to_another_root_is_refused() {
         theirs.root.certificate_der().to_vec(),
     ])
     .unwrap();
-    check_release(&release_by("hello", &[&m]), NOW, 0, &both, &NoRevocations).unwrap();
+    check_release(
+        &release_by("hello", &[&m]),
+        NOW,
+        0,
+        &both,
+        RevocationSet::empty(),
+        None,
+    )
+    .unwrap();
 
     // Same names, different keys: a look-alike CA does not pass either.
     let twin = new_pki("Sigil Test");
@@ -308,7 +321,8 @@ fn chain_to_another_root_is_refused() {
         NOW,
         0,
         &ours.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(&err), ("untrusted_chain", Some(0)));
@@ -322,7 +336,7 @@ fn signature_by_another_key_is_refused() {
     let release = Release::new("hello", "1.2.3", [7; 32]).unwrap();
     let envelope = Envelope::sign_release(&release, &impostor).unwrap();
     let entry = ReleaseEntry::from_envelope(&envelope, vec![m.chain.clone()]).unwrap();
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(code_of(&err), ("bad_signature", Some(0)));
 
     // A valid co-signer does not make up for a bad one.
@@ -331,13 +345,13 @@ fn signature_by_another_key_is_refused() {
     envelope.add_signature(&impostor).unwrap();
     let entry =
         ReleaseEntry::from_envelope(&envelope, vec![bob.chain.clone(), m.chain.clone()]).unwrap();
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(code_of(&err), ("bad_signature", Some(1)));
 
     // A signature over other bytes.
     let mut entry = release_by("hello", &[&m]);
     entry.signers[0].sig = release_by("hello", &[&bob]).signers[0].sig.clone();
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(code_of(&err), ("bad_signature", Some(0)));
 }
 
@@ -347,7 +361,7 @@ fn same_key_twice_is_refused() {
     let m = maintainer(&pki, "alice@example.com", &["hello"]);
     let mut entry = release_by("hello", &[&m]);
     entry.signers.push(entry.signers[0].clone());
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(
         err,
         VerifyError::DuplicateSigner {
@@ -364,11 +378,11 @@ fn entry_fields_must_match_the_statement() {
     let m = maintainer(&pki, "alice@example.com", &["hello"]);
     let mut entry = release_by("hello", &[&m]);
     entry.sha256 = [0; 32];
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(err.code(), "statement_mismatch");
     let mut entry = release_by("hello", &[&m]);
     entry.signers.clear();
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(err.code(), "no_signers");
 }
 
@@ -386,13 +400,13 @@ fn revocation_applies_from_its_index() {
     )
     .unwrap();
     let id = check_revocation(&revocation, NOW, &pki.roots).unwrap();
-    let signer = verify_chain(&m.chain, &pki.roots, NOW).unwrap();
+    let signer = verify_chain(&m.chain, &pki.roots, NOW, None).unwrap();
     assert_eq!(id, signer.certificate_id);
 
-    let view: HashMap<[u8; 32], u64> = [(id, revocation.from_index)].into();
-    check_release(&release, NOW, 9, &pki.roots, &view).unwrap();
+    let view: RevocationSet = [(id, revocation.from_index)].into_iter().collect();
+    check_release(&release, NOW, 9, &pki.roots, &view, None).unwrap();
     for index in [10, 11, 1_000] {
-        let err = check_release(&release, NOW, index, &pki.roots, &view).unwrap_err();
+        let err = check_release(&release, NOW, index, &pki.roots, &view, None).unwrap_err();
         assert_eq!(code_of(&err), ("revoked", Some(0)), "index {index}");
         assert_eq!(
             err.innermost(),
@@ -405,7 +419,15 @@ fn revocation_applies_from_its_index() {
     }
     // Another maintainer's certificate is not affected.
     let bob = maintainer(&pki, "bob@example.com", &["hello"]);
-    check_release(&release_by("hello", &[&bob]), NOW, 50, &pki.roots, &view).unwrap();
+    check_release(
+        &release_by("hello", &[&bob]),
+        NOW,
+        50,
+        &pki.roots,
+        &view,
+        None,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -425,9 +447,9 @@ fn revoking_the_intermediate_voids_its_leaves() {
         id,
         certificate_id(&spki_of(pki.root.certificate_der()), &inter_serial)
     );
-    let view: HashMap<[u8; 32], u64> = [(id, 3)].into();
-    check_release(&release, NOW, 2, &pki.roots, &view).unwrap();
-    let err = check_release(&release, NOW, 3, &pki.roots, &view).unwrap_err();
+    let view: RevocationSet = [(id, 3)].into_iter().collect();
+    check_release(&release, NOW, 2, &pki.roots, &view, None).unwrap();
+    let err = check_release(&release, NOW, 3, &pki.roots, &view, None).unwrap_err();
     assert_eq!(code_of(&err), ("revoked", Some(0)));
 }
 
@@ -435,16 +457,16 @@ fn revoking_the_intermediate_voids_its_leaves() {
 fn truncated_chain_is_refused() {
     let pki = new_pki("Sigil Test");
     let m = maintainer(&pki, "alice@example.com", &["hello"]);
-    let err = verify_chain(&m.chain[..1], &pki.roots, NOW).unwrap_err();
+    let err = verify_chain(&m.chain[..1], &pki.roots, NOW, None).unwrap_err();
     assert_eq!(err.code(), "untrusted_chain");
-    let err = verify_chain(&[], &pki.roots, NOW).unwrap_err();
+    let err = verify_chain(&[], &pki.roots, NOW, None).unwrap_err();
     assert_eq!(err, VerifyError::EmptyChain);
     let mut entry = release_by("hello", &[&m]);
     entry.signers[0].chain.truncate(1);
-    let err = check_release(&entry, NOW, 0, &pki.roots, &NoRevocations).unwrap_err();
+    let err = check_release(&entry, NOW, 0, &pki.roots, RevocationSet::empty(), None).unwrap_err();
     assert_eq!(code_of(&err), ("untrusted_chain", Some(0)));
     // The intermediate alone, as if it were the leaf.
-    let err = verify_chain(&m.chain[1..], &pki.roots, NOW).unwrap_err();
+    let err = verify_chain(&m.chain[1..], &pki.roots, NOW, None).unwrap_err();
     assert_eq!(err.code(), "wrong_key_usage");
 }
 
@@ -455,24 +477,24 @@ fn certificate_entries() {
     let entry = CertificateEntry {
         chain: m.chain.clone(),
     };
-    let signer = check_certificate_entry(&entry, NOW, &pki.roots).unwrap();
+    let signer = check_certificate_entry(&entry, NOW, &pki.roots, None).unwrap();
     assert_eq!(signer.crates, names(&["hello", "world"]));
     let logged = Entry {
         integrated_at: NOW,
         body: EntryBody::Certificate(entry.clone()),
     };
     assert_eq!(
-        check_entry(&logged, 0, &pki.roots, &NoRevocations).unwrap(),
+        check_entry(&logged, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
         CheckedEntry::Certificate(signer)
     );
 
     let other = new_pki("Other");
-    let err = check_certificate_entry(&entry, NOW, &other.roots).unwrap_err();
+    let err = check_certificate_entry(&entry, NOW, &other.roots, None).unwrap_err();
     assert_eq!(err.code(), "untrusted_chain");
-    let err = check_certificate_entry(&entry, NOW + 10 * DAY, &pki.roots).unwrap_err();
+    let err = check_certificate_entry(&entry, NOW + 10 * DAY, &pki.roots, None).unwrap_err();
     assert_eq!(err.code(), "expired");
-    let err =
-        check_certificate_entry(&CertificateEntry { chain: vec![] }, NOW, &pki.roots).unwrap_err();
+    let err = check_certificate_entry(&CertificateEntry { chain: vec![] }, NOW, &pki.roots, None)
+        .unwrap_err();
     assert_eq!(err.code(), "empty_chain");
 }
 
@@ -487,11 +509,11 @@ fn revocation_entries() {
         body: EntryBody::Revocation(good.clone()),
     };
     let logged = Entry::decode(&logged.encode().unwrap()).unwrap();
-    let id = verify_chain(&m.chain, &pki.roots, NOW)
+    let id = verify_chain(&m.chain, &pki.roots, NOW, None)
         .unwrap()
         .certificate_id;
     assert_eq!(
-        check_entry(&logged, 0, &pki.roots, &NoRevocations).unwrap(),
+        check_entry(&logged, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
         CheckedEntry::Revocation {
             certificate_id: id,
             from_index: 7

@@ -65,7 +65,7 @@ fn main() {
                 .map(|i| format!("pub fn f{i}() -> u32 {{ {i} }}\n"))
                 .collect();
             std::fs::write(src.join("src/lib.rs"), body).unwrap();
-            let bytes = sigil_verifier::crate_file::package_dir(&src).unwrap();
+            let bytes = sigil_cli::package::package_dir(&src).unwrap();
             let file = cache.join(format!("{name}-1.0.0.crate"));
             std::fs::write(&file, &bytes).unwrap();
             let signed = maintainer::sign(&SignRequest {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use sigil_ca::keyfile::{self, PASSPHRASE_ENV};
-use sigil_verifier::checkpoint_cache::CacheOutcome;
+use sigil_client::checkpoint_cache::CacheOutcome;
+use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 
 use crate::client::{self, Client, TrustRootRequest};
 use crate::error::CliError;
@@ -358,7 +358,7 @@ fn run(command: Command) -> Result<(), CliError> {
                 witnesses: &witnesses,
                 quorum,
             })?;
-            sigil_verifier::secret_file::write_public(&out, text.as_bytes())
+            sigil_keyfile::secret_file::write_public(&out, text.as_bytes())
                 .map_err(|e| CliError::file(&out, e))?;
             eprintln!("wrote {}", out.display());
             Ok(())
@@ -409,7 +409,7 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
     let crate_bytes = std::fs::read(file).map_err(|e| CliError::file(file, e))?;
     // A .crate that does not even unpack still gets its digest checked
     // against the proof: "modified after signing" is the useful answer.
-    let id = sigil_verifier::crate_file::read_package_id(&crate_bytes)
+    let id = sigil_client::crate_file::read_package_id(&crate_bytes)
         .map_err(|e| CliError::file(file, e));
     let default_proof = maintainer::proof_path_for(file);
     let proof_bytes = match proof {

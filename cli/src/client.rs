@@ -7,16 +7,15 @@
 //! signers' certificates and for the consistency proofs that let its
 //! checkpoint cache advance; a fork is a `SECURITY ERROR`.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use sigil_core::checkpoint::CheckpointPolicy;
-use sigil_core::trust_root::TrustRoot;
-use sigil_verifier::checkpoint_cache::{
+use sigil_client::checkpoint_cache::{
     CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
 };
+use sigil_core::checkpoint::CheckpointPolicy;
+use sigil_core::trust_root::TrustRoot;
 use sigil_verifier::release_file::{VerifiedRelease, verify_release};
-use sigil_verifier::{NoRevocations, RevocationView, TrustedRoots};
+use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots};
 
 use crate::error::CliError;
 use crate::http::LogApi;
@@ -46,7 +45,7 @@ pub fn trust_root(req: &TrustRootRequest<'_>) -> Result<String, CliError> {
         for der in rustls_pki_types::pem::PemObject::pem_slice_iter(&pem) {
             let der: rustls_pki_types::CertificateDer<'static> =
                 der.map_err(|e| CliError::file(path, e))?;
-            ca_roots_pem.push(sigil_ca::pem::certificate_pem(&der));
+            ca_roots_pem.push(sigil_core::pem::certificate_pem(&der));
         }
     }
     let log_key = req.log_key.trim().to_string();
@@ -80,6 +79,8 @@ pub struct Client {
     roots: TrustedRoots,
     cache: CheckpointCache,
     log: Option<LogApi>,
+    /// Chains validated in this run (a lockfile's crates share signers).
+    chains: ChainCache,
 }
 
 /// One verified release, and what the checkpoint cache made of its
@@ -99,25 +100,6 @@ impl ConsistencySource for Consistency<'_> {
         self.0
             .consistency_proof(old_size, new_size)
             .map_err(|e| e.to_string())
-    }
-}
-
-/// Revocations as the log reports them; a failure to ask is kept and
-/// turned into an error after the check (never silently "not revoked").
-struct LogRevocations<'a> {
-    log: &'a LogApi,
-    error: RefCell<Option<CliError>>,
-}
-
-impl RevocationView for LogRevocations<'_> {
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        match self.log.revoked_from(certificate_id) {
-            Ok(found) => found,
-            Err(e) => {
-                self.error.borrow_mut().get_or_insert(e);
-                None
-            }
-        }
     }
 }
 
@@ -147,6 +129,7 @@ impl Client {
             roots,
             cache,
             log,
+            chains: ChainCache::new(),
         })
     }
 
@@ -164,38 +147,42 @@ impl Client {
         proof: &[u8],
         expected: Option<(&str, &str)>,
     ) -> Result<Verified, CliError> {
-        let release = match &self.log {
-            None => verify_release(
-                crate_bytes,
-                proof,
-                &self.policy,
-                &self.roots,
-                &NoRevocations,
-                expected,
-            ),
-            Some(log) => {
-                let view = LogRevocations {
-                    log,
-                    error: RefCell::new(None),
-                };
-                let result = verify_release(
-                    crate_bytes,
-                    proof,
-                    &self.policy,
-                    &self.roots,
-                    &view,
-                    expected,
-                );
-                if let Some(e) = view.error.into_inner() {
-                    return Err(e);
-                }
-                result
-            }
-        }
+        let release = verify_release(
+            crate_bytes,
+            proof,
+            &self.policy,
+            &self.roots,
+            RevocationSet::empty(),
+            expected,
+            Some(&self.chains),
+        )
         .map_err(|e| CliError::Check {
             code: e.code(),
             message: e.to_string(),
         })?;
+        if let Some(log) = &self.log {
+            // Online: what the log knows of revocations of every signer's
+            // path; a failure to ask is an error, never "not revoked".
+            let mut revocations = RevocationSet::new();
+            for id in release.certificate_ids() {
+                if let Some(from_index) = log.revoked_from(&id)? {
+                    revocations.insert(id, from_index);
+                }
+            }
+            revocations
+                .check_signers(&release.signers, release.index)
+                .map_err(|source| {
+                    let e = sigil_verifier::ReleaseCheckError::Release {
+                        crate_name: release.crate_name.clone(),
+                        version: release.version.clone(),
+                        source,
+                    };
+                    CliError::Check {
+                        code: e.code(),
+                        message: e.to_string(),
+                    }
+                })?;
+        }
         let source = self.log.as_ref().map(Consistency);
         let cache = self
             .cache

@@ -8,6 +8,7 @@
 //! | [`client`] | `trust-root`, `verify`: offline checks, online revocations, the checkpoint cache |
 //! | [`monitor`] | `sigil monitor`: follow a log by its tiles, re-check every entry, alert |
 //! | [`verify_lock`] | `verify-lock` / `cargo sigil verify` over a Cargo.lock |
+//! | [`package`] | packaging a small crate directory into a `.crate`, as `cargo package` does |
 //! | [`quickstart`] | the whole flow in-process on the embedded RocksDB default |
 //! | [`http`] | clients of the log's and the CA's HTTP APIs |
 //! | [`error`] | [`CliError`]: one line for a person, a code for machines |
@@ -20,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod maintainer;
 pub mod monitor;
+pub mod package;
 pub mod quickstart;
 pub mod verify_lock;
 

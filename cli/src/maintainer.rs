@@ -2,7 +2,7 @@
 //! (DESIGN.md "Interfaces").
 //!
 //! * A key is ECDSA P-256, PKCS#8 PEM (RFC 5958), mode 0600, optionally
-//!   encrypted with a passphrase (`sigil_ca::keyfile`).
+//!   encrypted with a passphrase (`sigil_keyfile::p256_key`).
 //! * Enrolling sends a PKCS#10 request (RFC 2986) signed by that key, which
 //!   proves possession; the certificate file written is the leaf followed
 //!   by its intermediate, PEM, and next to it the certificate entry's
@@ -19,10 +19,10 @@ use rcgen::{CertificateParams, KeyPair};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
-use sigil_ca::keyfile::{self, P256Key};
 use sigil_core::entry::ReleaseEntry;
 use sigil_core::statement::{Envelope, Release};
-use sigil_verifier::secret_file;
+use sigil_keyfile::p256_key::{self as keyfile, P256Key};
+use sigil_keyfile::secret_file;
 use sigil_verifier::x509::Certificate;
 
 use crate::error::CliError;
@@ -108,7 +108,7 @@ pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enroll
     let mut file = certificate;
     for der in pem_certificates(chain.as_bytes())? {
         if !is_self_signed(&der) {
-            file.push_str(&sigil_ca::pem::certificate_pem(&der));
+            file.push_str(&sigil_core::pem::certificate_pem(&der));
         }
     }
     secret_file::write_public(out, file.as_bytes()).map_err(|e| CliError::file(out, e))?;
@@ -171,7 +171,7 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>, CliError> {
 /// `Cargo.toml`, and its SHA-256.
 pub fn release_of(crate_path: &Path) -> Result<(Release, Vec<u8>), CliError> {
     let bytes = std::fs::read(crate_path).map_err(|e| CliError::file(crate_path, e))?;
-    let id = sigil_verifier::crate_file::read_package_id(&bytes)
+    let id = sigil_client::crate_file::read_package_id(&bytes)
         .map_err(|e| CliError::file(crate_path, e))?;
     let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
     let release =

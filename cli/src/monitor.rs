@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sigil_client::monitor::{Alert, Monitor, MonitorError, TileSource, Watch};
 use sigil_core::trust_root::TrustRoot;
-use sigil_verifier::monitor::{Alert, Monitor, MonitorError, TileSource, Watch};
 
 use crate::error::CliError;
 

@@ -248,12 +248,7 @@ pub fn local_pki(
     let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
     let vkey = signer.verifier().verifier_key();
     std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
-    sigil_log::keys::write_secret(
-        &dir.join("log/log.key"),
-        &format!("{}\n", signer.private_key()),
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
-    sigil_log::keys::write_public(&dir.join("log/log.pub"), &format!("{vkey}\n"))
+    sigil_keyfile::note_key::write_log_key(&dir.join("log"), &signer)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let servers = start_servers(dir, signer, vkey.clone())?;
     Ok((servers, vkey))
@@ -291,8 +286,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         }
         std::fs::write(&path, text).map_err(file_err(&path))?;
     }
-    let crate_bytes =
-        sigil_verifier::crate_file::package_dir(&src).map_err(|e| CliError::file(&src, e))?;
+    let crate_bytes = crate::package::package_dir(&src).map_err(|e| CliError::file(&src, e))?;
     let crate_path = dir.join(format!("{}-{}.crate", CRATE.0, CRATE.1));
     std::fs::write(&crate_path, &crate_bytes).map_err(file_err(&crate_path))?;
     say(&format!(

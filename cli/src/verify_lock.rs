@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use sigil_verifier::lockfile::{self, LockedPackage};
+use sigil_client::lockfile::{self, LockedPackage};
 
 use crate::client::Client;
 use crate::error::CliError;

@@ -26,5 +26,5 @@ fuzz_target!(|data: &[u8]| {
     let Some((root, chain)) = parts.split_last() else { return };
     let Ok(roots) = TrustedRoots::from_der(vec![root.to_vec()]) else { return };
     let chain: Vec<Vec<u8>> = chain.iter().map(|c| c.to_vec()).collect();
-    let _ = std::hint::black_box(sigil_verifier::verify_chain(&chain, &roots, 1_767_225_600_000));
+    let _ = std::hint::black_box(sigil_verifier::verify_chain(&chain, &roots, 1_767_225_600_000, None));
 });

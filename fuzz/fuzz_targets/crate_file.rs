@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sigil_core::statement::{validate_crate_name, validate_version};
-use sigil_verifier::crate_file::read_package_id;
+use sigil_client::crate_file::read_package_id;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(id) = std::hint::black_box(read_package_id(data)) {

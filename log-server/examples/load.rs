@@ -34,7 +34,7 @@ use sigil_ca::issue;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::statement::{self, Envelope, Release};
 use sigil_log::sequencer::unix_ms;
-use sigil_verifier::{NoRevocations, TrustedRoots};
+use sigil_verifier::{RevocationSet, TrustedRoots};
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -132,7 +132,7 @@ fn main() {
     let root_pem = dir.path().join("root.pem");
     std::fs::write(
         &root_pem,
-        sigil_ca::pem::certificate_pem(root.certificate_der()),
+        sigil_core::pem::certificate_pem(root.certificate_der()),
     )
     .unwrap();
 
@@ -163,7 +163,8 @@ fn main() {
     let roots = TrustedRoots::from_der(vec![root.certificate_der().to_vec()]).unwrap();
     let entry = ReleaseEntry::from_envelope(&env, vec![chain.clone()]).unwrap();
     let check_rate = per_second_on_all_cores(Duration::from_secs(2), || {
-        sigil_verifier::check_release(&entry, unix_ms(), 0, &roots, &NoRevocations).unwrap();
+        sigil_verifier::check_release(&entry, unix_ms(), 0, &roots, RevocationSet::empty(), None)
+            .unwrap();
     });
     let entry_size = Entry {
         integrated_at: unix_ms(),

@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sigil_core::entry::{CertificateEntry, Entry, EntryBody, ReleaseEntry, Revocation};
 use sigil_core::statement::Envelope;
-use sigil_verifier::{RevocationView, TrustedRoots, VerifyError};
+use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, VerifyError};
 
 use crate::error::ApiError;
 use crate::storage::Storage;
@@ -87,20 +87,19 @@ pub struct Admitted {
     pub revokes: Option<([u8; 32], u64)>,
 }
 
-/// Revocations as storage knows them. A storage error counts as "revoked
-/// from index 0": admission fails closed, and the error is logged.
-pub struct StoredRevocations<'a>(pub &'a dyn Storage);
-
-impl RevocationView for StoredRevocations<'_> {
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        match self.0.revocation(certificate_id) {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "revocation lookup failed; refusing the entry");
-                Some(0)
-            }
+/// The revocations storage holds of these certificates, as a
+/// [`RevocationSet`] (whose rules decide what they void).
+pub fn stored_revocations<'a>(
+    storage: &dyn Storage,
+    ids: impl IntoIterator<Item = &'a [u8; 32]>,
+) -> Result<RevocationSet, crate::storage::StorageError> {
+    let mut set = RevocationSet::new();
+    for id in ids {
+        if let Some(from_index) = storage.revocation(id)? {
+            set.insert(*id, from_index);
         }
     }
+    Ok(set)
 }
 
 /// Parses a submission and runs every check that does not depend on the
@@ -109,6 +108,7 @@ impl RevocationView for StoredRevocations<'_> {
 pub fn admit(
     body: &[u8],
     roots: &TrustedRoots,
+    chains: &ChainCache,
     storage: &dyn Storage,
     now: u64,
     size: u64,
@@ -119,21 +119,28 @@ pub fn admit(
             let req: ReleaseRequest = serde_json::from_slice(body).map_err(json_error)?;
             let envelope = Envelope::from_json(req.envelope.get().as_bytes())
                 .map_err(|e| ApiError::bad_request("malformed_envelope", e.to_string()))?;
-            let chains = req
+            let signer_chains = req
                 .chains
                 .iter()
                 .map(|c| decode_chain(c))
                 .collect::<Result<Vec<_>, _>>()?;
-            let release = ReleaseEntry::from_envelope(&envelope, chains)
+            let release = ReleaseEntry::from_envelope(&envelope, signer_chains)
                 .map_err(|e| ApiError::bad_request("malformed_release", e.to_string()))?;
             let signers = sigil_verifier::check_release(
                 &release,
                 now,
                 size,
                 roots,
-                &StoredRevocations(storage),
+                RevocationSet::empty(),
+                Some(chains),
             )
             .map_err(rejected)?;
+            // Revocations known now; the sequencer checks again at the
+            // entry's own index.
+            stored_revocations(storage, signers.iter().flat_map(|s| s.path_ids()))
+                .map_err(|e| ApiError::Internal(format!("revocation lookup: {e}")))?
+                .check_signers(&signers, size)
+                .map_err(rejected)?;
             Admitted {
                 release: Some((
                     release.crate_name.clone(),
@@ -142,12 +149,7 @@ pub fn admit(
                 )),
                 // Every certificate of every signer's path: a revocation of
                 // the leaf or of an intermediate voids the release.
-                signer_ids: signers
-                    .iter()
-                    .flat_map(|s| {
-                        std::iter::once(s.certificate_id).chain(s.issuer_ids.iter().copied())
-                    })
-                    .collect(),
+                signer_ids: signers.iter().flat_map(|s| s.path_ids().copied()).collect(),
                 revokes: None,
                 body: EntryBody::Release(release),
             }
@@ -157,7 +159,8 @@ pub fn admit(
             let entry = CertificateEntry {
                 chain: decode_chain(&req.chain)?,
             };
-            sigil_verifier::check_certificate_entry(&entry, now, roots).map_err(rejected)?;
+            sigil_verifier::check_certificate_entry(&entry, now, roots, Some(chains))
+                .map_err(rejected)?;
             Admitted {
                 body: EntryBody::Certificate(entry),
                 release: None,

@@ -22,7 +22,7 @@ use serde_json::json;
 use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::merkle::{self};
 use sigil_core::tile::{Tile, TileHashReader};
-use sigil_verifier::TrustedRoots;
+use sigil_verifier::{ChainCache, TrustedRoots};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::admission;
@@ -46,6 +46,9 @@ pub struct AppState {
 struct Inner {
     storage: Arc<dyn Storage>,
     roots: TrustedRoots,
+    /// Chains validated at admission, so a maintainer's chain is checked
+    /// once, not once per release.
+    chains: ChainCache,
     published: watch::Receiver<Arc<Published>>,
     pool: mpsc::Sender<Pending>,
     metrics: Metrics,
@@ -85,6 +88,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 storage,
                 roots,
+                chains: ChainCache::new(),
                 published,
                 pool,
                 metrics,
@@ -254,7 +258,14 @@ async fn submit(
     let storage = state.inner.storage.clone();
     let inner = state.inner.clone();
     let admitted = blocking(move || {
-        admission::admit(&body, &inner.roots, &*storage, sequencer::unix_ms(), size)
+        admission::admit(
+            &body,
+            &inner.roots,
+            &inner.chains,
+            &*storage,
+            sequencer::unix_ms(),
+            size,
+        )
     })
     .await?;
     let (respond, answer) = oneshot::channel();

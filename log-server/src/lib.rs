@@ -11,14 +11,14 @@
 //! | [`api`] | the HTTP routes |
 //! | [`error`] | errors as HTTP responses, in one place |
 //! | [`metrics`] | Prometheus metrics |
-//! | [`keys`] | the log key on disk |
+//!
+//! The log's key file is `sigil_keyfile::note_key`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod admission;
 pub mod api;
 pub mod error;
-pub mod keys;
 pub mod metrics;
 pub mod sequencer;
 pub mod storage;

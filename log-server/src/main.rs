@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use sigil_core::note::{Ed25519Signer, NoteSigner as _};
+use sigil_keyfile::note_key;
 use sigil_log::storage::rocks::RocksStore;
-use sigil_log::{ApiConfig, LogConfig, RoundConfig, keys};
+use sigil_log::{ApiConfig, LogConfig, RoundConfig};
 use sigil_verifier::TrustedRoots;
 
 /// Sigil's transparency log.
@@ -99,7 +100,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 .iter()
                 .map(|w| sigil_log::witnessing::Witness::parse_flag(w))
                 .collect::<Result<Vec<_>, _>>()?;
-            let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
+            let signer = note_key::read_log_key(&key).map_err(|e| e.to_string())?;
             let pem = std::fs::read(&ca_root).map_err(|e| format!("{}: {e}", ca_root.display()))?;
             let roots =
                 TrustedRoots::from_pem(&pem).map_err(|e| format!("{}: {e}", ca_root.display()))?;
@@ -144,17 +145,11 @@ fn run(cli: Cli) -> Result<(), String> {
 fn keygen(origin: &str, out: &std::path::Path) -> Result<(), String> {
     let signer = Ed25519Signer::generate(origin).map_err(|e| format!("--origin: {e}"))?;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    keys::write_secret(&out.join("log.key"), &format!("{}\n", signer.private_key()))
-        .map_err(|e| e.to_string())?;
-    keys::write_public(
-        &out.join("log.pub"),
-        &format!("{}\n", signer.verifier().verifier_key()),
-    )
-    .map_err(|e| e.to_string())?;
+    let (secret, public) = note_key::write_log_key(out, &signer).map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} (private, mode 0600) and {}",
-        out.join("log.key").display(),
-        out.join("log.pub").display()
+        secret.display(),
+        public.display()
     );
     Ok(())
 }

@@ -45,6 +45,9 @@ use sigil_core::proof::TlogProof;
 use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use sigil_verifier::{RevocationSet, VerifyError};
+
+use crate::admission::stored_revocations;
 use crate::error::ApiError;
 use crate::metrics::{KindLabel, Metrics};
 use crate::storage::{Batch, ReleaseRecord, Storage, StorageError};
@@ -281,7 +284,7 @@ impl Sequencer {
         let old_size = self.size;
         let mut next = old_size;
         let mut round_releases: HashMap<(String, String), ReleaseRecord> = HashMap::new();
-        let mut round_revocations: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut round_revocations = RevocationSet::new();
         let mut entries: HashMap<u64, Vec<u8>> = HashMap::new();
         let mut ordered: Vec<Vec<u8>> = Vec::new();
         let mut answers = Vec::with_capacity(pending.len());
@@ -314,8 +317,7 @@ impl Sequencer {
                                 batch_releases.push((name.clone(), version.clone(), record));
                             }
                             if let Some((id, from)) = p.revokes {
-                                let earliest = round_revocations.entry(id).or_insert(from);
-                                *earliest = (*earliest).min(from);
+                                round_revocations.insert(id, from);
                                 batch_revocations.push((id, from));
                             }
                             kinds.push(entry.kind_name());
@@ -374,7 +376,7 @@ impl Sequencer {
         p: &Pending,
         index: u64,
         round_releases: &HashMap<(String, String), ReleaseRecord>,
-        round_revocations: &HashMap<[u8; 32], u64>,
+        round_revocations: &RevocationSet,
     ) -> Result<Option<u64>, ApiError> {
         if let Some((name, version, sha256)) = &p.release {
             let key = (name.clone(), version.clone());
@@ -399,24 +401,23 @@ impl Sequencer {
                     existing_index: existing.index,
                 });
             }
-            for id in &p.signer_ids {
-                let stored = self
-                    .storage
-                    .revocation(id)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                let from = [stored, round_revocations.get(id).copied()]
-                    .into_iter()
-                    .flatten()
-                    .min();
-                if let Some(from) = from.filter(|from| *from <= index) {
-                    return Err(ApiError::Rejected {
-                        code: "revoked",
-                        message: format!(
-                            "a signing certificate was revoked from log index {from}; \
-                             this release would be at index {index}. Enroll a new key and sign again"
-                        ),
-                    });
-                }
+            let mut known = stored_revocations(&*self.storage, &p.signer_ids)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            known.extend(
+                p.signer_ids
+                    .iter()
+                    .filter_map(|id| round_revocations.revoked_from(id).map(|f| (*id, f))),
+            );
+            if let Err(VerifyError::Revoked { from_index, .. }) =
+                known.check_path(&p.signer_ids, index)
+            {
+                return Err(ApiError::Rejected {
+                    code: "revoked",
+                    message: format!(
+                        "a signing certificate was revoked from log index {from_index}; \
+                         this release would be at index {index}. Enroll a new key and sign again"
+                    ),
+                });
             }
         }
         Ok(None)

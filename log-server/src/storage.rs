@@ -70,6 +70,7 @@ use std::sync::Arc;
 
 use sigil_core::merkle::HASH_SIZE;
 use sigil_core::tile::{TILE_WIDTH, Tile, TileKind, parse_bundle, parse_bundle_for_tile};
+use sigil_verifier::RevocationSet;
 
 pub mod memory;
 pub mod rocks;
@@ -380,11 +381,14 @@ fn plan_batch<'a>(
         }
     }
     for (id, from_index) in batch_rows.revocations {
-        // Keep the earliest from_index: releases before it stay valid, so an
-        // earlier one only ever voids more.
-        match stored_revocation(&id)? {
-            Some(stored) if stored <= from_index => {}
-            _ => writes.revocations.push((id, from_index)),
+        // Only what moves a revocation earlier is written
+        // (`RevocationSet::insert`: the earliest from_index wins).
+        let mut known = RevocationSet::new();
+        if let Some(stored) = stored_revocation(&id)? {
+            known.insert(id, stored);
+        }
+        if known.insert(id, from_index) {
+            writes.revocations.push((id, from_index));
         }
     }
     Ok(writes)
@@ -464,14 +468,8 @@ fn check_batch(batch: &Batch) -> Result<RowWrites<'_>, StorageError> {
             }
         }
     }
-    let mut revocations = std::collections::BTreeMap::<[u8; 32], u64>::new();
-    for &(id, from_index) in &batch.revocations {
-        revocations
-            .entry(id)
-            .and_modify(|i| *i = (*i).min(from_index))
-            .or_insert(from_index);
-    }
-    rows.revocations = revocations.into_iter().collect();
+    let revocations: RevocationSet = batch.revocations.iter().copied().collect();
+    rows.revocations = revocations.iter().collect();
     Ok(rows)
 }
 

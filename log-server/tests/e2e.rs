@@ -53,7 +53,7 @@ impl TestCa {
         let path = dir.join("root.pem");
         std::fs::write(
             &path,
-            sigil_ca::pem::certificate_pem(self.root.certificate_der()),
+            sigil_core::pem::certificate_pem(self.root.certificate_der()),
         )
         .unwrap();
         path
@@ -470,7 +470,8 @@ fn admission_refuses_what_the_verifier_refuses() {
             0,
             &sigil_verifier::TrustedRoots::from_der(vec![s.ca.root.certificate_der().to_vec()])
                 .unwrap(),
-            &sigil_verifier::NoRevocations,
+            sigil_verifier::RevocationSet::empty(),
+            None,
         )
         .unwrap()[0]
             .serial

@@ -265,7 +265,7 @@ pub mod layout {
         )
         .map_err(|e| err(&e))?;
         std::fs::write(src.join("src/lib.rs"), body).map_err(|e| err(&e))?;
-        let bytes = sigil_verifier::crate_file::package_dir(&src).map_err(|e| err(&e))?;
+        let bytes = sigil_cli::package::package_dir(&src).map_err(|e| err(&e))?;
         std::fs::create_dir_all(out_dir).map_err(|e| err(&e))?;
         let out = out_dir.join(format!("{name}-{version}.crate"));
         std::fs::write(&out, bytes).map_err(|e| err(&e))?;

@@ -5,7 +5,6 @@
 //! nothing; a revocation voids only later releases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +21,7 @@ use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::note;
 use sigil_core::statement::{Envelope, Release};
 use sigil_e2e::{Server, command, layout};
-use sigil_verifier::{RevocationView, TrustedRoots};
+use sigil_verifier::{RevocationSet, TrustedRoots};
 
 const ORIGIN: &str = "ca-e2e.sigil.example/log";
 
@@ -633,15 +632,6 @@ fn ca_keys_are_private() {
     assert!(err.contains("chmod 600"), "{err}");
 }
 
-/// A view of revocations built from revocation entries the log served.
-struct Revoked(HashMap<[u8; 32], u64>);
-
-impl RevocationView for Revoked {
-    fn revoked_from(&self, id: &[u8; 32]) -> Option<u64> {
-        self.0.get(id).copied()
-    }
-}
-
 fn submit_release(pki: &Pki, key: &SigningKey, chain: &[Vec<u8>], version: &str) -> (u16, Value) {
     let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(version.as_bytes()).into();
     let release = Release::new("serde", version, sha).unwrap();
@@ -706,7 +696,8 @@ fn revocation_voids_only_later_releases() {
     let rev_entry = Entry::decode(&rev.entry).unwrap();
     let id =
         sigil_verifier::check_revocation(&revocation, rev_entry.integrated_at, &roots).unwrap();
-    let view = Revoked(HashMap::from([(id, revocation.from_index)]));
+    // What the revocation entries the log served say.
+    let view: RevocationSet = [(id, revocation.from_index)].into_iter().collect();
     // Online clients learn it from the log.
     let get = |path: &str| {
         let r = http().get(format!("{}{path}", pki.log.url)).send().unwrap();
@@ -728,11 +719,24 @@ fn revocation_voids_only_later_releases() {
         panic!("not a release entry");
     };
     let release: &ReleaseEntry = release;
-    sigil_verifier::check_release(release, entry.integrated_at, earlier.index, &roots, &view)
-        .unwrap();
-    let err =
-        sigil_verifier::check_release(release, entry.integrated_at, from_index, &roots, &view)
-            .unwrap_err();
+    sigil_verifier::check_release(
+        release,
+        entry.integrated_at,
+        earlier.index,
+        &roots,
+        &view,
+        None,
+    )
+    .unwrap();
+    let err = sigil_verifier::check_release(
+        release,
+        entry.integrated_at,
+        from_index,
+        &roots,
+        &view,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "revoked", "{err}");
 
     // Revoking a certificate this CA never issued is refused.

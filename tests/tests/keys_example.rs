@@ -43,12 +43,12 @@ fn keys_example_is_one_coherent_demo_set() {
     for stem in ["root", "intermediate"] {
         let key = private_copy(tmp.path(), &format!("ca/{stem}.key"));
         let der = sigil_ca::setup::read_certificate(&dir().join(format!("ca/{stem}.pem"))).unwrap();
-        let key = sigil_ca::keyfile::read_key(&key, None).unwrap();
+        let key = sigil_keyfile::p256_key::read_key(&key, None).unwrap();
         sigil_ca::CaCertificate::from_parts(der, key.pkcs8_der().to_vec()).unwrap();
     }
     // The log key signs as the trust root's log.
     let log_key = private_copy(tmp.path(), "log/log.key");
-    let signer = sigil_log::keys::read_signer(&log_key).unwrap();
+    let signer = sigil_keyfile::note_key::read_log_key(&log_key).unwrap();
     assert_eq!(
         sigil_core::note::NoteSigner::name(&signer),
         trust.log_origin.as_str()
@@ -57,7 +57,7 @@ fn keys_example_is_one_coherent_demo_set() {
     // The maintainer's certificate: for its key, chaining to the root,
     // logged in the log of the trust root.
     let key = private_copy(tmp.path(), "maintainer.key");
-    let key = sigil_ca::keyfile::read_key(&key, None).unwrap();
+    let key = sigil_keyfile::p256_key::read_key(&key, None).unwrap();
     let chain = sigil_cli::maintainer::read_chain(&dir().join("maintainer.pem")).unwrap();
     let leaf = sigil_verifier::x509::Certificate::parse(&chain[0]).unwrap();
     assert_eq!(leaf.p256_point(), Some(key.public_key_sec1().as_slice()));
@@ -70,5 +70,5 @@ fn keys_example_is_one_coherent_demo_set() {
         panic!("not a certificate entry");
     };
     assert_eq!(logged.chain, chain);
-    sigil_verifier::check_certificate_entry(logged, entry.integrated_at, &roots).unwrap();
+    sigil_verifier::check_certificate_entry(logged, entry.integrated_at, &roots, None).unwrap();
 }

@@ -12,21 +12,41 @@ use std::process::Command;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("sigil-core", &[]),
     ("sigil-verifier", &["sigil-core"]),
+    ("sigil-keyfile", &["sigil-core"]),
     ("sigil-serve", &[]),
-    ("sigil-ca", &["sigil-core", "sigil-verifier", "sigil-serve"]),
+    (
+        "sigil-client",
+        &["sigil-core", "sigil-verifier", "sigil-keyfile"],
+    ),
+    (
+        "sigil-ca",
+        &[
+            "sigil-core",
+            "sigil-verifier",
+            "sigil-keyfile",
+            "sigil-serve",
+        ],
+    ),
     (
         "sigil-log",
-        &["sigil-core", "sigil-verifier", "sigil-serve"],
+        &[
+            "sigil-core",
+            "sigil-verifier",
+            "sigil-keyfile",
+            "sigil-serve",
+        ],
     ),
     (
         "sigil-witness",
-        &["sigil-core", "sigil-verifier", "sigil-serve"],
+        &["sigil-core", "sigil-keyfile", "sigil-serve"],
     ),
     (
         "sigil-cli",
         &[
             "sigil-core",
             "sigil-verifier",
+            "sigil-client",
+            "sigil-keyfile",
             "sigil-ca",
             "sigil-log",
             "sigil-serve",
@@ -37,6 +57,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "sigil-core",
             "sigil-verifier",
+            "sigil-keyfile",
+            "sigil-client",
             "sigil-ca",
             "sigil-log",
             "sigil-cli",

@@ -17,7 +17,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ use p256::ecdsa::SigningKey;
 use sigil_core::entry::ReleaseEntry;
 use sigil_core::statement::{Envelope, Release, pae, public_key_spki_der};
 use sigil_verifier::x509::Certificate;
-use sigil_verifier::{check_release, verify_chain};
+use sigil_verifier::{ChainCache, RevocationSet, check_release, verify_chain};
 
 /// A maintainer key and its chain.
 fn maintainer(p: &TestPki, seed: u8, identity: &str) -> (SigningKey, Vec<Vec<u8>>) {
@@ -49,23 +48,44 @@ fn bench(c: &mut Criterion) {
     envelope.add_signature(&bob).unwrap();
     let two = ReleaseEntry::from_envelope(&envelope, vec![alice_chain.clone(), bob_chain]).unwrap();
     // A revocation index of realistic size that holds neither signer.
-    let revocations: HashMap<[u8; 32], u64> =
-        (0u64..10_000).map(|i| ([(i % 251) as u8; 32], i)).collect();
+    let revocations: RevocationSet = (0u64..10_000).map(|i| ([(i % 251) as u8; 32], i)).collect();
 
-    check_release(&one, NOW, 1_000, &p.roots, &revocations).unwrap();
-    check_release(&two, NOW, 1_000, &p.roots, &revocations).unwrap();
+    // Chains validated once, as the log's admission keeps them.
+    let chains = ChainCache::new();
+    check_release(&one, NOW, 1_000, &p.roots, &revocations, Some(&chains)).unwrap();
+    check_release(&two, NOW, 1_000, &p.roots, &revocations, Some(&chains)).unwrap();
 
     let mut group = c.benchmark_group("check_release");
     group.bench_function("1_signer", |b| {
-        b.iter(|| check_release(black_box(&one), NOW, 1_000, &p.roots, &revocations).unwrap())
+        b.iter(|| {
+            check_release(
+                black_box(&one),
+                NOW,
+                1_000,
+                &p.roots,
+                &revocations,
+                Some(&chains),
+            )
+            .unwrap()
+        })
     });
     group.bench_function("2_signers", |b| {
-        b.iter(|| check_release(black_box(&two), NOW, 1_000, &p.roots, &revocations).unwrap())
+        b.iter(|| {
+            check_release(
+                black_box(&two),
+                NOW,
+                1_000,
+                &p.roots,
+                &revocations,
+                Some(&chains),
+            )
+            .unwrap()
+        })
     });
     group.finish();
 
     c.bench_function("verify_chain", |b| {
-        b.iter(|| verify_chain(black_box(&alice_chain), &p.roots, NOW).unwrap())
+        b.iter(|| verify_chain(black_box(&alice_chain), &p.roots, NOW, Some(&chains)).unwrap())
     });
     c.bench_function("x509::Certificate::parse/leaf", |b| {
         b.iter(|| {

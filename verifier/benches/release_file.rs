@@ -26,7 +26,7 @@ use std::time::Duration;
 use common::NOW;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use release_log::Fixture;
-use sigil_verifier::{NoRevocations, TrustedRoots, verify_release};
+use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, verify_release};
 
 fn bench(c: &mut Criterion) {
     let f = Fixture::new(&["hello"]);
@@ -37,13 +37,17 @@ fn bench(c: &mut Criterion) {
     let proof = f.proof(&entry, 1000, 1500, 1);
     let policy = f.policy(1);
     let expected = Some(("hello", "1.2.3"));
+    // Warm: the maintainer's chain validated once, as in a run over a
+    // lockfile; cold: everything from scratch, roots parsed included.
+    let chains = ChainCache::new();
     verify_release(
         &crate_bytes,
         &proof,
         &policy,
         &f.pki.roots,
-        &NoRevocations,
+        RevocationSet::empty(),
         expected,
+        Some(&chains),
     )
     .unwrap();
 
@@ -55,8 +59,9 @@ fn bench(c: &mut Criterion) {
                 black_box(&proof),
                 &policy,
                 &f.pki.roots,
-                &NoRevocations,
+                RevocationSet::empty(),
                 expected,
+                Some(&chains),
             )
             .unwrap()
         })
@@ -71,8 +76,9 @@ fn bench(c: &mut Criterion) {
                     black_box(&proof),
                     &policy,
                     &roots,
-                    &NoRevocations,
+                    RevocationSet::empty(),
                     expected,
+                    None,
                 )
                 .unwrap()
             },

@@ -3,7 +3,7 @@
 
 use sigil_core::entry::CertificateEntry;
 
-use crate::chain::{VerifiedSigner, verify_chain};
+use crate::chain::{ChainCache, VerifiedSigner, verify_chain};
 use crate::error::VerifyError;
 use crate::roots::TrustedRoots;
 
@@ -17,6 +17,7 @@ pub fn check_certificate_entry(
     entry: &CertificateEntry,
     at_ms: u64,
     roots: &TrustedRoots,
+    chains: Option<&ChainCache>,
 ) -> Result<VerifiedSigner, VerifyError> {
-    verify_chain(&entry.chain, roots, at_ms)
+    verify_chain(&entry.chain, roots, at_ms, chains)
 }

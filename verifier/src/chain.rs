@@ -72,22 +72,30 @@ pub(crate) struct ValidatedChain {
     pub(crate) signer: VerifiedSigner,
     /// The leaf's key as an uncompressed P-256 point, for aws-lc-rs.
     pub(crate) point: Vec<u8>,
-    /// [`certificate_id`] of each intermediate of the validated path, the
-    /// leaf's issuer first: revoking one voids everything below it.
-    pub(crate) issuer_ids: Vec<[u8; 32]>,
+}
+
+impl VerifiedSigner {
+    /// The [`certificate_id`]s of the signer's validated path: the leaf,
+    /// then each intermediate. A revocation of any of them voids the
+    /// signer (`crate::RevocationSet::check_path`).
+    pub fn path_ids(&self) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.certificate_id).chain(&self.issuer_ids)
+    }
 }
 
 /// Validates a chain (leaf first, then intermediates; the root is not
 /// included) to a trusted root with extended key usage `codeSigning` at
 /// `at_ms` (Unix ms), and reads the leaf's identity and scope. The checks
 /// are listed in the module documentation; a leaf without the scope
-/// extension is refused ([`VerifyError::MissingScope`]).
+/// extension is refused ([`VerifyError::MissingScope`]). With `chains`, a
+/// chain validated before is not validated again ([`ChainCache`]).
 pub fn verify_chain(
     chain: &[Vec<u8>],
     roots: &TrustedRoots,
     at_ms: u64,
+    chains: Option<&ChainCache>,
 ) -> Result<VerifiedSigner, VerifyError> {
-    validate(chain, roots, at_ms).map(|v| v.signer)
+    validate(chain, roots, at_ms, chains).map(|v| v.signer)
 }
 
 /// [`verify_chain`], keeping what [`crate::check_release`] needs too.
@@ -95,14 +103,18 @@ pub(crate) fn validate(
     chain: &[Vec<u8>],
     roots: &TrustedRoots,
     at_ms: u64,
+    chains: Option<&ChainCache>,
 ) -> Result<ValidatedChain, VerifyError> {
-    let key = ChainCache::key(chain);
+    let Some(cache) = chains else {
+        return validate_uncached(chain, roots, at_ms).map(|(validated, _)| validated);
+    };
+    let key = ChainCache::key(chain, roots);
     let at_s = unix_seconds(at_ms);
-    if let Some(hit) = roots.validated.get(&key, at_s) {
+    if let Some(hit) = cache.get(&key, at_s) {
         return Ok(hit);
     }
     let (validated, window) = validate_uncached(chain, roots, at_ms)?;
-    roots.validated.put(key, validated.clone(), window);
+    cache.put(key, validated.clone(), window);
     Ok(validated)
 }
 
@@ -191,10 +203,9 @@ fn validate_uncached(
                 not_before_ms: leaf.not_before_ms(),
                 not_after_ms: leaf.not_after_ms(),
                 spki_der: leaf.spki_der().to_vec(),
-                issuer_ids: issuer_ids.clone(),
+                issuer_ids,
             },
             point: point.to_vec(),
-            issuer_ids,
         },
         window,
     ))
@@ -203,17 +214,22 @@ fn validate_uncached(
 /// The most chains [`ChainCache`] holds before it starts over.
 const CHAIN_CACHE_CAPACITY: usize = 4096;
 
-/// Chains that validated against one [`TrustedRoots`], so that a
-/// maintainer's chain is validated once, not once per release.
+/// Chains that validated, so that a maintainer's chain is validated once,
+/// not once per release. A value the caller owns and passes to the checks
+/// (`Option<&ChainCache>`): the log keeps one for admission, a monitor or
+/// `verify-lock` one for a run; a one-off check passes `None`. Clones
+/// share the cache; it is safe to use from several threads.
 ///
 /// Sound because everything path validation looks at is fixed by the
-/// chain's bytes and the roots, except the time: a hit is only used at a
-/// time inside the window where *every* certificate of the chain is within
-/// its validity (a superset of the path webpki chose), where full
-/// validation would give the same answer. Failures are not cached;
-/// revocation is checked by the caller on every call.
+/// chain's bytes and the roots (both in the key), except the time: a hit
+/// is only used at a time inside the window where *every* certificate of
+/// the chain is within its validity (a superset of the path webpki chose),
+/// where full validation would give the same answer. Failures are not
+/// cached; revocation is not part of it ([`crate::RevocationSet`] is asked
+/// on every check). It holds at most 4,096 chains and starts over when
+/// full.
 #[derive(Clone, Default)]
-pub(crate) struct ChainCache(
+pub struct ChainCache(
     std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedChain>>>,
 );
 
@@ -224,11 +240,20 @@ struct CachedChain {
 }
 
 impl ChainCache {
-    /// SHA-256 over each certificate's length (8 bytes, big-endian) and bytes.
-    fn key(chain: &[Vec<u8>]) -> [u8; 32] {
+    /// An empty cache.
+    pub fn new() -> ChainCache {
+        ChainCache::default()
+    }
+
+    /// SHA-256 over the number of roots, then each root's and each
+    /// certificate's length (8 bytes, big-endian) and bytes: a chain is
+    /// cached per set of roots.
+    fn key(chain: &[Vec<u8>], roots: &TrustedRoots) -> [u8; 32] {
         use sha2::Digest as _;
+        let roots = roots.roots_der();
         let mut h = sha2::Sha256::new();
-        for c in chain {
+        h.update((roots.len() as u64).to_be_bytes());
+        for c in roots.iter().chain(chain) {
             h.update((c.len() as u64).to_be_bytes());
             h.update(c);
         }

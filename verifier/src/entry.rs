@@ -3,10 +3,10 @@
 use sigil_core::entry::{Entry, EntryBody};
 
 use crate::certificate_entry::check_certificate_entry;
-use crate::chain::VerifiedSigner;
+use crate::chain::{ChainCache, VerifiedSigner};
 use crate::error::VerifyError;
 use crate::release::check_release;
-use crate::revocation::{RevocationView, check_revocation};
+use crate::revocation::{RevocationSet, check_revocation};
 use crate::roots::TrustedRoots;
 
 /// What a valid entry says, by kind.
@@ -34,15 +34,17 @@ pub fn check_entry(
     entry: &Entry,
     index: u64,
     roots: &TrustedRoots,
-    revocations: &dyn RevocationView,
+    revocations: &RevocationSet,
+    chains: Option<&ChainCache>,
 ) -> Result<CheckedEntry, VerifyError> {
     let at_ms = entry.integrated_at;
     match &entry.body {
         EntryBody::Release(release) => {
-            check_release(release, at_ms, index, roots, revocations).map(CheckedEntry::Release)
+            check_release(release, at_ms, index, roots, revocations, chains)
+                .map(CheckedEntry::Release)
         }
         EntryBody::Certificate(cert) => {
-            check_certificate_entry(cert, at_ms, roots).map(CheckedEntry::Certificate)
+            check_certificate_entry(cert, at_ms, roots, chains).map(CheckedEntry::Certificate)
         }
         EntryBody::Revocation(rev) => {
             check_revocation(rev, at_ms, roots).map(|certificate_id| CheckedEntry::Revocation {

@@ -6,9 +6,9 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
 use sigil_core::entry::ReleaseEntry;
 use sigil_core::statement::pae;
 
-use crate::chain::{VerifiedSigner, validate};
+use crate::chain::{ChainCache, VerifiedSigner, validate};
 use crate::error::VerifyError;
-use crate::revocation::RevocationView;
+use crate::revocation::RevocationSet;
 use crate::roots::TrustedRoots;
 
 /// Checks a release entry at log position `index`, judged at `at_ms` (Unix
@@ -20,19 +20,21 @@ use crate::roots::TrustedRoots;
 /// 2. every signer's chain validates at `at_ms` ([`crate::verify_chain`]);
 /// 3. the release's crate is in every signer's scope (exact match);
 /// 4. no certificate of any signer's path is revoked with `from_index <=
-///    index` ([`RevocationView`]);
+///    index` ([`RevocationSet::check_path`]);
 /// 5. every DSSE signature verifies over `PAE(payloadType, payload)` with
 ///    its own leaf's key (§2.4 step 2; aws-lc-rs, ECDSA P-256/SHA-256);
 /// 6. no two signers share a key.
 ///
 /// Errors about one signer come wrapped in [`VerifyError::Signer`]. On
 /// success, returns each signer's [`VerifiedSigner`], in envelope order.
+/// `chains` spares validating a chain seen before ([`ChainCache`]).
 pub fn check_release(
     release: &ReleaseEntry,
     at_ms: u64,
     index: u64,
     roots: &TrustedRoots,
-    revocations: &dyn RevocationView,
+    revocations: &RevocationSet,
+    chains: Option<&ChainCache>,
 ) -> Result<Vec<VerifiedSigner>, VerifyError> {
     if release.signers.is_empty() {
         return Err(VerifyError::NoSigners);
@@ -46,7 +48,7 @@ pub fn check_release(
 
     let mut verified: Vec<VerifiedSigner> = Vec::with_capacity(release.signers.len());
     for (i, (signer, signature)) in release.signers.iter().zip(&envelope.signatures).enumerate() {
-        let chain = validate(&signer.chain, roots, at_ms).map_err(|e| e.for_signer(i))?;
+        let chain = validate(&signer.chain, roots, at_ms, chains).map_err(|e| e.for_signer(i))?;
         let check = || {
             if !chain.signer.crates.contains(&release.crate_name) {
                 return Err(VerifyError::OutOfScope {
@@ -55,16 +57,7 @@ pub fn check_release(
                     scope: chain.signer.crates.clone(),
                 });
             }
-            let path_ids = std::iter::once(&chain.signer.certificate_id).chain(&chain.issuer_ids);
-            for id in path_ids {
-                if let Some(from_index) = revocations.revoked_from(id).filter(|&f| f <= index) {
-                    return Err(VerifyError::Revoked {
-                        certificate_id: *id,
-                        from_index,
-                        index,
-                    });
-                }
-            }
+            revocations.check_path(chain.signer.path_ids(), index)?;
             UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &chain.point)
                 .verify(&message, &signature.sig)
                 .map_err(|_| VerifyError::BadSignature)

@@ -19,17 +19,20 @@
 //!    index at or before the entry's.
 //!
 //! The checkpoint it verified is returned, so the caller can offer it to
-//! the [`crate::checkpoint_cache`].
+//! its checkpoint cache (`sigil_client::checkpoint_cache`). An offline
+//! check passes [`RevocationSet::empty`]; an online client asks the log
+//! about [`VerifiedRelease::certificate_ids`] and applies the answers with
+//! [`RevocationSet::check_signers`].
 
 use aws_lc_rs::digest::{SHA256, digest};
 use sigil_core::checkpoint::{CheckpointError, CheckpointPolicy, VerifiedCheckpoint};
 use sigil_core::entry::{Entry, EntryBody, EntryError};
 use sigil_core::proof::{self, ProofError};
 
-use crate::chain::VerifiedSigner;
+use crate::chain::{ChainCache, VerifiedSigner};
 use crate::error::VerifyError;
 use crate::release::check_release;
-use crate::revocation::RevocationView;
+use crate::revocation::RevocationSet;
 use crate::roots::TrustedRoots;
 
 /// A release that passed [`verify_release`].
@@ -48,8 +51,8 @@ pub struct VerifiedRelease {
     pub integrated_at: u64,
     /// The signers, in envelope order.
     pub signers: Vec<VerifiedSigner>,
-    /// The checkpoint the proof leads to, verified under the policy: offer
-    /// it to [`crate::CheckpointCache::offer`].
+    /// The checkpoint the proof leads to, verified under the policy: a
+    /// client offers it to its checkpoint cache (`sigil_client`).
     pub checkpoint: VerifiedCheckpoint,
 }
 
@@ -57,6 +60,19 @@ impl VerifiedRelease {
     /// The signers' identities (subjectAltName), in envelope order.
     pub fn identities(&self) -> Vec<&str> {
         self.signers.iter().map(|s| s.identity.as_str()).collect()
+    }
+
+    /// Every certificate id of every signer's validated path (leaves and
+    /// intermediates), without repeats: what an online client asks the
+    /// log's revocations about.
+    pub fn certificate_ids(&self) -> Vec<[u8; 32]> {
+        let mut ids: Vec<[u8; 32]> = Vec::new();
+        for id in self.signers.iter().flat_map(VerifiedSigner::path_ids) {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        ids
     }
 }
 
@@ -166,8 +182,9 @@ pub fn verify_release(
     proof_bytes: &[u8],
     policy: &CheckpointPolicy,
     roots: &TrustedRoots,
-    revocations: &dyn RevocationView,
+    revocations: &RevocationSet,
     expected: Option<(&str, &str)>,
+    chains: Option<&ChainCache>,
 ) -> Result<VerifiedRelease, ReleaseCheckError> {
     let proved = proof::verify(proof_bytes, policy).map_err(|e| match e {
         ProofError::Checkpoint(e) => ReleaseCheckError::BadCheckpoint(e),
@@ -208,6 +225,7 @@ pub fn verify_release(
         proved.index,
         roots,
         revocations,
+        chains,
     )
     .map_err(|source| ReleaseCheckError::Release {
         crate_name: release.crate_name.clone(),

@@ -1,6 +1,7 @@
 //! Revocation entries (`docs/formats.md` §1.2, §1.4): how a certificate is
-//! named, what a verifier knows about revocations, and the check on a
-//! revocation entry.
+//! named ([`certificate_id`]), what a verifier knows about revocations and
+//! the rules that apply them ([`RevocationSet`]), and the check on a
+//! revocation entry ([`check_revocation`]).
 //!
 //! A revocation voids a certificate from log index `from_index` on: a
 //! release at an index below it stays valid, one at `from_index` or after
@@ -11,13 +12,13 @@
 //! certificate of the validated path, so revoking an intermediate voids
 //! every leaf below it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 use sigil_core::entry::{EntryError, Revocation};
 use sigil_core::statement::StatementError;
 
-use crate::chain::verify_ca_certificate;
+use crate::chain::{VerifiedSigner, verify_ca_certificate};
 use crate::error::VerifyError;
 use crate::roots::TrustedRoots;
 
@@ -45,40 +46,133 @@ pub fn certificate_id(issuer_spki_der: &[u8], serial: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// What the verifier knows about revocations: the log, its index of
-/// revocation entries; a client or monitor, the revocation entries it has
-/// seen.
-pub trait RevocationView {
-    /// The smallest `from_index` of any valid revocation of the certificate
-    /// with this [`certificate_id`], or `None` if it is not revoked.
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64>;
+/// What a verifier knows of revocations, and the two rules that give them
+/// meaning (`docs/formats.md` §1.4):
+///
+/// 1. **The earliest `from_index` wins.** A certificate revoked twice is
+///    void from the smaller of the two indexes: releases before it stay
+///    valid, so an earlier index only ever voids more
+///    ([`RevocationSet::insert`]).
+/// 2. **`from_index <= index` voids.** A release at log index `index` is
+///    void if any certificate of a signer's validated path (the leaf or an
+///    intermediate) is revoked from an index at or before it
+///    ([`RevocationSet::voids`], [`RevocationSet::check_signers`]).
+///
+/// The log's admission and sequencer, a monitor and an online client each
+/// build one from what they know (stored rows, the revocation entries they
+/// read, the log's answers) and ask it; no other code applies these rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationSet {
+    /// Certificate id → smallest `from_index`.
+    from_index: BTreeMap<[u8; 32], u64>,
 }
 
-/// A view with no revocation in it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NoRevocations;
+static EMPTY: RevocationSet = RevocationSet::new();
 
-impl RevocationView for NoRevocations {
-    fn revoked_from(&self, _: &[u8; 32]) -> Option<u64> {
-        None
+impl RevocationSet {
+    /// A set with no revocation in it.
+    pub const fn new() -> RevocationSet {
+        RevocationSet {
+            from_index: BTreeMap::new(),
+        }
+    }
+
+    /// The empty set, for a check that knows of no revocation (offline).
+    pub fn empty() -> &'static RevocationSet {
+        &EMPTY
+    }
+
+    /// Records a valid revocation of the certificate with this
+    /// [`certificate_id`] from `from_index` (rule 1). Returns whether the
+    /// set changed: the certificate was not revoked, or only from a later
+    /// index.
+    pub fn insert(&mut self, certificate_id: [u8; 32], from_index: u64) -> bool {
+        match self.from_index.get_mut(&certificate_id) {
+            Some(known) if *known <= from_index => false,
+            Some(known) => {
+                *known = from_index;
+                true
+            }
+            None => {
+                self.from_index.insert(certificate_id, from_index);
+                true
+            }
+        }
+    }
+
+    /// The first index from which the certificate is void, if it is
+    /// revoked.
+    pub fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
+        self.from_index.get(certificate_id).copied()
+    }
+
+    /// Rule 2 for one certificate: its `from_index` if that voids an entry
+    /// at `index`.
+    pub fn voids(&self, certificate_id: &[u8; 32], index: u64) -> Option<u64> {
+        self.revoked_from(certificate_id)
+            .filter(|&from| from <= index)
+    }
+
+    /// Rule 2 for a path of certificate ids (a signer's leaf and
+    /// intermediates): [`VerifyError::Revoked`] naming the first one that
+    /// voids an entry at `index`.
+    pub fn check_path<'a>(
+        &self,
+        path: impl IntoIterator<Item = &'a [u8; 32]>,
+        index: u64,
+    ) -> Result<(), VerifyError> {
+        for id in path {
+            if let Some(from_index) = self.voids(id, index) {
+                return Err(VerifyError::Revoked {
+                    certificate_id: *id,
+                    from_index,
+                    index,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Rule 2 for a release's verified signers at `index`: the first
+    /// revoked path, as [`VerifyError::Signer`] wrapping
+    /// [`VerifyError::Revoked`].
+    pub fn check_signers(&self, signers: &[VerifiedSigner], index: u64) -> Result<(), VerifyError> {
+        for (i, signer) in signers.iter().enumerate() {
+            self.check_path(signer.path_ids(), index)
+                .map_err(|e| e.for_signer(i))?;
+        }
+        Ok(())
+    }
+
+    /// Every revocation, by certificate id.
+    pub fn iter(&self) -> impl Iterator<Item = ([u8; 32], u64)> + '_ {
+        self.from_index.iter().map(|(id, from)| (*id, *from))
+    }
+
+    /// How many certificates are revoked.
+    pub fn len(&self) -> usize {
+        self.from_index.len()
+    }
+
+    /// Whether no certificate is revoked.
+    pub fn is_empty(&self) -> bool {
+        self.from_index.is_empty()
     }
 }
 
-impl<S: std::hash::BuildHasher> RevocationView for HashMap<[u8; 32], u64, S> {
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        self.get(certificate_id).copied()
+impl Extend<([u8; 32], u64)> for RevocationSet {
+    fn extend<I: IntoIterator<Item = ([u8; 32], u64)>>(&mut self, iter: I) {
+        for (id, from) in iter {
+            self.insert(id, from);
+        }
     }
 }
 
-impl RevocationView for BTreeMap<[u8; 32], u64> {
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        self.get(certificate_id).copied()
-    }
-}
-
-impl<V: RevocationView + ?Sized> RevocationView for &V {
-    fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        (**self).revoked_from(certificate_id)
+impl FromIterator<([u8; 32], u64)> for RevocationSet {
+    fn from_iter<I: IntoIterator<Item = ([u8; 32], u64)>>(iter: I) -> Self {
+        let mut set = RevocationSet::new();
+        set.extend(iter);
+        set
     }
 }
 
@@ -124,9 +218,31 @@ mod tests {
             certificate_id(b"ab", b"c"),
             <[u8; 32]>::from(Sha256::digest(&input))
         );
-        let mut map = HashMap::new();
-        map.insert(certificate_id(b"ab", b"c"), 7u64);
-        assert_eq!(map.revoked_from(&certificate_id(b"ab", b"c")), Some(7));
-        assert_eq!(NoRevocations.revoked_from(&[0; 32]), None);
+    }
+
+    #[test]
+    fn the_earliest_from_index_wins_and_voids_from_there() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let mut set = RevocationSet::new();
+        assert!(set.insert(a, 10));
+        assert!(!set.insert(a, 12), "a later index changes nothing");
+        assert!(!set.insert(a, 10));
+        assert!(set.insert(a, 4), "an earlier one voids more");
+        assert_eq!(set.revoked_from(&a), Some(4));
+        assert_eq!(set.voids(&a, 3), None, "releases before it stay valid");
+        assert_eq!(set.voids(&a, 4), Some(4));
+        assert_eq!(set.voids(&b, 100), None);
+        assert!(set.check_path([&b, &a], 3).is_ok());
+        match set.check_path([&b, &a], 9) {
+            Err(VerifyError::Revoked {
+                certificate_id,
+                from_index: 4,
+                index: 9,
+            }) => assert_eq!(certificate_id, a),
+            other => panic!("{other:?}"),
+        }
+        let collected: RevocationSet = [(a, 7), (b, 1), (a, 5)].into_iter().collect();
+        assert_eq!(collected.iter().collect::<Vec<_>>(), [(a, 5), (b, 1)]);
+        assert_eq!(RevocationSet::empty().len(), 0);
     }
 }

@@ -22,8 +22,6 @@ pub struct TrustedRoots {
     anchors: Vec<TrustAnchor<'static>>,
     /// What the revocation check needs of each root, same order.
     keys: Vec<RootKey>,
-    /// Chains already validated against these roots (shared by clones).
-    pub(crate) validated: crate::chain::ChainCache,
 }
 
 /// A root's subject and key, for checking a CA certificate it issued
@@ -89,7 +87,6 @@ impl TrustedRoots {
             roots,
             anchors,
             keys,
-            validated: crate::chain::ChainCache::default(),
         })
     }
 

@@ -294,13 +294,13 @@ fn malformed_certificates_are_refused_with_their_code() {
     let p = pki("Sigil Test");
     // The unmodified leaf passes, so each row fails for its own reason.
     let good = leaf_with(&p, |_| {});
-    let signer = verify_chain(&good, &p.roots, NOW).unwrap();
+    let signer = verify_chain(&good, &p.roots, NOW, None).unwrap();
     assert_eq!(signer.crates, ["hello"]);
     assert_eq!(signer.identity, "alice@example.com");
 
     let mut failures = Vec::new();
     for (what, chain, code) in cases(&p) {
-        match verify_chain(&chain, &p.roots, NOW) {
+        match verify_chain(&chain, &p.roots, NOW, None) {
             Ok(_) => failures.push(format!("{what}: accepted, expected {code}")),
             Err(e) if e.code() != code => {
                 failures.push(format!("{what}: got {} ({e}), expected {code}", e.code()))
@@ -315,7 +315,7 @@ fn malformed_certificates_are_refused_with_their_code() {
 fn errors_name_the_certificate() {
     let p = pki("Sigil Test");
     let good = leaf_with(&p, |_| {});
-    let err = verify_chain(&[good[0].clone(), b"junk".to_vec()], &p.roots, NOW).unwrap_err();
+    let err = verify_chain(&[good[0].clone(), b"junk".to_vec()], &p.roots, NOW, None).unwrap_err();
     assert!(
         matches!(err, VerifyError::MalformedCertificate { index: 1, .. }),
         "{err:?}"
@@ -325,6 +325,7 @@ fn errors_name_the_certificate() {
         &p.chain(&leaf_params("alice@example.com", &["hello"]), &rsa),
         &p.roots,
         NOW,
+        None,
     )
     .unwrap_err();
     assert_eq!(
@@ -350,8 +351,8 @@ fn trust_roots() {
         roots.roots_der(),
         &[p.root.der.clone(), other.root.der.clone()]
     );
-    verify_chain(&leaf_with(&p, |_| {}), &roots, NOW).unwrap();
-    verify_chain(&leaf_with(&other, |_| {}), &roots, NOW).unwrap();
+    verify_chain(&leaf_with(&p, |_| {}), &roots, NOW, None).unwrap();
+    verify_chain(&leaf_with(&other, |_| {}), &roots, NOW, None).unwrap();
 
     let bad = |r: Result<TrustedRoots, VerifyError>| r.unwrap_err().code();
     assert_eq!(
@@ -414,8 +415,8 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         let (p, chain) = fixture();
-        prop_assert!(verify_chain(std::slice::from_ref(&bytes), &p.roots, NOW).is_err());
-        prop_assert!(verify_chain(&[chain[0].clone(), bytes.clone()], &p.roots, NOW).is_err());
+        prop_assert!(verify_chain(std::slice::from_ref(&bytes), &p.roots, NOW, None).is_err());
+        prop_assert!(verify_chain(&[chain[0].clone(), bytes.clone()], &p.roots, NOW, None).is_err());
         let _ = std::hint::black_box(Certificate::parse(&bytes));
         let _ = std::hint::black_box(TrustedRoots::from_der(vec![bytes.clone()]));
         let _ = std::hint::black_box(TrustedRoots::from_pem(&bytes));
@@ -433,7 +434,7 @@ proptest! {
         let mut chain = chain.clone();
         let i = at.index(chain[which].len());
         chain[which][i] ^= xor;
-        prop_assert!(verify_chain(&chain, &p.roots, NOW).is_err());
+        prop_assert!(verify_chain(&chain, &p.roots, NOW, None).is_err());
     }
 
     /// Valid certificates cut anywhere: refused, never a panic.
@@ -442,6 +443,6 @@ proptest! {
         let (p, chain) = fixture();
         let cut = at.index(chain[0].len());
         let chain = vec![chain[0][..cut].to_vec(), chain[1].clone()];
-        prop_assert!(verify_chain(&chain, &p.roots, NOW).is_err());
+        prop_assert!(verify_chain(&chain, &p.roots, NOW, None).is_err());
     }
 }

@@ -6,14 +6,12 @@
 mod common;
 mod release_log;
 
-use std::collections::HashMap;
-
 use common::{DAY, NOW, time};
 use proptest::prelude::*;
 use release_log::Fixture;
 use sigil_core::entry::{CertificateEntry, Entry, EntryBody};
 use sigil_core::proof::TlogProof;
-use sigil_verifier::{NoRevocations, ReleaseCheckError, RevocationView, verify_release};
+use sigil_verifier::{ReleaseCheckError, RevocationSet, verify_release};
 
 const CRATE: &[u8] = b"pretend this is a gzipped tarball of serde 1.0.0";
 
@@ -28,7 +26,7 @@ fn check(
     crate_bytes: &[u8],
     proof: &[u8],
     quorum: usize,
-    revocations: &dyn RevocationView,
+    revocations: &RevocationSet,
     expected: Option<(&str, &str)>,
 ) -> Result<sigil_verifier::VerifiedRelease, ReleaseCheckError> {
     verify_release(
@@ -38,6 +36,7 @@ fn check(
         &f.pki.roots,
         revocations,
         expected,
+        None,
     )
 }
 
@@ -62,7 +61,7 @@ fn a_good_release_verifies() {
         CRATE,
         &proof,
         1,
-        &NoRevocations,
+        RevocationSet::empty(),
         Some(("serde", "1.0.0")),
     )
     .unwrap();
@@ -82,13 +81,13 @@ fn a_good_release_verifies() {
     let parsed = TlogProof::parse(&proof).unwrap();
     assert_eq!(v.checkpoint.note, parsed.checkpoint);
     // Without expectations, and with quorum 0.
-    check(&f, CRATE, &proof, 0, &NoRevocations, None).unwrap();
+    check(&f, CRATE, &proof, 0, RevocationSet::empty(), None).unwrap();
     // Every index of a small log.
     for size in 1..=6u64 {
         for index in 0..size {
             let entry = f.entry("serde", "1.0.0", CRATE, NOW);
             let proof = f.proof(&entry, index, size, 0);
-            check(&f, CRATE, &proof, 0, &NoRevocations, None).unwrap();
+            check(&f, CRATE, &proof, 0, RevocationSet::empty(), None).unwrap();
         }
     }
 }
@@ -99,7 +98,7 @@ fn tampered_crate_bytes() {
     let mut tampered = CRATE.to_vec();
     tampered[3] ^= 1;
     let msg = refused(
-        check(&f, &tampered, &good(&f), 1, &NoRevocations, None),
+        check(&f, &tampered, &good(&f), 1, RevocationSet::empty(), None),
         "digest_mismatch",
     );
     assert!(msg.contains("serde 1.0.0"), "{msg}");
@@ -108,7 +107,7 @@ fn tampered_crate_bytes() {
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, CRATE).as_ref()
     )));
     refused(
-        check(&f, b"", &good(&f), 1, &NoRevocations, None),
+        check(&f, b"", &good(&f), 1, RevocationSet::empty(), None),
         "digest_mismatch",
     );
 }
@@ -121,7 +120,7 @@ fn tampered_proof_hash() {
         let mut q = p.clone();
         q.hashes[i][31] ^= 1;
         refused(
-            check(&f, CRATE, &q.encode(), 1, &NoRevocations, None),
+            check(&f, CRATE, &q.encode(), 1, RevocationSet::empty(), None),
             "bad_proof",
         );
     }
@@ -129,23 +128,23 @@ fn tampered_proof_hash() {
     let mut q = p.clone();
     q.index = 4;
     refused(
-        check(&f, CRATE, &q.encode(), 1, &NoRevocations, None),
+        check(&f, CRATE, &q.encode(), 1, RevocationSet::empty(), None),
         "bad_proof",
     );
     p.hashes.pop();
     refused(
-        check(&f, CRATE, &p.encode(), 1, &NoRevocations, None),
+        check(&f, CRATE, &p.encode(), 1, RevocationSet::empty(), None),
         "bad_proof",
     );
     // Not a proof at all; no entry in it.
     refused(
-        check(&f, CRATE, b"hello", 1, &NoRevocations, None),
+        check(&f, CRATE, b"hello", 1, RevocationSet::empty(), None),
         "bad_proof",
     );
     let mut q = TlogProof::parse(&good(&f)).unwrap();
     q.extra = None;
     refused(
-        check(&f, CRATE, &q.encode(), 1, &NoRevocations, None),
+        check(&f, CRATE, &q.encode(), 1, RevocationSet::empty(), None),
         "bad_proof",
     );
 }
@@ -164,7 +163,7 @@ fn tampered_checkpoint_signature() {
     bytes[pos] = if bytes[pos] == b'A' { b'B' } else { b'A' };
     p.checkpoint = bytes;
     let msg = refused(
-        check(&f, CRATE, &p.encode(), 1, &NoRevocations, None),
+        check(&f, CRATE, &p.encode(), 1, RevocationSet::empty(), None),
         "bad_checkpoint",
     );
     assert!(msg.contains("not trusted"), "{msg}");
@@ -174,7 +173,7 @@ fn tampered_checkpoint_signature() {
     other.log = sigil_core::note::Ed25519Signer::from_seed(release_log::ORIGIN, [9; 32]).unwrap();
     let foreign = other.proof(&f.entry("serde", "1.0.0", CRATE, NOW), 5, 9, 1);
     refused(
-        check(&f, CRATE, &foreign, 1, &NoRevocations, None),
+        check(&f, CRATE, &foreign, 1, RevocationSet::empty(), None),
         "bad_checkpoint",
     );
 }
@@ -187,7 +186,7 @@ fn tampered_entry() {
     entry.integrated_at -= DAY;
     p.extra = Some(entry.encode().unwrap());
     refused(
-        check(&f, CRATE, &p.encode(), 1, &NoRevocations, None),
+        check(&f, CRATE, &p.encode(), 1, RevocationSet::empty(), None),
         "bad_proof",
     );
 
@@ -207,7 +206,10 @@ fn tampered_entry() {
         ),
     ] {
         let proof = f.proof(&extra, 2, 4, 1);
-        refused(check(&f, CRATE, &proof, 1, &NoRevocations, None), code);
+        refused(
+            check(&f, CRATE, &proof, 1, RevocationSet::empty(), None),
+            code,
+        );
     }
 }
 
@@ -220,7 +222,14 @@ fn wrong_name_or_version() {
         ("Serde", "1.0.0"),
     ] {
         let msg = refused(
-            check(&f, CRATE, &good(&f), 1, &NoRevocations, Some(expected)),
+            check(
+                &f,
+                CRATE,
+                &good(&f),
+                1,
+                RevocationSet::empty(),
+                Some(expected),
+            ),
             "wrong_crate",
         );
         assert!(msg.contains("is for serde 1.0.0, not"), "{msg}");
@@ -231,7 +240,7 @@ fn wrong_name_or_version() {
 fn out_of_scope_signer() {
     let f = Fixture::new(&["serde_json", "serde_derive"]);
     let msg = refused(
-        check(&f, CRATE, &good(&f), 1, &NoRevocations, None),
+        check(&f, CRATE, &good(&f), 1, RevocationSet::empty(), None),
         "out_of_scope",
     );
     assert!(
@@ -245,10 +254,13 @@ fn certificates_are_judged_at_integration_time() {
     // The leaf is valid NOW - DAY .. NOW + DAY.
     let f = Fixture::new(&["serde"]);
     let late = f.proof(&f.entry("serde", "1.0.0", CRATE, NOW + 2 * DAY), 5, 9, 1);
-    refused(check(&f, CRATE, &late, 1, &NoRevocations, None), "expired");
+    refused(
+        check(&f, CRATE, &late, 1, RevocationSet::empty(), None),
+        "expired",
+    );
     let early = f.proof(&f.entry("serde", "1.0.0", CRATE, NOW - 2 * DAY), 5, 9, 1);
     refused(
-        check(&f, CRATE, &early, 1, &NoRevocations, None),
+        check(&f, CRATE, &early, 1, RevocationSet::empty(), None),
         "not_yet_valid",
     );
     // A short-lived certificate that expired long ago still vouches for
@@ -266,25 +278,25 @@ fn certificates_are_judged_at_integration_time() {
         9,
         1,
     );
-    check(&f, CRATE, &old, 1, &NoRevocations, None).unwrap();
+    check(&f, CRATE, &old, 1, RevocationSet::empty(), None).unwrap();
 }
 
 #[test]
 fn revocation_counts_from_its_index() {
     let f = Fixture::new(&["serde"]);
     let proof = good(&f);
-    let v = check(&f, CRATE, &proof, 1, &NoRevocations, None).unwrap();
+    let v = check(&f, CRATE, &proof, 1, RevocationSet::empty(), None).unwrap();
     let leaf = v.signers[0].certificate_id;
     let intermediate = v.signers[0].issuer_ids[0];
     for id in [leaf, intermediate] {
         // Revoked from the release's index or before: refused.
         for from in [0, 5] {
-            let revoked: HashMap<[u8; 32], u64> = [(id, from)].into();
+            let revoked: RevocationSet = [(id, from)].into_iter().collect();
             let msg = refused(check(&f, CRATE, &proof, 1, &revoked, None), "revoked");
             assert!(msg.contains("revoked from log index"), "{msg}");
         }
         // Revoked only from a later index: the release stays valid.
-        let later: HashMap<[u8; 32], u64> = [(id, 6)].into();
+        let later: RevocationSet = [(id, 6)].into_iter().collect();
         check(&f, CRATE, &proof, 1, &later, None).unwrap();
     }
 }
@@ -296,7 +308,7 @@ fn witness_quorum() {
     for cosigners in 0..=3usize {
         let proof = f.proof(&entry, 5, 9, cosigners);
         for quorum in 0..=3usize {
-            let result = check(&f, CRATE, &proof, quorum, &NoRevocations, None);
+            let result = check(&f, CRATE, &proof, quorum, RevocationSet::empty(), None);
             if cosigners >= quorum {
                 result.unwrap();
             } else {
@@ -323,10 +335,10 @@ proptest! {
             let i = i.index(proof.len());
             proof[i] = b;
         }
-        if let Ok(v) = check(&f, CRATE, &proof, 1, &NoRevocations, None) {
+        if let Ok(v) = check(&f, CRATE, &proof, 1, RevocationSet::empty(), None) {
             prop_assert_eq!(v.index, 5);
             prop_assert_eq!(&v.crate_name, "serde");
         }
-        let _ = check(&f, &proof, &original, 1, &NoRevocations, None);
+        let _ = check(&f, &proof, &original, 1, RevocationSet::empty(), None);
     }
 }

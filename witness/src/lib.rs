@@ -16,7 +16,8 @@
 //! | [`state`] | the latest cosigned checkpoint per log, on disk, written atomically and durably |
 //! | [`witness`] | the checks of §add-checkpoint and the compare-and-swap |
 //! | [`api`] | HTTP: `POST /add-checkpoint`, `GET /healthz` |
-//! | [`keys`] | the witness key files |
+//!
+//! The witness's key file is `sigil_keyfile::note_key`.
 //!
 //! The wire format of the bodies is [`sigil_core::witness_protocol`], shared
 //! with the log's witness client.
@@ -24,7 +25,6 @@
 #![deny(missing_docs)]
 
 pub mod api;
-pub mod keys;
 pub mod log_list;
 pub mod state;
 pub mod witness;

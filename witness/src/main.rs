@@ -13,9 +13,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use sigil_core::cosignature::CosignatureSigner;
+use sigil_keyfile::note_key;
 use sigil_witness::log_list::LogList;
 use sigil_witness::state::StateDir;
-use sigil_witness::{Witness, api, keys};
+use sigil_witness::{Witness, api};
 
 /// Sigil's transparency log witness.
 #[derive(Parser)]
@@ -73,7 +74,7 @@ fn run(cli: Cli) -> Result<(), String> {
             listen,
             body_limit,
         } => {
-            let signer = keys::read_signer(&key).map_err(|e| e.to_string())?;
+            let signer = note_key::read_witness_key(&key).map_err(|e| e.to_string())?;
             let text =
                 std::fs::read_to_string(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
             let logs = LogList::parse(&text).map_err(|e| format!("{}: {e}", logs.display()))?;
@@ -97,11 +98,11 @@ fn run(cli: Cli) -> Result<(), String> {
 fn keygen(name: &str, out: &Path) -> Result<(), String> {
     let signer = CosignatureSigner::generate(name).map_err(|e| format!("--name: {e}"))?;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    keys::write_key_pair(out, &signer).map_err(|e| e.to_string())?;
+    let (secret, public) = note_key::write_witness_key(out, &signer).map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} (private, mode 0600) and {}",
-        out.join("witness.key").display(),
-        out.join("witness.pub").display()
+        secret.display(),
+        public.display()
     );
     Ok(())
 }

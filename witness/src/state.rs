@@ -30,12 +30,12 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use sigil_core::checkpoint::Checkpoint;
 use sigil_core::note::Note;
+use sigil_keyfile::durable_file;
 
 /// Why the state directory could not be opened or written.
 #[derive(Debug, thiserror::Error)]
@@ -195,21 +195,14 @@ impl StateDir {
         let name = file_name(&latest.checkpoint.origin);
         let path = self.dir.join(&name);
         let tmp = self.dir.join(format!("{name}.tmp"));
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(io(&tmp))?;
-        f.write_all(&latest.note).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        drop(f);
-        fs::rename(&tmp, &path).map_err(io(&path))?;
-        // Commit point: the rename is durable once the directory is.
-        fsync_dir(&self.dir)
+        // Commit point: durable once `replace` returns.
+        durable_file::replace(&path, &tmp, &latest.note).map_err(|e| StateError::Io {
+            path: e.path.display().to_string(),
+            source: e.source,
+        })
     }
 }
 
 fn fsync_dir(dir: &Path) -> Result<(), StateError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    durable_file::sync_dir(dir).map_err(io(dir))
 }

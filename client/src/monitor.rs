@@ -84,11 +84,9 @@ use sigil_core::tile::{
 };
 use sigil_core::trust_root::TrustRoot;
 
-use crate::certificate_entry::check_certificate_entry;
-use crate::error::VerifyError;
-use crate::release::check_release;
-use crate::revocation::check_revocation;
-use crate::roots::TrustedRoots;
+use sigil_verifier::{
+    ChainCache, TrustedRoots, VerifyError, check_certificate_entry, check_release, check_revocation,
+};
 
 mod alert;
 mod source;
@@ -206,6 +204,8 @@ pub struct StepReport {
 pub struct Monitor {
     policy: CheckpointPolicy,
     roots: TrustedRoots,
+    /// Chains validated so far: a maintainer's chain is checked once.
+    chains: ChainCache,
     watch: Watch,
     time_tolerance_ms: u64,
     save_interval: u64,
@@ -228,6 +228,7 @@ impl Monitor {
         Monitor {
             policy,
             roots,
+            chains: ChainCache::new(),
             watch,
             time_tolerance_ms: DEFAULT_TIME_TOLERANCE_MS,
             save_interval: DEFAULT_SAVE_INTERVAL,
@@ -520,32 +521,34 @@ impl Monitor {
         state.last_integrated_at = state.last_integrated_at.max(at);
         match &entry.body {
             EntryBody::Release(release) => self.check_release_entry(state, index, at, release, out),
-            EntryBody::Certificate(cert) => match check_certificate_entry(cert, at, &self.roots) {
-                Ok(signer) => {
-                    let mut watched: Vec<String> = Vec::new();
-                    if self.watch.identities.contains(&signer.identity) {
-                        watched.push(format!("identity:{}", signer.identity));
+            EntryBody::Certificate(cert) => {
+                match check_certificate_entry(cert, at, &self.roots, Some(&self.chains)) {
+                    Ok(signer) => {
+                        let mut watched: Vec<String> = Vec::new();
+                        if self.watch.identities.contains(&signer.identity) {
+                            watched.push(format!("identity:{}", signer.identity));
+                        }
+                        for name in signer
+                            .crates
+                            .iter()
+                            .filter(|c| self.watch.crates.contains(*c))
+                        {
+                            watched.push(format!("crate:{name}"));
+                        }
+                        if !watched.is_empty() {
+                            let mut alert = out.alert(AlertKind::Certificate);
+                            alert.index = Some(index);
+                            alert.integrated_at = Some(at);
+                            alert.identities = vec![signer.identity];
+                            alert.scope = signer.crates;
+                            alert.certificate_id = Some(hex::encode(signer.certificate_id));
+                            alert.watched = watched;
+                            out.emit(alert);
+                        }
                     }
-                    for name in signer
-                        .crates
-                        .iter()
-                        .filter(|c| self.watch.crates.contains(*c))
-                    {
-                        watched.push(format!("crate:{name}"));
-                    }
-                    if !watched.is_empty() {
-                        let mut alert = out.alert(AlertKind::Certificate);
-                        alert.index = Some(index);
-                        alert.integrated_at = Some(at);
-                        alert.identities = vec![signer.identity];
-                        alert.scope = signer.crates;
-                        alert.certificate_id = Some(hex::encode(signer.certificate_id));
-                        alert.watched = watched;
-                        out.emit(alert);
-                    }
+                    Err(e) => out.refused(state, index, at, &e, None),
                 }
-                Err(e) => out.refused(state, index, at, &e, None),
-            },
+            }
             EntryBody::Revocation(rev) => match check_revocation(rev, at, &self.roots) {
                 Ok(id) => self.revoked(state, index, id, rev.from_index, out),
                 Err(e) => out.refused(state, index, at, &e, None),
@@ -566,7 +569,14 @@ impl Monitor {
         release: &ReleaseEntry,
         out: &mut Emitter<'_>,
     ) {
-        let checked = check_release(release, at, index, &self.roots, &state.revocations);
+        let checked = check_release(
+            release,
+            at,
+            index,
+            &self.roots,
+            &state.revocations,
+            Some(&self.chains),
+        );
         let key = release_key(&release.crate_name, &release.version);
         if let Some(seen) = state.releases.get(&key) {
             let (code, what) = if seen.sha256 == release.sha256 {
@@ -605,7 +615,7 @@ impl Monitor {
         if !state.releases.contains_key(&key) {
             let ids: Vec<u32> = signers
                 .iter()
-                .flat_map(|s| std::iter::once(s.certificate_id).chain(s.issuer_ids.iter().copied()))
+                .flat_map(|s| s.path_ids().copied())
                 .collect::<Vec<_>>()
                 .into_iter()
                 .map(|id| state.intern(id))
@@ -647,7 +657,7 @@ impl Monitor {
         from_index: u64,
         out: &mut Emitter<'_>,
     ) {
-        let earlier = state.revocations.get(&id).copied();
+        let earlier = state.revocations.revoked_from(&id);
         // Releases in [from_index, until) become void now; those from an
         // earlier revocation's from_index on were void already (alerted,
         // or refused as violations).
@@ -676,8 +686,7 @@ impl Monitor {
                 out.emit(alert);
             }
         }
-        let entry = state.revocations.entry(id).or_insert(from_index);
-        *entry = (*entry).min(from_index);
+        state.revocations.insert(id, from_index);
     }
 }
 

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
-use sigil_verifier::lockfile::{
+use sigil_client::lockfile::{
     CachedCrate, ChecksumMatch, LockedPackage, LockfileError, cached_crate_path, cargo_home,
     parse_lockfile,
 };
@@ -29,10 +29,7 @@ fn parses_this_repositorys_lockfile() {
     assert!(hex.is_registry());
     assert_eq!(hex.source.as_deref(), Some(CRATES_IO));
     assert!(hex.checksum.is_some());
-    let me = packages
-        .iter()
-        .find(|p| p.name == "sigil-verifier")
-        .unwrap();
+    let me = packages.iter().find(|p| p.name == "sigil-client").unwrap();
     assert!(!me.is_registry());
     assert_eq!(me.source, None);
     assert_eq!(me.checksum, None);
@@ -380,7 +377,7 @@ fn real_cached_crates_are_accepted() {
             continue;
         };
         let bytes = std::fs::read(&found.path).unwrap();
-        let problem = match sigil_verifier::crate_file::read_package_id(&bytes) {
+        let problem = match sigil_client::crate_file::read_package_id(&bytes) {
             Ok(id) if id.name == p.name && id.version == p.version => {
                 ok += 1;
                 continue;

@@ -1,12 +1,12 @@
-//! CA key files (`sigil_ca::keyfile`): round trips, every refusal, and
-//! interoperability with OpenSSL when `openssl` is on PATH.
+//! P-256 key files (`sigil_keyfile::p256_key`): round trips, every
+//! refusal, and interoperability with OpenSSL when `openssl` is on PATH.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -15,9 +15,10 @@ use aws_lc_rs::signature::{
 use p256::pkcs8::EncodePublicKey as _;
 use pkcs8::LineEnding;
 use pkcs8::der::pem;
-use sigil_ca::CaCertificate;
-use sigil_ca::keyfile::{KeyError, KeyFileError, P256Key, from_pem, read_key, to_pem, write_key};
-use sigil_ca::verifier::secret_file::{self, SecretFileError};
+use sigil_keyfile::p256_key::{
+    KeyError, KeyFileError, P256Key, from_pem, read_key, to_pem, write_key,
+};
+use sigil_keyfile::secret_file::{self, SecretFileError};
 
 const PASS: &[u8] = b"correct horse battery staple";
 
@@ -163,22 +164,6 @@ fn existing_key_is_never_overwritten() {
         read_key(&path, None).unwrap().pkcs8_der(),
         first.pkcs8_der()
     );
-}
-
-#[test]
-fn a_ca_key_survives_the_disk() {
-    let ca = sigil_ca::new_root(
-        "Sigil Test Root",
-        1_767_225_600_000,
-        Duration::from_secs(86_400),
-    )
-    .unwrap();
-    let key = P256Key::from_pkcs8_der(ca.key_pkcs8_der()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("root.key");
-    write_key(&path, key.signing_key(), Some(PASS)).unwrap();
-    let back = read_key(&path, Some(PASS)).unwrap();
-    CaCertificate::from_parts(ca.certificate_der().to_vec(), back.pkcs8_der().to_vec()).unwrap();
 }
 
 #[test]

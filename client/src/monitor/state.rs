@@ -55,6 +55,7 @@ use serde::{Deserialize, Serialize};
 use sigil_core::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, verify_checkpoint};
 use sigil_core::merkle::{Hash, empty_root, node_hash};
 use sigil_core::note::Note;
+use sigil_verifier::RevocationSet;
 
 use super::MonitorError;
 
@@ -140,7 +141,7 @@ pub struct MonitorState {
     pub(super) certificate_positions: HashMap<[u8; 32], u32>,
     /// By `crate@version`.
     pub(super) releases: BTreeMap<String, ReleaseSeen>,
-    pub(super) revocations: BTreeMap<[u8; 32], u64>,
+    pub(super) revocations: RevocationSet,
 }
 
 impl MonitorState {
@@ -155,7 +156,7 @@ impl MonitorState {
             certificates: Vec::new(),
             certificate_positions: HashMap::new(),
             releases: BTreeMap::new(),
-            revocations: BTreeMap::new(),
+            revocations: RevocationSet::new(),
         }
     }
 
@@ -242,7 +243,7 @@ impl MonitorState {
             .revocations
             .iter()
             .map(|(id, from)| Ok((hash(id)?, *from)))
-            .collect::<Result<BTreeMap<_, _>, MonitorError>>()?;
+            .collect::<Result<RevocationSet, MonitorError>>()?;
         let certificate_positions = certificates
             .iter()
             .enumerate()
@@ -308,7 +309,7 @@ impl MonitorState {
     /// The smallest `from_index` of the valid revocations seen of this
     /// certificate.
     pub fn revoked_from(&self, certificate_id: &[u8; 32]) -> Option<u64> {
-        self.revocations.get(certificate_id).copied()
+        self.revocations.revoked_from(certificate_id)
     }
 
     /// The position of a certificate id in `certificates`, added if new.
@@ -352,7 +353,7 @@ impl MonitorState {
             revocations: self
                 .revocations
                 .iter()
-                .map(|(id, from)| (hex::encode(id), *from))
+                .map(|(id, from)| (hex::encode(id), from))
                 .collect(),
         }
     }
@@ -448,8 +449,10 @@ impl StateDir {
             path: tmp.clone(),
             source: io::Error::other(e),
         })?;
-        crate::durable_file::replace(&path, &tmp, &bytes)
-            .map_err(|(path, source)| MonitorError::Io { path, source })
+        sigil_keyfile::durable_file::replace(&path, &tmp, &bytes).map_err(|e| MonitorError::Io {
+            path: e.path,
+            source: e.source,
+        })
     }
 }
 

@@ -1,4 +1,5 @@
-//! The CA's private keys on disk: ECDSA P-256 keys as PKCS#8 PEM.
+//! ECDSA P-256 private keys on disk, as PKCS#8 PEM: the CA's root and
+//! intermediate keys and a maintainer's signing key.
 //!
 //! * Unencrypted: RFC 5958 §2 `OneAsymmetricKey` (PKCS#8 `PrivateKeyInfo`)
 //!   in an RFC 7468 §10 `PRIVATE KEY` block; the key is RFC 5915 §3
@@ -15,7 +16,7 @@
 //!
 //! Files are written with mode 0600 and never overwritten, and a key file
 //! (or passphrase file) that group or others may read is refused
-//! ([`sigil_verifier::secret_file`]).
+//! ([`crate::secret_file`]).
 //!
 //! Example (unencrypted; base64 shortened):
 //!
@@ -33,6 +34,7 @@ use std::fmt;
 use std::os::unix::ffi::OsStringExt as _;
 use std::path::Path;
 
+use crate::secret_file::{self, SecretFileError};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use p256::ecdsa::SigningKey;
@@ -43,7 +45,6 @@ use pkcs8::{
     AlgorithmIdentifierRef, DecodePrivateKey as _, EncodePrivateKey as _,
     EncryptedPrivateKeyInfoRef, LineEnding, ObjectIdentifier, PrivateKeyInfoRef,
 };
-use sigil_verifier::secret_file::{self, SecretFileError};
 use zeroize::Zeroizing;
 
 /// `id-ecPublicKey` (RFC 5480 §2.1.1).
@@ -163,7 +164,7 @@ impl KeyFileError {
 
 /// An ECDSA P-256 private key, both as a p256 signing key (revocations)
 /// and as unencrypted PKCS#8 DER (RFC 5958), the form rcgen and
-/// [`crate::CaCertificate::from_parts`] take. `Debug` does not print it;
+/// `sigil_ca::CaCertificate::from_parts` take. `Debug` does not print it;
 /// both forms are wiped when dropped.
 #[derive(Clone)]
 pub struct P256Key {

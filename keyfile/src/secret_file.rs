@@ -1,9 +1,8 @@
 //! Key files on disk: secrets in files only their owner can read (mode
 //! 0600), public files world-readable (0644), neither ever overwritten.
 //!
-//! This is the one module of the crate that does I/O. It lives here, below
-//! both the CA and the log, so that `sigil-ca` and `sigil-log` share one
-//! rule for their private keys (the same rule as OpenSSH's "UNPROTECTED
+//! The CA, the log, the witness and the `sigil` command keep one rule for
+//! their private keys here (the same rule as OpenSSH's "UNPROTECTED
 //! PRIVATE KEY FILE" check, and POSIX.1-2017 `open(2)` with `O_CREAT |
 //! O_EXCL` for "never overwrite").
 //!
@@ -15,7 +14,7 @@
 //! - [`read_secret`] refuses a file whose permission bits grant anything
 //!   to group or others, and names the `chmod` that fixes it.
 //!
-//! Unix only, like the rest of Sigil's servers.
+//! Unix only, like the rest of Sigil.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};

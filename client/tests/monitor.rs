@@ -4,6 +4,7 @@
 //! and checkpoints signed with an Ed25519 log key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../verifier/tests/common/mod.rs"]
 mod common;
 
 use std::cell::RefCell;
@@ -14,6 +15,9 @@ use std::sync::OnceLock;
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::DecodePrivateKey as _;
 use proptest::prelude::*;
+use sigil_client::monitor::{
+    Alert, AlertKind, Monitor, MonitorError, MonitorState, StepReport, TileSource, Watch,
+};
 use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy, sign_checkpoint};
 use sigil_core::entry::{CertificateEntry, Entry, EntryBody, ReleaseEntry, Revocation};
 use sigil_core::merkle::{self, Hash, leaf_hash};
@@ -21,9 +25,6 @@ use sigil_core::note::Ed25519Signer;
 use sigil_core::statement::{Envelope, Release, public_key_spki_der};
 use sigil_core::tile::{
     Tile, TileHashReader, TileKind, append_leaves, encode_bundle, parse_bundle,
-};
-use sigil_verifier::monitor::{
-    Alert, AlertKind, Monitor, MonitorError, MonitorState, StepReport, TileSource, Watch,
 };
 use sigil_verifier::{TrustedRoots, check_certificate_entry};
 
@@ -609,6 +610,7 @@ fn later_revocation_voids_earlier_releases_and_refuses_later_ones() {
         },
         NOW,
         &roots(),
+        None,
     )
     .unwrap();
     let ca_key = SigningKey::from_pkcs8_der(&w.pki.intermediate.key.serialize_der()).unwrap();

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use sigil_client::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
 use sigil_core::checkpoint::{self, Checkpoint, CheckpointPolicy};
 use sigil_core::cosignature::CosignatureSigner;
 use sigil_core::merkle::{self, Hash, MemoryHashes};
 use sigil_core::note::{self, Ed25519Signer, NoteSigner};
-use sigil_verifier::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
 
 const ORIGIN: &str = "example.com/cache-test";
 

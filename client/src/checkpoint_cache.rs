@@ -355,8 +355,10 @@ impl CheckpointCache {
     fn store(&self, origin: &str, note: &[u8]) -> Result<(), CacheError> {
         let path = self.path_for(origin);
         let tmp = self.dir.join(format!("{}.tmp", file_name(origin)));
-        crate::durable_file::replace(&path, &tmp, note)
-            .map_err(|(path, source)| CacheError::Io { path, source })
+        sigil_keyfile::durable_file::replace(&path, &tmp, note).map_err(|e| CacheError::Io {
+            path: e.path,
+            source: e.source,
+        })
     }
 }
 

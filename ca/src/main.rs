@@ -236,13 +236,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 max_invite_ttl,
                 body_limit,
             };
-            sigil_serve::runtime()?.block_on(async move {
-                let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
-                let listener = sigil_serve::bind(listen).await?;
-                server::serve(Arc::new(store), config, listener, stop)
-                    .await
-                    .map_err(|e| format!("http server: {e}"))
-            })?;
+            sigil_serve::runtime()
+                .map_err(|e| e.to_string())?
+                .block_on(async move {
+                    let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
+                    let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
+                    server::serve(Arc::new(store), config, listener, stop)
+                        .await
+                        .map_err(|e| format!("http server: {e}"))
+                })?;
             tracing::info!("stopped cleanly");
             Ok(())
         }
@@ -335,17 +337,19 @@ fn http() -> Result<reqwest::Client, String> {
 
 fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
     let url = format!("{}/api/v1/chain", ca.trim_end_matches('/'));
-    let text = sigil_serve::runtime()?.block_on(async {
-        let response = http()?
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        if !response.status().is_success() {
-            return Err(format!("{url}: {}", response.status()));
-        }
-        response.bytes().await.map_err(|e| format!("{url}: {e}"))
-    })?;
+    let text = sigil_serve::runtime()
+        .map_err(|e| e.to_string())?
+        .block_on(async {
+            let response = http()?
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            if !response.status().is_success() {
+                return Err(format!("{url}: {}", response.status()));
+            }
+            response.bytes().await.map_err(|e| format!("{url}: {e}"))
+        })?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&text)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{url}: not a PEM chain: {e}"))?;
@@ -363,24 +367,26 @@ fn admin_post(ca: &str, path: &str, token_file: &Path, body: &Value) -> Result<V
         .map_err(|_| format!("{}: the admin token is not text", token_file.display()))?;
     let token = token.lines().next().unwrap_or("").trim().to_string();
     let url = format!("{}{path}", ca.trim_end_matches('/'));
-    sigil_serve::runtime()?.block_on(async {
-        let response = http()?
-            .post(&url)
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach the CA at {url}: {e}"))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-        let answer: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| format!("{url}: {status}: {}", String::from_utf8_lossy(&bytes)))?;
-        if status.is_success() {
-            Ok(answer)
-        } else {
-            let code = answer["error"]["code"].as_str().unwrap_or("unknown");
-            let message = answer["error"]["message"].as_str().unwrap_or("");
-            Err(format!("the CA refused ({status}, {code}): {message}"))
-        }
-    })
+    sigil_serve::runtime()
+        .map_err(|e| e.to_string())?
+        .block_on(async {
+            let response = http()?
+                .post(&url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach the CA at {url}: {e}"))?;
+            let status = response.status();
+            let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+            let answer: Value = serde_json::from_slice(&bytes)
+                .map_err(|_| format!("{url}: {status}: {}", String::from_utf8_lossy(&bytes)))?;
+            if status.is_success() {
+                Ok(answer)
+            } else {
+                let code = answer["error"]["code"].as_str().unwrap_or("unknown");
+                let message = answer["error"]["message"].as_str().unwrap_or("");
+                Err(format!("the CA refused ({status}, {code}): {message}"))
+            }
+        })
 }

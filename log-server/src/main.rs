@@ -128,10 +128,10 @@ fn run(cli: Cli) -> Result<(), String> {
                     })
                 }),
             };
-            let runtime = sigil_serve::runtime()?;
+            let runtime = sigil_serve::runtime().map_err(|e| e.to_string())?;
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the round in flight");
-                let listener = sigil_serve::bind(listen).await?;
+                let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
                 sigil_log::serve(Arc::new(storage), config, listener, stop)
                     .await
                     .map_err(|e| e.to_string())

@@ -1,14 +1,45 @@
 //! sigil-serve: what the server binaries (`sigil-ca`, `sigil-log`,
 //! `sigil-witness`) share, so that they behave alike (DESIGN.md
 //! "Interfaces"): logs on stderr filtered by `$SIGIL_LOG`, one line
-//! `listening on http://IP:PORT` on stderr once the socket accepts, and a
-//! clean stop on SIGTERM or Ctrl-C.
+//! `listening on http://IP:PORT` on stderr once the socket accepts, a
+//! clean stop on SIGTERM or Ctrl-C, the clock they stamp with, and one
+//! error answer ([`http_error`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod http_error;
 
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
+
+pub use http_error::HttpError;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The tokio runtime could not be built.
+    #[error("tokio runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+/// Now, as Unix milliseconds: the time servers stamp entries and
+/// certificates with. A clock before 1970 reads as 0.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
 
 /// Logs to stderr at the level `$SIGIL_LOG` names (default `info`; e.g.
 /// `SIGIL_LOG=info,tower_http=debug`), in colour only on a terminal.
@@ -24,23 +55,31 @@ pub fn init_tracing() {
 }
 
 /// A multi-threaded tokio runtime.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+///
+/// # Errors
+///
+/// [`StartError::Runtime`].
+pub fn runtime() -> Result<tokio::runtime::Runtime, StartError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
+        .map_err(StartError::Runtime)
 }
 
 /// Binds `listen` (port 0 picks a free port) and prints `listening on
 /// http://IP:PORT` on stderr: from then on connections are accepted (they
 /// wait in the backlog until the server runs).
-pub async fn bind(listen: SocketAddr) -> Result<TcpListener, String> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+///
+/// # Errors
+///
+/// [`StartError::Bind`].
+pub async fn bind(listen: SocketAddr) -> Result<TcpListener, StartError> {
+    let bind = |source| StartError::Bind {
+        addr: listen,
+        source,
+    };
+    let listener = TcpListener::bind(listen).await.map_err(bind)?;
+    let addr = listener.local_addr().map_err(bind)?;
     eprintln!("listening on http://{addr}");
     Ok(listener)
 }
@@ -73,7 +112,7 @@ pub fn shutdown_signal(what: &'static str) -> impl std::future::Future<Output = 
 
 /// The exit status of a server binary: success, or the error printed as
 /// `<program>: <message>` on stderr.
-pub fn exit(program: &str, result: Result<(), String>) -> std::process::ExitCode {
+pub fn exit<E: std::fmt::Display>(program: &str, result: Result<(), E>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {

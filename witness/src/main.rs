@@ -81,10 +81,10 @@ fn run(cli: Cli) -> Result<(), String> {
             let (state, loaded) = StateDir::open(&data_dir).map_err(|e| e.to_string())?;
             let witness = Arc::new(Witness::new(signer, logs, state, loaded));
             tracing::info!(key = %witness.verifier().verifier_key(), "witness key");
-            let runtime = sigil_serve::runtime()?;
+            let runtime = sigil_serve::runtime().map_err(|e| e.to_string())?;
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
-                let listener = sigil_serve::bind(listen).await?;
+                let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
                 api::serve(witness, listener, body_limit, stop)
                     .await
                     .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
-//! Benchmark of `sigil verify-lock` over 300 crates (BENCHMARKS.md): a CA
-//! and a log in-process on RocksDB, two maintainers who sign 300 small real
+//! Benchmark of `sigil verify-lock` over 300 crates (BENCHMARKS.md): the
+//! real `sigil-ca` and `sigil-log` on RocksDB, two maintainers who sign 300 small real
 //! `.crate`s, a cargo-style cache and Cargo.lock, then the `sigil` binary
 //! timed end to end with a warm checkpoint cache, offline (`--proofs DIR`)
 //! and online (`--log`), against a baseline measured in the same run:
@@ -7,7 +7,7 @@
 //! --once` catching up on that log from scratch.
 //!
 //! ```text
-//! cargo build --release -p sigil-cli --bins --examples
+//! cargo build --release --bins -p sigil-cli -p sigil-ca -p sigil-log --examples
 //! target/release/examples/verify_lock_bench [CRATES] [RUNS]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -31,8 +31,7 @@ fn main() {
     let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (servers, vkey) =
-        quickstart::local_pki(dir, sigil_ca::server::unix_ms(), &mut |_| {}).unwrap();
+    let (servers, vkey) = quickstart::local_pki(dir, &mut |_| {}).unwrap();
 
     // Two maintainers (a certificate's scope holds at most 256 crates).
     let names: Vec<String> = (0..n).map(|i| format!("bench-crate-{i:03}")).collect();

@@ -9,7 +9,8 @@
 //! | [`monitor`] | `sigil monitor`: follow a log by its tiles, re-check every entry, alert |
 //! | [`verify_lock`] | `verify-lock` / `cargo sigil verify` over a Cargo.lock |
 //! | [`package`] | packaging a small crate directory into a `.crate`, as `cargo package` does |
-//! | [`quickstart`] | the whole flow in-process on the embedded RocksDB default |
+//! | [`quickstart`] | the whole flow on the embedded RocksDB default, with `sigil-ca` and `sigil-log` as child processes |
+//! | [`server_process`] | a Sigil server binary run as a child process (listening line, logs, killed on drop) |
 //! | [`http`] | clients of the log's and the CA's HTTP APIs |
 //! | [`error`] | [`CliError`]: one line for a person, a code for machines |
 #![forbid(unsafe_code)]
@@ -23,8 +24,7 @@ pub mod maintainer;
 pub mod monitor;
 pub mod package;
 pub mod quickstart;
+pub mod server_process;
 pub mod verify_lock;
 
 pub use error::CliError;
-pub use sigil_ca as ca;
-pub use sigil_log as log;

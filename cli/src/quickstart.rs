@@ -1,27 +1,23 @@
 //! `sigil quickstart`: the whole flow on one machine, on the embedded
-//! RocksDB default (DESIGN.md "Roles and flows"): a CA and a log run
-//! in-process on 127.0.0.1, a maintainer is invited, enrolls, packages the
-//! small crate shipped in `cli/quickstart-crate/`, signs and publishes it,
-//! and a client verifies it from the trust root alone; then a tampered
+//! RocksDB default (DESIGN.md "Roles and flows"). The real `sigil-ca` and
+//! `sigil-log` programs are started as child processes on 127.0.0.1
+//! ([`crate::server_process`]); a maintainer is invited, enrolls, packages
+//! the small crate shipped in `cli/quickstart-crate/`, signs and publishes
+//! it, and a client verifies it from the trust root alone; then a tampered
 //! `.crate` and an out-of-scope signature are shown being refused. Every
-//! file it makes stays in the directory it names.
+//! file it makes stays in the directory it names, the servers' logs
+//! included (`log.stderr`, `ca.stderr`).
+//!
+//! `sigil` itself links no server code (no RocksDB, no C++): the
+//! quickstart needs `sigil-ca` and `sigil-log` next to it or on `PATH`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
-
-use serde_json::json;
-use sigil_ca::log_client::LogClient;
-use sigil_ca::server::CaConfig;
-use sigil_ca::store::CaStore;
-use sigil_core::note::{Ed25519Signer, NoteSigner as _};
-use sigil_log::storage::rocks::RocksStore;
-use sigil_log::{ApiConfig, LogConfig, RoundConfig};
-use sigil_verifier::TrustedRoots;
+use std::process::Command;
 
 use crate::client::{Client, TrustRootRequest};
 use crate::error::CliError;
 use crate::maintainer::{self, SignRequest, Signed};
+use crate::server_process::{ServerProcess, find_binary};
 
 /// The demo crate's files, shipped in the binary so the quickstart works
 /// from any directory.
@@ -40,156 +36,90 @@ fn file_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
     move |e| CliError::file(path, e)
 }
 
-/// The CA and the log, serving on 127.0.0.1 from a background thread
-/// until dropped.
+/// The CA and the log, running as child processes on 127.0.0.1 until
+/// dropped.
+#[derive(Debug)]
 pub struct Servers {
     /// The log's base URL.
     pub log_url: String,
     /// The CA's base URL.
     pub ca_url: String,
-    stop: Option<tokio::sync::watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    // Dropped (killed) CA first: it is the log's client.
+    ca: ServerProcess,
+    log: ServerProcess,
 }
 
-impl Drop for Servers {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+impl Servers {
+    /// What the two servers printed so far, for a report.
+    pub fn stderr(&self) -> String {
+        format!(
+            "--- sigil-log ---\n{}--- sigil-ca ---\n{}",
+            self.log.stderr(),
+            self.ca.stderr()
+        )
     }
 }
 
-fn start_servers(dir: &Path, signer: Ed25519Signer, vkey: String) -> Result<Servers, CliError> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(String, String), String>>();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let dir = dir.to_path_buf();
-    let thread = std::thread::spawn(move || {
-        let fail = |tx: &std::sync::mpsc::Sender<Result<(String, String), String>>, e: String| {
-            let _ = tx.send(Err(e));
-        };
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => return fail(&ready_tx, format!("tokio runtime: {e}")),
-        };
-        runtime.block_on(async move {
-            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            };
-            // The log.
-            let pem = match std::fs::read(dir.join("ca/root.pem")) {
-                Ok(p) => p,
-                Err(e) => return fail(&ready_tx, format!("ca/root.pem: {e}")),
-            };
-            let roots = match TrustedRoots::from_pem(&pem) {
-                Ok(r) => r,
-                Err(e) => return fail(&ready_tx, format!("ca/root.pem: {e}")),
-            };
-            let storage = match RocksStore::open(&dir.join("log-data"), signer.name()) {
-                Ok(s) => s,
-                Err(e) => return fail(&ready_tx, format!("log-data: {e}")),
-            };
-            let config = LogConfig {
-                signer,
-                roots,
-                rounds: RoundConfig {
-                    window: Duration::from_millis(20),
-                    max_batch: 256,
-                },
-                api: ApiConfig {
-                    body_limit: 256 * 1024,
-                    rate_limit: None,
-                    submit_timeout: Duration::from_secs(30),
-                },
-                pool_capacity: 1024,
-                witnesses: None,
-            };
-            let log_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                Ok(l) => l,
-                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
-            };
-            let log_url = match log_listener.local_addr() {
-                Ok(a) => format!("http://{a}"),
-                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
-            };
-            let log = tokio::spawn(sigil_log::serve(
-                Arc::new(storage),
-                config,
-                log_listener,
-                stopped(stop_rx.clone()),
-            ));
-            // The CA, which logs to it.
-            let ca = match ca_config(&dir, &log_url, &vkey) {
-                Ok(c) => c,
-                Err(e) => return fail(&ready_tx, e),
-            };
-            let (store, config) = ca;
-            let ca_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                Ok(l) => l,
-                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
-            };
-            let ca_url = match ca_listener.local_addr() {
-                Ok(a) => format!("http://{a}"),
-                Err(e) => return fail(&ready_tx, format!("listen: {e}")),
-            };
-            let ca = tokio::spawn(sigil_ca::server::serve(
-                Arc::new(store),
-                config,
-                ca_listener,
-                stopped(stop_rx.clone()),
-            ));
-            let _ = ready_tx.send(Ok((log_url, ca_url)));
-            let _ = ca.await;
-            let _ = log.await;
-        });
-    });
-    match ready_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok((log_url, ca_url))) => Ok(Servers {
-            log_url,
-            ca_url,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }),
-        Ok(Err(e)) => Err(CliError::Usage(format!(
-            "could not start the CA and log: {e}"
-        ))),
-        Err(_) => Err(CliError::Usage(
-            "the CA and log did not start within 60 s".into(),
-        )),
-    }
+/// A command for the Sigil program `name`, found next to `sigil` or on
+/// `PATH`.
+fn program(name: &str) -> Result<Command, CliError> {
+    find_binary(name)
+        .map(Command::new)
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-fn ca_config(dir: &Path, log_url: &str, vkey: &str) -> Result<(CaStore, CaConfig), String> {
-    let ca_dir = dir.join("ca");
-    let intermediate = sigil_ca::setup::load_ca(&ca_dir, "intermediate", None)?;
-    let root_der = sigil_ca::setup::read_certificate(&ca_dir.join("root.pem"))?;
-    let admin = sigil_ca::setup::read_admin_token(&ca_dir.join("admin.token"))?;
-    let digest =
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, intermediate.certificate_der());
-    let mut issuer = [0u8; 32];
-    issuer.copy_from_slice(digest.as_ref());
-    let store = CaStore::open(&dir.join("ca-data"), &issuer).map_err(|e| e.to_string())?;
-    let log = LogClient::new(log_url, Duration::from_secs(30))
-        .map_err(|e| e.to_string())?
-        .with_verifier_key(vkey)?;
-    Ok((
-        store,
-        CaConfig {
-            intermediate,
-            root_der,
-            admin,
-            log,
-            leaf_validity: Duration::from_secs(90 * 86_400),
-            max_invite_ttl: Duration::from_secs(30 * 86_400),
-            body_limit: 64 * 1024,
-        },
-    ))
+/// Runs `command` to completion; its stdout, or an error with all it said.
+fn run_ok(mut command: Command) -> Result<String, CliError> {
+    let name = command.get_program().to_string_lossy().into_owned();
+    let out = command
+        .output()
+        .map_err(|e| CliError::Usage(format!("cannot run {name}: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::Usage(format!(
+            "{name} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    String::from_utf8(out.stdout)
+        .map_err(|_| CliError::Usage(format!("{name} printed something that is not UTF-8")))
+}
+
+/// Starts `sigil-log` (RocksDB in `dir/log-data`, key in `dir/log`, CA
+/// root `dir/ca/root.pem`) and then `sigil-ca` (`dir/ca`, RocksDB in
+/// `dir/ca-data`), which logs every certificate to it and checks the log's
+/// proofs with `dir/log/log.pub`.
+fn start_servers(dir: &Path) -> Result<Servers, CliError> {
+    let started = |e: crate::server_process::ProcessError| CliError::Usage(e.to_string());
+    let mut log = program("sigil-log")?;
+    log.arg("serve")
+        .arg("--data-dir")
+        .arg(dir.join("log-data"))
+        .arg("--key")
+        .arg(dir.join("log/log.key"))
+        .arg("--ca-root")
+        .arg(dir.join("ca/root.pem"))
+        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "20"]);
+    let log =
+        ServerProcess::start("sigil-log", log, Some(&dir.join("log.stderr"))).map_err(started)?;
+    let mut ca = program("sigil-ca")?;
+    ca.arg("serve")
+        .arg("--dir")
+        .arg(dir.join("ca"))
+        .arg("--data-dir")
+        .arg(dir.join("ca-data"))
+        .args(["--log", &log.url, "--listen", "127.0.0.1:0"])
+        .arg("--log-key")
+        .arg(dir.join("log/log.pub"))
+        .arg("--admin-token-file")
+        .arg(dir.join("ca/admin.token"));
+    let ca = ServerProcess::start("sigil-ca", ca, Some(&dir.join("ca.stderr"))).map_err(started)?;
+    Ok(Servers {
+        log_url: log.url.clone(),
+        ca_url: ca.url.clone(),
+        ca,
+        log,
+    })
 }
 
 /// A new directory for the quickstart's files: `dir` if given (it must
@@ -221,46 +151,41 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
     ))
 }
 
-/// Makes a CA (`dir/ca`) and a log key (`dir/log`) and serves both on
-/// 127.0.0.1 with RocksDB under `dir`: the first two steps of the
-/// quickstart, also used by the benchmarks. Returns the servers and the
-/// log's verifier key.
-pub fn local_pki(
-    dir: &Path,
-    now: u64,
-    say: &mut dyn FnMut(&str),
-) -> Result<(Servers, String), CliError> {
+/// Makes a CA (`sigil-ca init`, in `dir/ca`) and a log key (`sigil-log
+/// keygen`, in `dir/log`) and starts both servers on 127.0.0.1 with RocksDB
+/// under `dir`: the first two steps of the quickstart, also used by the
+/// benchmarks. Returns the servers and the log's verifier key.
+pub fn local_pki(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(Servers, String), CliError> {
     say(&format!(
         "[1/9] CA: root and intermediate in {}/ca",
         dir.display()
     ));
-    sigil_ca::setup::init(
-        &dir.join("ca"),
-        "Sigil Quickstart CA",
-        None,
-        3650,
-        1825,
-        now,
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut init = program("sigil-ca")?;
+    init.args(["init", "--name", "Sigil Quickstart CA", "--out"])
+        .arg(dir.join("ca"));
+    run_ok(init)?;
 
     say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
-    let signer = Ed25519Signer::generate(ORIGIN).map_err(|e| CliError::Usage(e.to_string()))?;
-    let vkey = signer.verifier().verifier_key();
-    std::fs::create_dir_all(dir.join("log")).map_err(file_err(dir))?;
-    sigil_keyfile::note_key::write_log_key(&dir.join("log"), &signer)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let servers = start_servers(dir, signer, vkey.clone())?;
+    let mut keygen = program("sigil-log")?;
+    keygen
+        .args(["keygen", "--origin", ORIGIN, "--out"])
+        .arg(dir.join("log"));
+    run_ok(keygen)?;
+    let vkey_path = dir.join("log/log.pub");
+    let vkey = std::fs::read_to_string(&vkey_path)
+        .map_err(file_err(&vkey_path))?
+        .trim()
+        .to_owned();
+    let servers = start_servers(dir)?;
     Ok((servers, vkey))
 }
 
 /// Runs the quickstart in `dir`, printing each step with `say`.
 pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(file_err(dir))?;
-    let now = sigil_ca::server::unix_ms();
-    let (servers, vkey) = local_pki(dir, now, say)?;
+    let (servers, vkey) = local_pki(dir, say)?;
     say(&format!(
-        "      log listening on {}, CA on {} (RocksDB in {}/log-data and ca-data)",
+        "      sigil-log listening on {}, sigil-ca on {} (RocksDB in {}/log-data and ca-data)",
         servers.log_url,
         servers.ca_url,
         dir.display()
@@ -396,7 +321,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Invites `identity` to sign `crates` through the CA's admin API, with the
+/// Invites `identity` to sign `crates` with `sigil-ca invite` and the
 /// admin token of `dir/ca`; returns the enrollment token.
 pub fn invite(
     dir: &Path,
@@ -404,17 +329,25 @@ pub fn invite(
     identity: &str,
     crates: &[&str],
 ) -> Result<String, CliError> {
-    let token_path = dir.join("ca/admin.token");
-    let admin = std::fs::read_to_string(&token_path).map_err(file_err(&token_path))?;
-    let answer = crate::http::post_json_auth(
-        &crate::http::client()?,
-        "the CA",
-        &format!("{ca_url}/api/v1/admin/invites"),
-        &json!({ "identity": identity, "crates": crates, "ttl_seconds": 3600 }),
-        Some(admin.trim()),
-    )?;
-    answer["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| CliError::Usage("the CA's invitation has no token".into()))
+    let mut invite = program("sigil-ca")?;
+    invite
+        .args([
+            "invite",
+            "--ca",
+            ca_url,
+            "--identity",
+            identity,
+            "--ttl",
+            "1h",
+        ])
+        .arg("--admin-token-file")
+        .arg(dir.join("ca/admin.token"));
+    for name in crates {
+        invite.args(["--crate", name]);
+    }
+    let token = run_ok(invite)?.trim().to_owned();
+    if token.is_empty() {
+        return Err(CliError::Usage("sigil-ca invite printed no token".into()));
+    }
+    Ok(token)
 }

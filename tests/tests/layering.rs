@@ -1,11 +1,22 @@
-//! Dependencies point one way: `core` ← `verifier` ← (`ca`, `log-server`) ← `cli`
-//! (DESIGN.md "Workspace", STYLE.md §3). This test reads the workspace's own
-//! manifests through `cargo metadata` and fails when a crate reaches the
-//! wrong way, or when the format crates pull in I/O or async machinery.
+//! What each crate is for, enforced (docs/architecture.md, STYLE.md §3):
+//! this test reads the workspace's own manifests and lockfile through
+//! `cargo metadata` and fails when a crate reaches the wrong way, when a
+//! pure crate pulls in I/O or async machinery, or when the programs a cargo
+//! user installs would compile RocksDB.
+//!
+//! ```text
+//! core ← verifier ← client ← cli          (what a cargo user installs)
+//!          ↑    ↖     ↑
+//!          |     ca ──┘                    (the CA is the log's client)
+//!        log                               (servers: + keyfile, serve)
+//! core ← keyfile;  core ← serve;  witness: core, keyfile, serve
+//! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+
+use serde_json::Value;
 
 /// For each workspace crate, the Sigil crates it may depend on (normal and
 /// build dependencies; tests and benches may use anything).
@@ -13,7 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sigil-core", &[]),
     ("sigil-verifier", &["sigil-core"]),
     ("sigil-keyfile", &["sigil-core"]),
-    ("sigil-serve", &[]),
+    ("sigil-serve", &["sigil-core"]),
     (
         "sigil-client",
         &["sigil-core", "sigil-verifier", "sigil-keyfile"],
@@ -24,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-core",
             "sigil-verifier",
             "sigil-keyfile",
+            "sigil-client",
             "sigil-serve",
         ],
     ),
@@ -45,11 +57,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "sigil-core",
             "sigil-verifier",
-            "sigil-client",
             "sigil-keyfile",
-            "sigil-ca",
-            "sigil-log",
-            "sigil-serve",
+            "sigil-client",
         ],
     ),
     (
@@ -59,38 +68,68 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-verifier",
             "sigil-keyfile",
             "sigil-client",
+            "sigil-serve",
             "sigil-ca",
             "sigil-log",
-            "sigil-cli",
             "sigil-witness",
-            "sigil-serve",
+            "sigil-cli",
         ],
     ),
 ];
 
-/// Crates that must not appear among the normal dependencies of the pure
-/// format and verification crates: no storage, no async runtime, no server.
-const BANNED_IN_PURE: &[&str] = &["tokio", "axum", "rocksdb", "hyper", "reqwest", "tower"];
+/// Crates that must not be anywhere among the normal and build
+/// dependencies of the pure format and verification crates: no storage, no
+/// async runtime, no server, no HTTP, no archives or manifests (those are
+/// the client's).
+const BANNED_IN_PURE: &[&str] = &[
+    "tokio",
+    "axum",
+    "hyper",
+    "reqwest",
+    "tower",
+    "rocksdb",
+    "librocksdb-sys",
+    "tar",
+    "flate2",
+    "toml",
+];
 const PURE: &[&str] = &["sigil-core", "sigil-verifier"];
 
-/// (dependency name, kind: None = normal, "dev", "build"; optional?)
-type Deps = Vec<(String, Option<String>, bool)>;
+/// What the programs a cargo user installs (`sigil`, `cargo-sigil`) must
+/// never build: the servers and RocksDB's C++.
+const BANNED_IN_CLIENT: &[&str] = &["sigil-log", "sigil-ca", "rocksdb", "librocksdb-sys", "axum"];
 
-fn workspace_dependencies() -> BTreeMap<String, Deps> {
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc -vV names the host")
+}
+
+/// `cargo metadata` of the workspace: its own manifests only, or (for the
+/// resolved graph) everything built for this host, offline.
+fn metadata(no_deps: bool) -> Value {
+    let mut args = vec![
+        "metadata".to_owned(),
+        "--format-version".into(),
+        "1".into(),
+        "--offline".into(),
+    ];
+    if no_deps {
+        args.push("--no-deps".into());
+    } else {
+        args.push("--filter-platform".into());
+        args.push(host_triple());
+    }
     let out = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(
-            std::env::var_os("CARGO_MANIFEST_DIR")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-                .join(".."),
-        )
+        .args(args)
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .output()
         .expect("run cargo metadata");
     assert!(
@@ -98,41 +137,86 @@ fn workspace_dependencies() -> BTreeMap<String, Deps> {
         "cargo metadata failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Each workspace crate's direct Sigil dependencies, normal and build.
+fn sigil_dependencies() -> BTreeMap<String, Vec<String>> {
+    let meta = metadata(true);
     let mut map = BTreeMap::new();
     for pkg in meta["packages"].as_array().unwrap() {
-        let name = pkg["name"].as_str().unwrap().to_string();
         let deps = pkg["dependencies"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| {
-                (
-                    d["name"].as_str().unwrap().to_string(),
-                    d["kind"].as_str().map(str::to_string),
-                    d["optional"].as_bool().unwrap_or(false),
-                )
-            })
+            .filter(|d| d["kind"].as_str() != Some("dev"))
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .filter(|name| name.starts_with("sigil-"))
             .collect();
-        map.insert(name, deps);
+        map.insert(pkg["name"].as_str().unwrap().to_owned(), deps);
     }
     map
 }
 
+/// Every package a workspace crate builds for itself (normal and build
+/// dependencies, transitively), by name, from the resolved graph.
+fn built_by(krate: &str) -> BTreeSet<String> {
+    let meta = metadata(false);
+    let name_of: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let edges: BTreeMap<&str, Vec<&str>> = meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let deps = n["deps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k["kind"].as_str() != Some("dev"))
+                })
+                .map(|d| d["pkg"].as_str().unwrap())
+                .collect();
+            (n["id"].as_str().unwrap(), deps)
+        })
+        .collect();
+    let start = name_of
+        .iter()
+        .find(|(_, name)| **name == krate)
+        .map(|(id, _)| *id)
+        .unwrap_or_else(|| panic!("{krate} not in the resolved graph"));
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![start];
+    while let Some(id) = todo.pop() {
+        for dep in edges.get(id).into_iter().flatten() {
+            if seen.insert(*dep) {
+                todo.push(dep);
+            }
+        }
+    }
+    seen.iter().map(|id| name_of[id].to_owned()).collect()
+}
+
 #[test]
 fn sigil_crates_depend_inward_only() {
-    let deps = workspace_dependencies();
+    let deps = sigil_dependencies();
     for (krate, allowed) in ALLOWED {
         let Some(list) = deps.get(*krate) else {
             panic!("workspace crate {krate} not found by cargo metadata");
         };
-        for (dep, kind, _) in list {
-            if kind.as_deref() == Some("dev") || !dep.starts_with("sigil-") {
-                continue;
-            }
+        for dep in list {
             assert!(
                 allowed.contains(&dep.as_str()),
-                "{krate} depends on {dep}, against core <- verifier <- (ca, log-server) <- cli"
+                "{krate} depends on {dep}, which docs/architecture.md does not allow"
             );
         }
     }
@@ -147,18 +231,29 @@ fn sigil_crates_depend_inward_only() {
 
 #[test]
 fn format_and_verifier_crates_stay_pure() {
-    let deps = workspace_dependencies();
     for krate in PURE {
-        for (dep, kind, optional) in &deps[*krate] {
-            // A network client may sit behind an optional feature in its own
-            // module (STYLE.md §3); the default build stays pure.
-            if kind.as_deref() == Some("dev") || *optional {
-                continue;
-            }
+        let built = built_by(krate);
+        for banned in BANNED_IN_PURE {
             assert!(
-                !BANNED_IN_PURE.contains(&dep.as_str()),
-                "{krate} must not depend on {dep}: it holds pure checks, no I/O or async"
+                !built.contains(*banned),
+                "{krate} builds {banned}: it holds pure checks over bytes in memory, no I/O, async or file formats of the client"
             );
         }
+    }
+}
+
+#[test]
+fn the_client_a_cargo_user_installs_builds_no_server_and_no_rocksdb() {
+    let built = built_by("sigil-cli");
+    for banned in BANNED_IN_CLIENT {
+        assert!(
+            !built.contains(*banned),
+            "sigil-cli builds {banned}: `cargo install --path cli` must compile no server and no C++"
+        );
+    }
+    // The witness needs neither the client nor the CA.
+    let witness = built_by("sigil-witness");
+    for banned in ["sigil-client", "sigil-ca", "sigil-verifier"] {
+        assert!(!witness.contains(banned), "sigil-witness builds {banned}");
     }
 }

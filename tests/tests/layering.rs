@@ -5,11 +5,12 @@
 //! user installs would compile RocksDB.
 //!
 //! ```text
-//! core ← verifier ← client ← cli          (what a cargo user installs)
-//!          ↑    ↖     ↑
-//!          |     ca ──┘                    (the CA is the log's client)
-//!        log                               (servers: + keyfile, serve)
-//! core ← keyfile;  core ← serve;  witness: core, keyfile, serve
+//! core ← verifier ← client ← cli                 what a cargo user installs
+//! core ← keyfile  ← client
+//! core ← serve
+//! verifier, keyfile, client, serve ← ca          the CA is a client of the log
+//! verifier, keyfile, serve ← log
+//! core, keyfile, serve ← witness
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

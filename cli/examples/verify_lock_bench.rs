@@ -31,8 +31,11 @@ fn main() {
     let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (servers, vkey) =
-        quickstart::local_pki(dir, sigil_ca::server::unix_ms(), &mut |_| {}).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let (servers, vkey) = quickstart::local_pki(dir, now, &mut |_| {}).unwrap();
 
     // Two maintainers (a certificate's scope holds at most 256 crates).
     let names: Vec<String> = (0..n).map(|i| format!("bench-crate-{i:03}")).collect();

@@ -419,7 +419,8 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match client.log() {
                 Some(log) => {
                     let id = id.as_ref().map_err(|e| CliError::Usage(e.to_string()))?;
-                    log.release_proof(&id.name, &id.version)?
+                    log.release_proof(&id.name, &id.version)
+                        .map_err(|e| CliError::from_client("the log", e))?
                         .ok_or_else(|| CliError::Check {
                             code: "unsigned",
                             message: format!(

@@ -10,7 +10,6 @@
 //! | [`verify_lock`] | `verify-lock` / `cargo sigil verify` over a Cargo.lock |
 //! | [`package`] | packaging a small crate directory into a `.crate`, as `cargo package` does |
 //! | [`quickstart`] | the whole flow in-process on the embedded RocksDB default |
-//! | [`http`] | clients of the log's and the CA's HTTP APIs |
 //! | [`error`] | [`CliError`]: one line for a person, a code for machines |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -18,7 +17,6 @@
 pub mod app;
 pub mod client;
 pub mod error;
-pub mod http;
 pub mod maintainer;
 pub mod monitor;
 pub mod package;
@@ -26,5 +24,3 @@ pub mod quickstart;
 pub mod verify_lock;
 
 pub use error::CliError;
-pub use sigil_ca as ca;
-pub use sigil_log as log;

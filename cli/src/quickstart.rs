@@ -10,10 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
-use sigil_ca::log_client::LogClient;
 use sigil_ca::server::CaConfig;
 use sigil_ca::store::CaStore;
+use sigil_client::LogClient;
 use sigil_core::note::{Ed25519Signer, NoteSigner as _};
 use sigil_log::storage::rocks::RocksStore;
 use sigil_log::{ApiConfig, LogConfig, RoundConfig};
@@ -175,9 +174,10 @@ fn ca_config(dir: &Path, log_url: &str, vkey: &str) -> Result<(CaStore, CaConfig
     let mut issuer = [0u8; 32];
     issuer.copy_from_slice(digest.as_ref());
     let store = CaStore::open(&dir.join("ca-data"), &issuer).map_err(|e| e.to_string())?;
-    let log = LogClient::new(log_url, Duration::from_secs(30))
+    let log = LogClient::with_timeout(log_url, Duration::from_secs(30))
         .map_err(|e| e.to_string())?
-        .with_verifier_key(vkey)?;
+        .with_verifier_key(vkey)
+        .map_err(|e| e.to_string())?;
     Ok((
         store,
         CaConfig {
@@ -406,15 +406,13 @@ pub fn invite(
 ) -> Result<String, CliError> {
     let token_path = dir.join("ca/admin.token");
     let admin = std::fs::read_to_string(&token_path).map_err(file_err(&token_path))?;
-    let answer = crate::http::post_json_auth(
-        &crate::http::client()?,
-        "the CA",
-        &format!("{ca_url}/api/v1/admin/invites"),
-        &json!({ "identity": identity, "crates": crates, "ttl_seconds": 3600 }),
-        Some(admin.trim()),
-    )?;
-    answer["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| CliError::Usage("the CA's invitation has no token".into()))
+    let request = sigil_core::ca_api::InviteRequest {
+        identity: identity.to_owned(),
+        crates: crates.iter().map(|c| c.to_string()).collect(),
+        ttl_seconds: Some(3600),
+    };
+    sigil_client::blocking::CaClient::new(ca_url)
+        .and_then(|ca| ca.with_admin_token(admin.trim()).invite(&request))
+        .map(|invited| invited.token)
+        .map_err(|e| CliError::from_client("the CA", e))
 }

@@ -192,7 +192,7 @@ pub struct VerifyLockArgs {
     /// The lockfile.
     #[arg(default_value = "Cargo.lock")]
     lockfile: PathBuf,
-    /// A directory of <name>-<version>.crate.tlog-proof files, for offline use.
+    /// A directory of `<name>-<version>.crate.tlog-proof` files, for offline use.
     #[arg(long)]
     proofs: Option<PathBuf>,
     /// Fail on crates nobody signed (default: warn).

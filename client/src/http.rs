@@ -3,7 +3,7 @@
 //! timeouts, a bounded answer, and the one way an answer becomes a
 //! [`ClientError`].
 //!
-//! # How an answer is read ([`classify`])
+//! # How an answer is read
 //!
 //! | status | result |
 //! |---|---|

@@ -355,3 +355,77 @@ fn same_entry(proven: &EntryBody, submitted: &EntryBody) -> bool {
         (a, b) => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use sigil_core::entry::{CertificateEntry, ReleaseEntry, Signer};
+
+    use super::*;
+
+    /// (the `404`'s code, whether it means "absent")
+    const NOT_FOUND: &[(&str, bool)] = &[
+        ("no_such_release", true),
+        ("not_revoked", true),
+        ("http_404", true),
+        ("no_such_route", false),
+    ];
+
+    #[test]
+    fn a_404_is_absent_unless_the_route_is_unknown() {
+        for (code, absent) in NOT_FOUND {
+            let result = absent_on_404(Err(ClientError::NotFound {
+                url: "u".into(),
+                code: (*code).into(),
+                message: String::new(),
+            }));
+            assert_eq!(matches!(result, Ok(None)), *absent, "code {code}");
+        }
+        assert_eq!(absent_on_404(Ok(vec![1])).unwrap(), Some(vec![1]));
+        let refused = absent_on_404(Err(ClientError::Timeout { url: "u".into() }));
+        assert!(matches!(refused, Err(ClientError::Timeout { .. })));
+    }
+
+    fn release(version: &str, sha: u8, sig: u8) -> EntryBody {
+        EntryBody::Release(ReleaseEntry {
+            crate_name: "serde".into(),
+            version: version.into(),
+            sha256: [sha; 32],
+            payload_type: "application/vnd.in-toto+json".into(),
+            payload: vec![sig],
+            signers: vec![Signer {
+                keyid: String::new(),
+                sig: vec![sig],
+                chain: vec![vec![sig]],
+            }],
+        })
+    }
+
+    fn certificate(byte: u8) -> EntryBody {
+        EntryBody::Certificate(CertificateEntry {
+            chain: vec![vec![byte]],
+        })
+    }
+
+    #[test]
+    fn the_proven_entry_must_be_the_submitted_one() {
+        let rows = [
+            // A resubmitted release is answered with the logged entry,
+            // whose signatures may be others'.
+            (release("1.0.0", 1, 1), release("1.0.0", 1, 2), true),
+            (release("1.0.0", 1, 1), release("1.0.0", 2, 1), false),
+            (release("1.0.0", 1, 1), release("1.0.1", 1, 1), false),
+            (certificate(1), certificate(1), true),
+            (certificate(1), certificate(2), false),
+            (certificate(1), release("1.0.0", 1, 1), false),
+        ];
+        for (proven, submitted, same) in rows {
+            assert_eq!(
+                same_entry(&proven, &submitted),
+                same,
+                "{proven:?} vs {submitted:?}"
+            );
+        }
+    }
+}

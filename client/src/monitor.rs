@@ -200,7 +200,8 @@ pub struct StepReport {
 }
 
 /// A monitor of one log (module docs): it follows the tree
-/// ([`follow`]), judges each new entry ([`judge`]), and saves its state.
+/// (`follow` module), judges each new entry (`judge` module), and saves
+/// its state.
 pub struct Monitor {
     policy: CheckpointPolicy,
     judge: Judge,

@@ -10,9 +10,7 @@
 //! | [`error`] | [`CaError`] |
 //! | [`invite`] | enrollment tokens and the admin token |
 //! | [`store`] | the CA's state in RocksDB: invitations, certificates, revocations |
-//! | [`log_client`] | submitting `certificate` and `revocation` entries to the log |
-//! | [`server`] | the HTTP API: enrollment, chain, admin endpoints |
-//! | [`http_error`] | errors as `{"error": {code, message}}` responses |
+//! | [`server`] | the HTTP API (`sigil_core::ca_api` bodies, `sigil_serve::HttpError` errors): enrollment, chain, admin endpoints; entries go to the log through `sigil_client::LogClient` |
 //! | [`setup`] | the CA directory: `init`, loading certificates, keys (`sigil_keyfile::p256_key`) and the admin token |
 //!
 //! The `sigil-ca` binary (`src/main.rs`) is `init`, `serve`, `invite`,
@@ -22,12 +20,8 @@
 
 pub mod csr;
 pub mod error;
-#[cfg(feature = "server")]
-pub mod http_error;
 pub mod invite;
 pub mod issue;
-#[cfg(feature = "server")]
-pub mod log_client;
 mod scope_oid;
 #[cfg(feature = "server")]
 pub mod server;

@@ -18,11 +18,12 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use serde_json::{Value, json};
-use sigil_ca::log_client::LogClient;
 use sigil_ca::server::{self, CaConfig};
 use sigil_ca::setup::{self, load_ca, read_admin_token, read_certificate, trust_root_snippet};
 use sigil_ca::store::CaStore;
+use sigil_client::LogClient;
+use sigil_client::blocking::CaClient;
+use sigil_core::ca_api::{InviteRequest, RevokeRequest};
 use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 use sigil_keyfile::secret_file;
 
@@ -213,7 +214,7 @@ fn run(cli: Cli) -> Result<(), String> {
             issuer_id.copy_from_slice(issuer.as_ref());
             let store = CaStore::open(&data_dir, &issuer_id)
                 .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-            let mut log = LogClient::new(&log, log_timeout).map_err(|e| e.to_string())?;
+            let mut log = LogClient::with_timeout(&log, log_timeout).map_err(|e| e.to_string())?;
             match log_key {
                 Some(path) => {
                     let vkey = std::fs::read_to_string(&path)
@@ -255,21 +256,21 @@ fn run(cli: Cli) -> Result<(), String> {
             crates,
             ttl,
         } => {
-            let mut body = json!({ "identity": identity, "crates": crates });
-            if let Some(ttl) = ttl {
-                body["ttl_seconds"] = json!(ttl.as_secs().max(1));
-            }
-            let answer = admin_post(&ca, "/api/v1/admin/invites", &admin_token_file, &body)?;
-            let token = answer
-                .get("token")
-                .and_then(Value::as_str)
-                .ok_or("the CA's answer has no token")?;
+            let request = InviteRequest {
+                identity,
+                crates,
+                ttl_seconds: ttl.map(|t| t.as_secs().max(1)),
+            };
+            let invited = admin_client(&ca, &admin_token_file)?
+                .invite(&request)
+                .map_err(|e| e.to_string())?;
             eprintln!(
-                "invited {identity} for {}; the token expires at {} (Unix ms) and works once",
-                crates.join(", "),
-                answer.get("expires_at").unwrap_or(&Value::Null)
+                "invited {} for {}; the token expires at {} (Unix ms) and works once",
+                invited.identity,
+                invited.crates.join(", "),
+                invited.expires_at
             );
-            println!("{token}");
+            println!("{}", invited.token);
             Ok(())
         }
         Command::Revoke {
@@ -279,18 +280,23 @@ fn run(cli: Cli) -> Result<(), String> {
             reason,
             from_index,
         } => {
-            let mut body = json!({ "serial": serial, "reason": reason });
-            if let Some(i) = from_index {
-                body["from_index"] = json!(i);
-            }
-            let answer = admin_post(&ca, "/api/v1/admin/revocations", &admin_token_file, &body)?;
+            let request = RevokeRequest {
+                serial: serial.clone(),
+                reason,
+                from_index,
+            };
+            let revoked = admin_client(&ca, &admin_token_file)?
+                .revoke(&request)
+                .map_err(|e| e.to_string())?;
             eprintln!(
                 "revoked {serial}: releases at log index {} or later are refused (revocation \
                  logged at index {})",
-                answer.get("from_index").unwrap_or(&Value::Null),
-                answer.get("log_index").unwrap_or(&Value::Null)
+                revoked.from_index, revoked.log_index
             );
-            println!("{answer}");
+            println!(
+                "{}",
+                serde_json::to_string(&revoked).map_err(|e| e.to_string())?
+            );
             Ok(())
         }
         Command::TrustRoot { dir, ca } => {
@@ -328,29 +334,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{s:?} is zero or too long"))
 }
 
-fn http() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
-    let url = format!("{}/api/v1/chain", ca.trim_end_matches('/'));
-    let text = sigil_serve::runtime()
-        .map_err(|e| e.to_string())?
-        .block_on(async {
-            let response = http()?
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| format!("{url}: {e}"))?;
-            if !response.status().is_success() {
-                return Err(format!("{url}: {}", response.status()));
-            }
-            response.bytes().await.map_err(|e| format!("{url}: {e}"))
-        })?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&text)
+    let client = CaClient::new(ca).map_err(|e| e.to_string())?;
+    let url = format!("{}{}", client.url(), sigil_core::ca_api::CHAIN_PATH);
+    let text = client.chain().map_err(|e| e.to_string())?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{url}: not a PEM chain: {e}"))?;
     chain
@@ -359,34 +347,12 @@ fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("{url}: the chain is empty"))
 }
 
-/// POSTs `body` to an admin endpoint; returns the JSON answer or the CA's
-/// error message.
-fn admin_post(ca: &str, path: &str, token_file: &Path, body: &Value) -> Result<Value, String> {
+/// A client of the CA's admin endpoints with the token in `token_file`.
+fn admin_client(ca: &str, token_file: &Path) -> Result<CaClient, String> {
     let token = secret_file::read_secret(token_file).map_err(|e| e.to_string())?;
-    let token = String::from_utf8(token.to_vec())
+    let token = std::str::from_utf8(&token)
         .map_err(|_| format!("{}: the admin token is not text", token_file.display()))?;
-    let token = token.lines().next().unwrap_or("").trim().to_string();
-    let url = format!("{}{path}", ca.trim_end_matches('/'));
-    sigil_serve::runtime()
+    Ok(CaClient::new(ca)
         .map_err(|e| e.to_string())?
-        .block_on(async {
-            let response = http()?
-                .post(&url)
-                .bearer_auth(token)
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach the CA at {url}: {e}"))?;
-            let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-            let answer: Value = serde_json::from_slice(&bytes)
-                .map_err(|_| format!("{url}: {status}: {}", String::from_utf8_lossy(&bytes)))?;
-            if status.is_success() {
-                Ok(answer)
-            } else {
-                let code = answer["error"]["code"].as_str().unwrap_or("unknown");
-                let message = answer["error"]["message"].as_str().unwrap_or("");
-                Err(format!("the CA refused ({status}, {code}): {message}"))
-            }
-        })
+        .with_admin_token(token))
 }

@@ -10,6 +10,12 @@
 //! | `GET /api/v1/admin/certificates/{serial}` | admin | what the CA issued under that serial |
 //! | `GET /healthz` | anyone | `ok` |
 //!
+//! Request and answer bodies are `sigil_core::ca_api`'s types (the CLI and
+//! `sigil_client::CaClient` use the same ones); every error is a
+//! `sigil_serve::HttpError`, `{"error": {"code", "message"}}`. Entries go
+//! to the log through `sigil_client::LogClient`, which checks the log's
+//! proof when the CA has the log's key.
+//!
 //! # Enrollment
 //!
 //! ```json
@@ -38,7 +44,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -50,18 +56,22 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
-use serde_json::json;
+use sigil_client::{ClientError, LogClient};
+use sigil_core::ca_api::{
+    CERTIFICATES_PATH, CHAIN_PATH, CertificateStatus, ENROLL_PATH, EnrollRequest, Enrolled,
+    INVITES_PATH, InviteRequest, Invited, REVOCATIONS_PATH, RevokeRequest, Revoked,
+};
 use sigil_core::certificate::{classify_identity, encode_scope, validate_serial};
-use sigil_core::entry::CrlReason;
+use sigil_core::entry::{CertificateEntry, CrlReason, EntryBody};
+use sigil_core::pem::certificate_pem;
+use sigil_serve::HttpError;
+use sigil_serve::http_error::method_not_allowed;
 use tokio::net::TcpListener;
 
 use crate::csr;
-use crate::http_error::ApiError;
 use crate::invite::{self, AdminToken};
 use crate::issue::{CaCertificate, issue_leaf, sign_revocation};
-use crate::log_client::{LogClient, LogError};
 use crate::store::{CaStore, Invite, IssuedCertificate, RevocationRecord, StoreError};
-use sigil_core::pem::certificate_pem;
 
 /// How far a leaf's notBefore is set before the moment of issuance, so
 /// that a log or verifier whose clock is a little behind the CA's still
@@ -77,7 +87,9 @@ pub struct CaConfig {
     pub root_der: Vec<u8>,
     /// The admin bearer token.
     pub admin: AdminToken,
-    /// The log every certificate goes to before it is handed out.
+    /// The log every certificate goes to before it is handed out (with
+    /// the log's verifier key, its proofs are checked:
+    /// `sigil_client::log_client`, "Checked submissions").
     pub log: LogClient,
     /// Lifetime of issued leaves.
     pub leaf_validity: Duration,
@@ -117,26 +129,22 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let limit = state.inner.config.body_limit;
     Router::new()
-        .route("/api/v1/enroll", post(enroll))
-        .route("/api/v1/chain", get(chain))
-        .route("/api/v1/admin/invites", post(create_invite))
-        .route("/api/v1/admin/revocations", post(revoke))
-        .route("/api/v1/admin/certificates/{serial}", get(get_certificate))
+        .route(ENROLL_PATH, post(enroll))
+        .route(CHAIN_PATH, get(chain))
+        .route(INVITES_PATH, post(create_invite))
+        .route(REVOCATIONS_PATH, post(revoke))
+        .route(
+            &format!("{CERTIFICATES_PATH}/{{serial}}"),
+            get(get_certificate),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
+            HttpError::not_found(
                 "not_found",
                 "no such endpoint; see the sigil-ca documentation for the routes",
             )
         })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not take that method",
-            )
-        })
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -156,60 +164,70 @@ pub async fn serve(
         .await
 }
 
-/// Now, Unix ms.
+/// Now, Unix ms (`sigil_serve::unix_ms`).
 pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    sigil_serve::unix_ms()
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the log is down.
+const LOG_RETRY_AFTER: u64 = 5;
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
+) -> Result<T, HttpError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
-        .map_err(|e| ApiError::internal(format!("store: {e}")))
+        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
+        .map_err(|e| HttpError::internal(format!("store: {e}")))
 }
 
-fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, HttpError> {
     body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE => HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("request body larger than {limit} bytes"),
         ),
-        _ => ApiError::bad_request("bad_body", e.body_text()),
+        _ => HttpError::bad_request("bad_body", e.body_text()),
     })
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
+fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, HttpError> {
     serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request(
+        HttpError::bad_request(
             "malformed_json",
             format!("request body is not {shape}: {e}"),
         )
     })
 }
 
-fn log_error(e: LogError) -> ApiError {
+/// What the CA answers when the log did not log an entry: `502` when the
+/// log refused it or its proof does not hold (the CA and the log
+/// disagree), `503` with `Retry-After` when it could not be asked.
+/// `consequence` says what that means for the request.
+fn log_error(e: ClientError, consequence: &str) -> HttpError {
     match e {
-        LogError::Refused { .. } => ApiError::new(
+        ClientError::Refused { .. } | ClientError::NotFound { .. } => HttpError::new(
             StatusCode::BAD_GATEWAY,
             "log_refused",
-            format!("{e}; nothing was issued and the token is still valid"),
+            format!("the log refused the entry: {e}; {consequence}"),
         ),
-        LogError::BadProof(_) => ApiError::new(
+        ClientError::BadProof { .. } => HttpError::new(
             StatusCode::BAD_GATEWAY,
             "log_proof_invalid",
-            format!("{e}; nothing was issued and the token is still valid"),
+            format!("{e}; {consequence}"),
         ),
-        LogError::Unreachable { .. } | LogError::Failed { .. } => ApiError::unavailable(
+        other => HttpError::unavailable(
             "log_unavailable",
-            format!("{e}; nothing was issued and the token is still valid; retry later"),
+            format!("the log is unavailable: {other}; {consequence}; retry later"),
+            LOG_RETRY_AFTER,
         ),
     }
+}
+
+/// [`log_error`] for an enrollment.
+fn enroll_log_error(e: ClientError) -> HttpError {
+    log_error(e, "nothing was issued and the token is still valid")
 }
 
 /// Removes its token hash from the in-flight set when dropped.
@@ -241,39 +259,32 @@ impl Drop for InFlight {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnrollRequest {
-    token: String,
-    csr: String,
-}
-
 async fn enroll(
     State(state): State<AppState>,
     body_bytes: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     let inner = &state.inner;
     let bytes = body(body_bytes, inner.config.body_limit)?;
     let req: EnrollRequest = parse_json(&bytes, r#"{"token": "...", "csr": "<PEM>"}"#)?;
     let hash = invite::token_hash(req.token.trim())
-        .map_err(|e| ApiError::bad_request("malformed_token", e.to_string()))?;
+        .map_err(|e| HttpError::bad_request("malformed_token", e.to_string()))?;
 
     // The CSR first: a bad one costs nothing and consumes nothing.
     let csr_bytes = if req.csr.trim_start().starts_with("-----BEGIN") {
         req.csr.into_bytes()
     } else {
         STANDARD.decode(req.csr.trim()).map_err(|_| {
-            ApiError::bad_request(
+            HttpError::bad_request(
                 "malformed_csr",
                 "csr is neither PEM (-----BEGIN CERTIFICATE REQUEST-----) nor base64 DER",
             )
         })?
     };
     let checked =
-        csr::check_csr(&csr_bytes).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+        csr::check_csr(&csr_bytes).map_err(|e| HttpError::bad_request(e.code(), e.to_string()))?;
 
     let _claim = InFlight::claim(&state.inner, hash).ok_or_else(|| {
-        ApiError::new(
+        HttpError::new(
             StatusCode::CONFLICT,
             "token_in_use",
             "an enrollment with this token is in progress; wait for its answer",
@@ -302,17 +313,20 @@ async fn enroll(
         not_after,
         None,
     )
-    .map_err(|e| ApiError::internal(format!("issuing: {e}")))?;
+    .map_err(|e| HttpError::internal(format!("issuing: {e}")))?;
     let parsed = sigil_verifier::x509::Certificate::parse(&leaf)
-        .map_err(|e| ApiError::internal(format!("issued certificate: {e}")))?;
+        .map_err(|e| HttpError::internal(format!("issued certificate: {e}")))?;
     let serial = parsed.serial().to_vec();
 
+    let entry = EntryBody::Certificate(CertificateEntry {
+        chain: vec![leaf.clone(), intermediate.certificate_der().to_vec()],
+    });
     let logged = inner
         .config
         .log
-        .submit_certificate(&[&leaf, intermediate.certificate_der()])
+        .submit(&entry)
         .await
-        .map_err(log_error)?;
+        .map_err(enroll_log_error)?;
 
     let issued = IssuedCertificate {
         serial: hex::encode(&serial),
@@ -341,24 +355,24 @@ async fn enroll(
     );
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({
-            "certificate": certificate_pem(&leaf),
-            "chain": chain,
-            "serial": issued.serial,
-            "identity": issued.identity,
-            "crates": issued.crates,
-            "not_before": issued.not_before,
-            "not_after": issued.not_after,
-            "log_index": logged.index,
-            "proof": logged.proof,
-        })),
+        axum::Json(Enrolled {
+            certificate: certificate_pem(&leaf),
+            chain,
+            serial: issued.serial,
+            identity: issued.identity,
+            crates: issued.crates,
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            log_index: logged.index,
+            proof: logged.proof,
+        }),
     )
         .into_response())
 }
 
 /// The invitation if it may be redeemed now; the error tells the
 /// maintainer what happened to it otherwise.
-fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invite, ApiError> {
+fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invite, HttpError> {
     let invite = found
         .filter(|i| {
             let mut stored = [0u8; 32];
@@ -366,7 +380,7 @@ fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invi
                 && invite::hashes_equal(&stored, hash)
         })
         .ok_or_else(|| {
-            ApiError::new(
+            HttpError::new(
                 StatusCode::FORBIDDEN,
                 "unknown_token",
                 "this CA issued no such enrollment token; check that you copied it whole, \
@@ -374,7 +388,7 @@ fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invi
             )
         })?;
     if invite.redeemed.is_some() {
-        return Err(ApiError::new(
+        return Err(HttpError::new(
             StatusCode::CONFLICT,
             "token_used",
             "this enrollment token was already used; tokens are single-use, ask the CA \
@@ -382,7 +396,7 @@ fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invi
         ));
     }
     if now >= invite.expires_at {
-        return Err(ApiError::new(
+        return Err(HttpError::new(
             StatusCode::GONE,
             "token_expired",
             format!(
@@ -409,20 +423,20 @@ async fn chain(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), HttpError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| {
-            ApiError::new(
+            HttpError::new(
                 StatusCode::UNAUTHORIZED,
                 "missing_admin_token",
                 "this endpoint needs the admin token: Authorization: Bearer <token>",
             )
         })?;
     if !state.inner.config.admin.matches(presented.trim()) {
-        return Err(ApiError::new(
+        return Err(HttpError::new(
             StatusCode::FORBIDDEN,
             "wrong_admin_token",
             "the admin token is wrong; use the one in the file given to sigil-ca serve \
@@ -439,7 +453,7 @@ fn admin_request<T: for<'de> Deserialize<'de>>(
     headers: &HeaderMap,
     body_bytes: Result<Bytes, BytesRejection>,
     shape: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, HttpError> {
     require_admin(state, headers)?;
     let bytes = body(body_bytes, state.inner.config.body_limit)?;
     parse_json(&bytes, shape)
@@ -448,19 +462,11 @@ fn admin_request<T: for<'de> Deserialize<'de>>(
 /// Default lifetime of an invitation.
 pub const DEFAULT_INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InviteRequest {
-    identity: String,
-    crates: Vec<String>,
-    ttl_seconds: Option<u64>,
-}
-
 async fn create_invite(
     State(state): State<AppState>,
     headers: HeaderMap,
     body_bytes: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     let req: InviteRequest = admin_request(
         &state,
         &headers,
@@ -470,15 +476,15 @@ async fn create_invite(
     let inner = &state.inner;
     // Refuse now what issuance would refuse later.
     classify_identity(&req.identity)
-        .map_err(|e| ApiError::bad_request("bad_identity", e.to_string()))?;
-    encode_scope(&req.crates).map_err(|e| ApiError::bad_request("bad_scope", e.to_string()))?;
+        .map_err(|e| HttpError::bad_request("bad_identity", e.to_string()))?;
+    encode_scope(&req.crates).map_err(|e| HttpError::bad_request("bad_scope", e.to_string()))?;
     let ttl = match req.ttl_seconds {
         None => DEFAULT_INVITE_TTL,
-        Some(0) => return Err(ApiError::bad_request("bad_ttl", "ttl_seconds must be > 0")),
+        Some(0) => return Err(HttpError::bad_request("bad_ttl", "ttl_seconds must be > 0")),
         Some(s) => Duration::from_secs(s),
     };
     if ttl > inner.config.max_invite_ttl {
-        return Err(ApiError::bad_request(
+        return Err(HttpError::bad_request(
             "bad_ttl",
             format!(
                 "ttl_seconds may be at most {}",
@@ -486,7 +492,7 @@ async fn create_invite(
             ),
         ));
     }
-    let (token, hash) = invite::new_token().map_err(|e| ApiError::internal(e.to_string()))?;
+    let (token, hash) = invite::new_token().map_err(|e| HttpError::internal(e.to_string()))?;
     let now = unix_ms();
     let invite = Invite {
         token_sha256: hex::encode(hash),
@@ -502,33 +508,25 @@ async fn create_invite(
     tracing::info!(identity = %invite.identity, crates = ?invite.crates, "invited");
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({
-            "token": token.as_str(),
-            "identity": invite.identity,
-            "crates": invite.crates,
-            "expires_at": invite.expires_at,
-        })),
+        axum::Json(Invited {
+            token: token.as_str().to_owned(),
+            identity: invite.identity,
+            crates: invite.crates,
+            expires_at: invite.expires_at,
+        }),
     )
         .into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevokeRequest {
-    serial: String,
-    reason: String,
-    from_index: Option<u64>,
-}
-
-fn parse_serial(hex_serial: &str) -> Result<Vec<u8>, ApiError> {
+fn parse_serial(hex_serial: &str) -> Result<Vec<u8>, HttpError> {
     let serial = hex::decode(hex_serial.trim()).map_err(|_| {
-        ApiError::bad_request(
+        HttpError::bad_request(
             "bad_serial",
             "serial must be the certificate's serial number in hex, as the enrollment \
              answer and `openssl x509 -serial` print it",
         )
     })?;
-    validate_serial(&serial).map_err(|e| ApiError::bad_request("bad_serial", e.to_string()))?;
+    validate_serial(&serial).map_err(|e| HttpError::bad_request("bad_serial", e.to_string()))?;
     Ok(serial)
 }
 
@@ -536,7 +534,7 @@ async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     body_bytes: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     let req: RevokeRequest = admin_request(
         &state,
         &headers,
@@ -547,7 +545,7 @@ async fn revoke(
     let serial = parse_serial(&req.serial)?;
     let reason = CrlReason::from_name(&req.reason).ok_or_else(|| {
         let names: Vec<&str> = CrlReason::ALL.iter().map(|r| r.name()).collect();
-        ApiError::bad_request(
+        HttpError::bad_request(
             "bad_reason",
             format!("reason must be one of {names:?} (RFC 5280 §5.3.1)"),
         )
@@ -555,8 +553,7 @@ async fn revoke(
     let store = inner.store.clone();
     let key = serial.clone();
     if blocking(move || store.certificate(&key)).await?.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
+        return Err(HttpError::not_found(
             "unknown_certificate",
             format!("this CA issued no certificate with serial {}", req.serial),
         ));
@@ -564,25 +561,18 @@ async fn revoke(
     let log = &inner.config.log;
     let from_index = match req.from_index {
         Some(i) => i,
-        None => log.tree_size().await.map_err(log_error)?,
+        None => log
+            .tree_size()
+            .await
+            .map_err(|e| log_error(e, "the revocation is not in effect"))?,
     };
     let now = unix_ms();
     let revocation = sign_revocation(&inner.config.intermediate, &serial, reason, from_index, now)
-        .map_err(|e| ApiError::internal(format!("signing the revocation: {e}")))?;
+        .map_err(|e| HttpError::internal(format!("signing the revocation: {e}")))?;
     let logged = log
-        .submit_revocation(&revocation)
+        .submit(&EntryBody::Revocation(revocation))
         .await
-        .map_err(|e| match e {
-            LogError::Refused { .. } => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "log_refused",
-                format!("{e}; the revocation is not in effect"),
-            ),
-            other => ApiError::unavailable(
-                "log_unavailable",
-                format!("{other}; the revocation is not in effect, retry"),
-            ),
-        })?;
+        .map_err(|e| log_error(e, "the revocation is not in effect"))?;
     let record = RevocationRecord {
         serial: hex::encode(&serial),
         reason: reason.code(),
@@ -602,14 +592,14 @@ async fn revoke(
     );
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({
-            "serial": record.serial,
-            "reason": reason.name(),
-            "from_index": from_index,
-            "revoked_at": now,
-            "log_index": logged.index,
-            "proof": logged.proof,
-        })),
+        axum::Json(Revoked {
+            serial: record.serial,
+            reason: reason.name().to_owned(),
+            from_index,
+            revoked_at: now,
+            log_index: logged.index,
+            proof: logged.proof,
+        }),
     )
         .into_response())
 }
@@ -618,18 +608,21 @@ async fn get_certificate(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(serial_hex): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     require_admin(&state, &headers)?;
     let serial = parse_serial(&serial_hex)?;
     let store = state.inner.store.clone();
     let (cert, revocation) =
         blocking(move || Ok((store.certificate(&serial)?, store.revocation(&serial)?))).await?;
-    let cert = cert.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
+    let certificate = cert.ok_or_else(|| {
+        HttpError::not_found(
             "unknown_certificate",
             format!("this CA issued no certificate with serial {serial_hex}"),
         )
     })?;
-    Ok(axum::Json(json!({ "certificate": cert, "revocation": revocation })).into_response())
+    Ok(axum::Json(CertificateStatus {
+        certificate,
+        revocation,
+    })
+    .into_response())
 }

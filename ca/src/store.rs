@@ -110,41 +110,13 @@ pub struct Redemption {
     pub serial: String,
 }
 
-/// A certificate the CA issued, with where it is logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssuedCertificate {
-    /// Serial, hex (the DER INTEGER's content octets).
-    pub serial: String,
-    /// The identity in its SAN.
-    pub identity: String,
-    /// The crates in its scope.
-    pub crates: Vec<String>,
-    /// notBefore, Unix ms.
-    pub not_before: u64,
-    /// notAfter, Unix ms.
-    pub not_after: u64,
-    /// The index of its `certificate` entry in the log.
-    pub log_index: u64,
-    /// The certificate, base64 DER.
-    pub der: String,
-}
+/// A certificate the CA issued, with where it is logged; the same record
+/// the admin API answers (`sigil_core::ca_api`).
+pub use sigil_core::ca_api::IssuedCertificate;
 
-/// A revocation the CA signed and logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevocationRecord {
-    /// Serial of the revoked certificate, hex.
-    pub serial: String,
-    /// RFC 5280 reason code.
-    pub reason: u8,
-    /// Releases at this log index or later are void.
-    pub from_index: u64,
-    /// When it was signed, Unix ms.
-    pub revoked_at: u64,
-    /// The index of the `revocation` entry in the log.
-    pub log_index: u64,
-}
+/// A revocation the CA signed and logged; the same record the admin API
+/// answers (`sigil_core::ca_api`).
+pub use sigil_core::ca_api::RevocationRecord;
 
 /// The CA's RocksDB store.
 pub struct CaStore {

@@ -192,7 +192,7 @@ pub struct VerifyLockArgs {
     /// The lockfile.
     #[arg(default_value = "Cargo.lock")]
     lockfile: PathBuf,
-    /// A directory of <name>-<version>.crate.tlog-proof files, for offline use.
+    /// A directory of `<name>-<version>.crate.tlog-proof` files, for offline use.
     #[arg(long)]
     proofs: Option<PathBuf>,
     /// Fail on crates nobody signed (default: warn).
@@ -419,7 +419,8 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match client.log() {
                 Some(log) => {
                     let id = id.as_ref().map_err(|e| CliError::Usage(e.to_string()))?;
-                    log.release_proof(&id.name, &id.version)?
+                    log.release_proof(&id.name, &id.version)
+                        .map_err(|e| CliError::from_client("the log", e))?
                         .ok_or_else(|| CliError::Check {
                             code: "unsigned",
                             message: format!(

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sigil_client::blocking::LogClient;
 use sigil_client::checkpoint_cache::{
     CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
 };
@@ -18,7 +19,6 @@ use sigil_verifier::release_file::{VerifiedRelease, verify_release};
 use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots};
 
 use crate::error::CliError;
-use crate::http::LogApi;
 
 /// What `sigil trust-root` is given.
 pub struct TrustRootRequest<'a> {
@@ -78,7 +78,7 @@ pub struct Client {
     policy: CheckpointPolicy,
     roots: TrustedRoots,
     cache: CheckpointCache,
-    log: Option<LogApi>,
+    log: Option<LogClient>,
     /// Chains validated in this run (a lockfile's crates share signers).
     chains: ChainCache,
 }
@@ -91,16 +91,6 @@ pub struct Verified {
     pub release: VerifiedRelease,
     /// The cache's verdict on the proof's checkpoint.
     pub cache: CacheOutcome,
-}
-
-struct Consistency<'a>(&'a LogApi);
-
-impl ConsistencySource for Consistency<'_> {
-    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<[u8; 32]>, String> {
-        self.0
-            .consistency_proof(old_size, new_size)
-            .map_err(|e| e.to_string())
-    }
 }
 
 impl Client {
@@ -122,7 +112,10 @@ impl Client {
             None => CheckpointCache::default_dir().map_err(|e| CliError::Usage(e.to_string()))?,
         };
         let cache = CheckpointCache::open(&dir).map_err(|e| CliError::file(&dir, e))?;
-        let log = log.map(LogApi::new).transpose()?;
+        let log = log
+            .map(LogClient::new)
+            .transpose()
+            .map_err(|e| CliError::from_client("the log", e))?;
         Ok(Client {
             trust,
             policy,
@@ -134,7 +127,7 @@ impl Client {
     }
 
     /// The log client, when online.
-    pub fn log(&self) -> Option<&LogApi> {
+    pub fn log(&self) -> Option<&LogClient> {
         self.log.as_ref()
     }
 
@@ -165,8 +158,11 @@ impl Client {
             // path; a failure to ask is an error, never "not revoked".
             let mut revocations = RevocationSet::new();
             for id in release.certificate_ids() {
-                if let Some(from_index) = log.revoked_from(&id)? {
-                    revocations.insert(id, from_index);
+                let status = log
+                    .revocation(&id)
+                    .map_err(|e| CliError::from_client("the log", e))?;
+                if let Some(status) = status {
+                    revocations.insert(id, status.from_index);
                 }
             }
             revocations
@@ -183,14 +179,10 @@ impl Client {
                     }
                 })?;
         }
-        let source = self.log.as_ref().map(Consistency);
+        let source = self.log.as_ref().map(|l| l as &dyn ConsistencySource);
         let cache = self
             .cache
-            .offer(
-                &self.policy,
-                &release.checkpoint.note,
-                source.as_ref().map(|s| s as &dyn ConsistencySource),
-            )
+            .offer(&self.policy, &release.checkpoint.note, source)
             .map_err(|e| match e {
                 CacheError::Fork { .. } => CliError::Security(e.to_string()),
                 other => CliError::Check {

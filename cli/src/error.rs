@@ -1,6 +1,8 @@
 //! The CLI's one error type: every failure is one line a person can act
 //! on, with a stable machine code for `--json`.
 
+use sigil_client::ClientError;
+
 /// Why a `sigil` command failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -62,6 +64,41 @@ impl CliError {
             CliError::Security(_) => "security_error",
             CliError::Reported(_) => "failed",
             CliError::Usage(_) => "usage",
+        }
+    }
+
+    /// What a failed request to `server` ("the CA", "the log") means for
+    /// the user: the server's own code when it answered with an error
+    /// (`{"error": {code, message}}`, or `http_<status>`), `unreachable`
+    /// otherwise.
+    pub fn from_client(server: &'static str, e: ClientError) -> CliError {
+        match e {
+            ClientError::Refused { code, message, .. }
+            | ClientError::NotFound { code, message, .. }
+            | ClientError::Unavailable { code, message, .. } => CliError::Refused {
+                server,
+                code,
+                message,
+            },
+            ClientError::Unreachable { url, reason } => CliError::Unreachable {
+                url,
+                reason: format!("cannot reach {server}: {reason}"),
+            },
+            ClientError::Timeout { url } => CliError::Unreachable {
+                url,
+                reason: format!("{server} did not answer in time"),
+            },
+            ClientError::BadAnswer { url, reason } => CliError::Unreachable {
+                url,
+                reason: format!("unreadable answer from {server}: {reason}"),
+            },
+            ClientError::InvalidUrl { url, reason } => {
+                CliError::Usage(format!("{url:?} is not a URL of {server}: {reason}"))
+            }
+            other => CliError::Unreachable {
+                url: other.url().unwrap_or_default().to_owned(),
+                reason: other.to_string(),
+            },
         }
     }
 

@@ -11,7 +11,6 @@
 //! | [`package`] | packaging a small crate directory into a `.crate`, as `cargo package` does |
 //! | [`quickstart`] | the whole flow on the embedded RocksDB default, with `sigil-ca` and `sigil-log` as child processes |
 //! | [`server_process`] | a Sigil server binary run as a child process (listening line, logs, killed on drop) |
-//! | [`http`] | clients of the log's and the CA's HTTP APIs |
 //! | [`error`] | [`CliError`]: one line for a person, a code for machines |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -19,7 +18,6 @@
 pub mod app;
 pub mod client;
 pub mod error;
-pub mod http;
 pub mod maintainer;
 pub mod monitor;
 pub mod package;

@@ -18,15 +18,24 @@ use std::path::{Path, PathBuf};
 use rcgen::{CertificateParams, KeyPair};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use serde_json::{Value, json};
-use sigil_core::entry::ReleaseEntry;
+use sigil_client::blocking::{CaClient, LogClient};
+use sigil_core::ca_api::{ENROLL_PATH, EnrollRequest};
+use sigil_core::entry::{EntryBody, ReleaseEntry};
+use sigil_core::log_api::{encode_submission, parse_submission};
 use sigil_core::statement::{Envelope, Release};
 use sigil_keyfile::p256_key::{self as keyfile, P256Key};
 use sigil_keyfile::secret_file;
 use sigil_verifier::x509::Certificate;
 
 use crate::error::CliError;
-use crate::http::{self, LogApi};
+
+fn ca_error(e: sigil_client::ClientError) -> CliError {
+    CliError::from_client("the CA", e)
+}
+
+fn log_error(e: sigil_client::ClientError) -> CliError {
+    CliError::from_client("the log", e)
+}
 
 /// `sigil keygen --out KEY.pem`: a new P-256 key, mode 0600, encrypted if
 /// a passphrase is given. Never overwrites.
@@ -69,25 +78,17 @@ pub struct Enrolled {
 /// `sigil enroll --ca URL --token T --key KEY.pem --out CERT.pem`.
 pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enrolled, CliError> {
     let csr = csr_pem(key)?;
-    let url = format!("{}/api/v1/enroll", ca.trim_end_matches('/'));
-    let answer = http::post_json(
-        &http::client()?,
-        "the CA",
-        &url,
-        &json!({ "token": token.trim(), "csr": csr }),
-    )?;
-    let field = |name: &str| {
-        answer[name]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| CliError::Unreachable {
-                url: url.clone(),
-                reason: format!("the CA's answer has no {name}"),
-            })
-    };
-    let certificate = field("certificate")?;
-    let chain = field("chain")?;
-    let proof = field("proof")?;
+    let client = CaClient::new(ca).map_err(ca_error)?;
+    let url = format!("{}{ENROLL_PATH}", client.url());
+    let answer = client
+        .enroll(&EnrollRequest {
+            token: token.trim().to_owned(),
+            csr,
+        })
+        .map_err(ca_error)?;
+    let certificate = answer.certificate;
+    let chain = answer.chain;
+    let proof = answer.proof;
     // The certificate must be for our key.
     let leaf = CertificateDer::from_pem_slice(certificate.as_bytes()).map_err(|e| {
         CliError::Unreachable {
@@ -117,17 +118,10 @@ pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enroll
         .map_err(|e| CliError::file(&proof_path, e))?;
     Ok(Enrolled {
         cert_path: out.to_path_buf(),
-        serial: answer["serial"].as_str().unwrap_or_default().to_string(),
-        identity: answer["identity"].as_str().unwrap_or_default().to_string(),
-        crates: answer["crates"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        log_index: answer["log_index"].as_u64().unwrap_or_default(),
+        serial: answer.serial,
+        identity: answer.identity,
+        crates: answer.crates,
+        log_index: answer.log_index,
     })
 }
 
@@ -266,13 +260,17 @@ pub fn sign(req: &SignRequest<'_>) -> Result<Signed, CliError> {
     let envelope = &envelope;
     chains.push(req.chain.clone());
     // The same checks the log makes on the shape (chains per signature).
-    ReleaseEntry::from_envelope(envelope, chains.clone())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let body = submission(envelope, &chains)?;
+    let body = EntryBody::Release(
+        ReleaseEntry::from_envelope(envelope, chains)
+            .map_err(|e| CliError::Usage(e.to_string()))?,
+    );
     let signatures = envelope.signatures.len();
     match req.log {
         Some(log) => {
-            let submitted = LogApi::new(log)?.submit(&body)?;
+            let submitted = LogClient::new(log)
+                .map_err(log_error)?
+                .submit(&body)
+                .map_err(log_error)?;
             let proof_path = proof_path_for(req.crate_path);
             write_replacing(&proof_path, submitted.proof.as_bytes())?;
             Ok(Signed::Logged {
@@ -288,7 +286,9 @@ pub fn sign(req: &SignRequest<'_>) -> Result<Signed, CliError> {
                 name.push(".sigil-pending.json");
                 PathBuf::from(name)
             });
-            write_replacing(&path, body.to_string().as_bytes())?;
+            // The pending file is the submission body itself
+            // (`sigil_core::log_api`).
+            write_replacing(&path, &encode_submission(&body))?;
             Ok(Signed::Pending {
                 release,
                 path,
@@ -298,55 +298,23 @@ pub fn sign(req: &SignRequest<'_>) -> Result<Signed, CliError> {
     }
 }
 
-/// The `POST /api/v1/entries` body of a release (`sigil_log::admission`).
-fn submission(envelope: &Envelope, chains: &[Vec<Vec<u8>>]) -> Result<Value, CliError> {
-    use base64::Engine as _;
-    let envelope: Value = serde_json::from_slice(&envelope.to_json())
-        .map_err(|e| CliError::Usage(format!("envelope: {e}")))?;
-    let chains: Vec<Vec<String>> = chains
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
-                .collect()
-        })
-        .collect();
-    Ok(json!({ "kind": "release", "envelope": envelope, "chains": chains }))
-}
-
 /// One certificate chain per signature: leaf first, DER.
 type Chains = Vec<Vec<Vec<u8>>>;
 
-/// Reads a pending submission written by `sigil sign` without `--log`.
+/// Reads a pending submission written by `sigil sign` without `--log`: a
+/// `POST /api/v1/entries` release body (`sigil_core::log_api`).
 fn read_pending(path: &Path) -> Result<(Envelope, Chains), CliError> {
-    use base64::Engine as _;
     let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| CliError::file(path, e))?;
-    if v["kind"] != "release" {
-        return Err(CliError::file(
+    match parse_submission(&bytes).map_err(|e| CliError::file(path, e))? {
+        EntryBody::Release(release) => {
+            let chains = release.signers.iter().map(|s| s.chain.clone()).collect();
+            Ok((release.envelope(), chains))
+        }
+        _ => Err(CliError::file(
             path,
             "not a pending release from `sigil sign`",
-        ));
+        )),
     }
-    let envelope = Envelope::from_json(v["envelope"].to_string().as_bytes())
-        .map_err(|e| CliError::file(path, e))?;
-    let chains = v["chains"]
-        .as_array()
-        .ok_or_else(|| CliError::file(path, "no chains"))?
-        .iter()
-        .map(|c| {
-            c.as_array()
-                .ok_or_else(|| CliError::file(path, "a chain is not a list"))?
-                .iter()
-                .map(|d| {
-                    d.as_str()
-                        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-                        .ok_or_else(|| CliError::file(path, "a certificate is not base64"))
-                })
-                .collect()
-        })
-        .collect::<Result<Chains, CliError>>()?;
-    Ok((envelope, chains))
 }
 
 /// Writes a public file, replacing an older one atomically.

@@ -1,7 +1,7 @@
 //! `sigil monitor` (DESIGN.md "Interfaces"): follows a log through its
 //! public tiles only (`/checkpoint`, `/tile/...`, `/tile/entries/...`;
 //! C2SP tlog-tiles) and checks everything it publishes with the
-//! verifier's monitor engine (`sigil_verifier::monitor`): checkpoint
+//! client's monitor engine (`sigil_client::monitor`): checkpoint
 //! signatures, consistency computed from tiles, every tile hash recomputed
 //! from the entry bundles, and the admission rules re-run on every entry.
 //! Alerts are JSON lines on stdout, and POSTed to `--webhook` when given.
@@ -10,45 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sigil_client::monitor::{Alert, Monitor, MonitorError, TileSource, Watch};
+use sigil_client::blocking::{LogClient, Webhook};
+use sigil_client::monitor::{Alert, Monitor, MonitorError, Watch};
 use sigil_core::trust_root::TrustRoot;
 
 use crate::error::CliError;
-
-/// Fetches `/checkpoint` and tiles over HTTP.
-struct HttpTiles {
-    base: String,
-    http: reqwest::blocking::Client,
-}
-
-impl HttpTiles {
-    fn get(&self, path: &str) -> Result<Vec<u8>, String> {
-        let url = format!("{}/{path}", self.base);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .map_err(|e| format!("{url}: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("{url}: {status}"));
-        }
-        response
-            .bytes()
-            .map(|b| b.to_vec())
-            .map_err(|e| format!("{url}: {e}"))
-    }
-}
-
-impl TileSource for HttpTiles {
-    fn checkpoint(&self) -> Result<Vec<u8>, String> {
-        self.get("checkpoint")
-    }
-
-    fn tile(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.get(path)
-    }
-}
 
 /// What `sigil monitor` was asked.
 pub struct MonitorRequest<'a> {
@@ -84,11 +50,12 @@ pub fn run(req: &MonitorRequest<'_>) -> Result<(), CliError> {
     let monitor =
         Monitor::from_trust_root(&trust, watch).map_err(|e| CliError::file(req.trust_root, e))?;
     std::fs::create_dir_all(req.state).map_err(|e| CliError::file(req.state, e))?;
-    let http = crate::http::client()?;
-    let source = HttpTiles {
-        base: req.log.trim_end_matches('/').to_string(),
-        http: http.clone(),
-    };
+    let source = LogClient::new(req.log).map_err(|e| CliError::from_client("the log", e))?;
+    let webhook = req
+        .webhook
+        .map(Webhook::new)
+        .transpose()
+        .map_err(|e| CliError::from_client("the webhook", e))?;
     let mut violations = 0u64;
     loop {
         let bar = if req.progress {
@@ -109,15 +76,10 @@ pub fn run(req: &MonitorRequest<'_>) -> Result<(), CliError> {
             match alert.to_json_line() {
                 Ok(line) => {
                     bar.suspend(|| print!("{line}"));
-                    if let Some(url) = req.webhook {
-                        let posted = http
-                            .post(url)
-                            .header("content-type", "application/json")
-                            .body(line)
-                            .send();
-                        if let Err(e) = posted.and_then(|r| r.error_for_status()) {
-                            bar.suspend(|| eprintln!("sigil monitor: webhook {url}: {e}"));
-                        }
+                    if let Some(hook) = &webhook
+                        && let Err(e) = hook.post(line.as_bytes())
+                    {
+                        bar.suspend(|| eprintln!("sigil monitor: webhook {}: {e}", hook.url()));
                     }
                 }
                 Err(e) => eprintln!("sigil monitor: cannot encode an alert: {e}"),
@@ -147,7 +109,7 @@ pub fn run(req: &MonitorRequest<'_>) -> Result<(), CliError> {
                     });
                 }
             }
-            Err(e @ (MonitorError::Fetch { .. } | MonitorError::Locked { .. })) if !req.once => {
+            Err(e @ (MonitorError::Fetch(_) | MonitorError::Locked { .. })) if !req.once => {
                 eprintln!("sigil monitor: {e}; retrying");
             }
             Err(e) => {

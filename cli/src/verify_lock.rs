@@ -205,7 +205,9 @@ fn proof_for(
         }
     }
     match client.log() {
-        Some(log) => log.release_proof(&pkg.name, &pkg.version),
+        Some(log) => log
+            .release_proof(&pkg.name, &pkg.version)
+            .map_err(|e| CliError::from_client("the log", e)),
         None if req.proofs_dir.is_some() => Ok(None),
         None => Err(CliError::Usage(
             "give --log URL or --proofs DIR: verify-lock needs each crate's proof".into(),

@@ -53,23 +53,10 @@ use sha2::{Digest as _, Sha256};
 use sigil_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointPolicy, VerifiedCheckpoint, verify_checkpoint,
 };
-use sigil_core::merkle::{self, Hash};
+use sigil_core::merkle;
 use sigil_core::note::Note;
 
-/// Where consistency proofs come from: the log's
-/// `GET /api/v1/proofs/consistency?from=M&to=N` (DESIGN.md "Interfaces"),
-/// or anything else that can answer.
-pub trait ConsistencySource {
-    /// The RFC 9162 §2.1.4.1 consistency proof from the tree of `old_size`
-    /// leaves to the tree of `new_size` leaves (`0 < old_size < new_size`).
-    ///
-    /// # Errors
-    ///
-    /// Why no proof could be had (log unreachable, bad response), as text
-    /// for a person. This makes the comparison
-    /// [`CacheOutcome::Unverified`], never a fork.
-    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, String>;
-}
+pub use crate::log_source::{ConsistencySource, FetchError};
 
 /// What [`CheckpointCache::offer`] did with a checkpoint that verified
 /// (module docs, "Rules").
@@ -302,11 +289,13 @@ impl CheckpointCache {
             };
             let proof = match source.consistency_proof(small.size, large.size) {
                 Ok(proof) => proof,
-                Err(reason) => {
+                Err(e) => {
+                    // A failure to obtain a proof, whatever its kind, is
+                    // not evidence of a fork (module docs).
                     return Ok(CacheOutcome::Unverified {
                         cached_size: old.size,
                         reason: format!(
-                            "no consistency proof from size {} to {}: {reason}",
+                            "no consistency proof from size {} to {}: {e}",
                             small.size, large.size
                         ),
                     });

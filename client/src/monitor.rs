@@ -25,11 +25,15 @@
 //!    the tile. An entry whose bytes changed fails here.
 //! 4. Re-run the log's admission rules on each new entry, in index order
 //!    (`log-server` `admission` and `sequencer`), judged at its
-//!    `integrated_at`: [`check_release`] with the revocations logged
-//!    before it, [`check_certificate_entry`], [`check_revocation`]; one
+//!    `integrated_at`: `sigil_verifier::check_release` with the revocations
+//!    logged before it, `check_certificate_entry`, `check_revocation`; one
 //!    artifact per `crate@version`; `integrated_at` not going backwards.
 //! 5. After the last entry, the root of all processed leaves, kept as a
 //!    compact range in the state, must equal the checkpoint's root.
+//!
+//! Steps 1 to 3 and 5 *follow the tree* (`follow` module: nothing there
+//! reads what an entry says); step 4 *re-judges entries* (`judge`
+//! module: nothing there fetches); this module runs a step and saves.
 //!
 //! The state is saved (atomically, `state` module) after every
 //! [`Monitor::with_save_interval`] entries, at the end, and when a step
@@ -55,7 +59,7 @@
 //! same `crate@version` and SHA-256 logged twice: the log answers a
 //! resubmission with the existing entry); `conflicting_release` (a second
 //! artifact for a logged `crate@version`); `time_went_backwards`; and for
-//! an entry the verifier refuses, its [`VerifyError::code`] (e.g.
+//! an entry the verifier refuses, its `sigil_verifier::VerifyError::code` (e.g.
 //! `out_of_scope`, `revoked`, `bad_signature`, `expired`).
 //!
 //! After a violation of the first six kinds the step stops with
@@ -76,28 +80,26 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use sigil_core::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, verify_checkpoint};
-use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
-use sigil_core::merkle::{self, Hash, MerkleError, NodeId, leaf_hash};
-use sigil_core::tile::{
-    TILE_HEIGHT, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, parse_bundle_for_tile,
-};
+use sigil_core::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy};
+use sigil_core::tile::{TILE_HEIGHT, TILE_WIDTH, TileHashReader};
 use sigil_core::trust_root::TrustRoot;
-
-use sigil_verifier::{
-    ChainCache, TrustedRoots, VerifyError, check_certificate_entry, check_release, check_revocation,
-};
+use sigil_verifier::{ChainCache, TrustedRoots};
 
 mod alert;
+mod follow;
+mod judge;
 mod source;
 mod state;
 
+pub use crate::log_source::{FetchError, TileSource};
 pub use alert::{Alert, AlertKind};
-pub use source::TileSource;
 pub use state::{MonitorState, STATE_VERSION};
 
-use source::{FetchError, SourceTiles};
-use state::{ReleaseSeen, StateDir, release_key};
+use alert::Emitter;
+use follow::Adopted;
+use judge::Judge;
+use source::SourceTiles;
+use state::StateDir;
 
 /// How far `integrated_at` may go backwards before it is a violation: one
 /// minute (module docs, "Time").
@@ -163,14 +165,11 @@ pub enum MonitorError {
     /// The log's checkpoint does not verify under the trust root.
     #[error("the log's checkpoint does not verify against the trust root: {0}")]
     Checkpoint(#[source] CheckpointError),
-    /// The checkpoint, a tile or a bundle could not be fetched.
-    #[error("fetching {what}: {reason}")]
-    Fetch {
-        /// What was asked for (`checkpoint` or a tile path).
-        what: String,
-        /// The source's reason.
-        reason: String,
-    },
+    /// The checkpoint, a tile or a bundle could not be fetched (a full
+    /// tile the log does not have, or a log that cannot be read now):
+    /// retry later.
+    #[error("fetching {0}")]
+    Fetch(#[from] FetchError),
     /// The log misbehaved in a way that stops the monitor (module docs): a
     /// violation alert was raised, and the state does not advance.
     #[error("SECURITY: the log misbehaved ({code}): {reason}")]
@@ -200,14 +199,12 @@ pub struct StepReport {
     pub stale: bool,
 }
 
-/// A monitor of one log (module docs).
+/// A monitor of one log (module docs): it follows the tree
+/// (`follow` module), judges each new entry (`judge` module), and saves
+/// its state.
 pub struct Monitor {
     policy: CheckpointPolicy,
-    roots: TrustedRoots,
-    /// Chains validated so far: a maintainer's chain is checked once.
-    chains: ChainCache,
-    watch: Watch,
-    time_tolerance_ms: u64,
+    judge: Judge,
     save_interval: u64,
 }
 
@@ -215,8 +212,8 @@ impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Monitor")
             .field("policy", &self.policy)
-            .field("watch", &self.watch)
-            .field("time_tolerance_ms", &self.time_tolerance_ms)
+            .field("watch", &self.judge.watch)
+            .field("time_tolerance_ms", &self.judge.time_tolerance_ms)
             .field("save_interval", &self.save_interval)
             .finish_non_exhaustive()
     }
@@ -227,10 +224,12 @@ impl Monitor {
     pub fn new(policy: CheckpointPolicy, roots: TrustedRoots, watch: Watch) -> Monitor {
         Monitor {
             policy,
-            roots,
-            chains: ChainCache::new(),
-            watch,
-            time_tolerance_ms: DEFAULT_TIME_TOLERANCE_MS,
+            judge: Judge {
+                roots,
+                chains: ChainCache::new(),
+                watch,
+                time_tolerance_ms: DEFAULT_TIME_TOLERANCE_MS,
+            },
             save_interval: DEFAULT_SAVE_INTERVAL,
         }
     }
@@ -252,7 +251,7 @@ impl Monitor {
 
     /// Sets how far `integrated_at` may go backwards (module docs, "Time").
     pub fn with_time_tolerance(mut self, ms: u64) -> Monitor {
-        self.time_tolerance_ms = ms;
+        self.judge.time_tolerance_ms = ms;
         self
     }
 
@@ -289,12 +288,7 @@ impl Monitor {
         let mut state = dir
             .load(&self.policy)?
             .unwrap_or_else(|| MonitorState::new(&self.policy.origin));
-        let note = source.checkpoint().map_err(|reason| MonitorError::Fetch {
-            what: "checkpoint".into(),
-            reason,
-        })?;
-        let verified = verify_checkpoint(&note, &self.policy).map_err(MonitorError::Checkpoint)?;
-        let new = verified.checkpoint;
+        let (note, new) = follow::fetch_checkpoint(source, &self.policy)?;
         let mut out = Emitter {
             origin: &self.policy.origin,
             tree_size: new.size,
@@ -314,17 +308,13 @@ impl Monitor {
         report.alerts = out.alerts;
         report.violations = out.violations;
         report.to_size = state.size();
-        match result {
-            Ok(Advance::Stale) => {
-                report.stale = true;
-                Ok(report)
-            }
-            Ok(Advance::Done) => Ok(report),
-            Err(e) => Err(e),
-        }
+        report.stale = matches!(result?, Adopted::Stale);
+        Ok(report)
     }
 
-    /// Steps 2 to 5 of the module docs.
+    /// Steps 2 to 5 of the module docs: adopt the checkpoint, then for
+    /// each bundle authenticate it and judge its new entries, saving the
+    /// state every [`Monitor::with_save_interval`] entries and at the end.
     #[allow(clippy::too_many_arguments)]
     fn advance(
         &self,
@@ -335,43 +325,32 @@ impl Monitor {
         tiles: &SourceTiles<'_>,
         out: &mut Emitter<'_>,
         on_progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Advance, MonitorError> {
+    ) -> Result<Adopted, MonitorError> {
         let reader = &TileHashReader::authenticated(new.size, new.root, tiles);
-        match state.checkpoint() {
-            Some(old) if new.size < old.size => return Ok(Advance::Stale),
-            Some(old) if new.size == old.size => {
-                if new.root != old.root {
-                    return Err(out.stop(
-                        "fork",
-                        format!(
-                            "two checkpoints of size {} with different roots: {} stored, {} served",
-                            new.size,
-                            hex::encode(old.root),
-                            hex::encode(new.root)
-                        ),
-                    ));
-                }
-            }
-            Some(old) => {
-                let old = old.clone();
-                self.check_consistency(state, &old, new, reader, out)?;
-                state.checkpoint = Some((note, new.clone()));
-            }
-            None => state.checkpoint = Some((note, new.clone())),
+        if let Adopted::Stale = follow::adopt(state, note, new, reader, out)? {
+            return Ok(Adopted::Stale);
         }
         let start = state.size();
         let total = new.size - start;
         let mut saved = start;
         let mut at = start;
         while at < new.size {
-            let bundle = at >> TILE_HEIGHT;
-            if let Err(e) = self.process_bundle(state, bundle, new, tiles, reader, out) {
-                // Keep the whole bundles checked so far: they were
-                // authenticated against the adopted checkpoint.
-                if state.size() > saved {
-                    dir.save(state)?;
+            let bundle = match follow::read_bundle(at >> TILE_HEIGHT, new, tiles, reader, out) {
+                Ok(bundle) => bundle,
+                Err(e) => {
+                    // Keep the whole bundles checked so far: they were
+                    // authenticated against the adopted checkpoint.
+                    if state.size() > saved {
+                        dir.save(state)?;
+                    }
+                    return Err(e);
                 }
-                return Err(e);
+            };
+            let skip = usize::try_from(state.size() - bundle.first).unwrap_or(usize::MAX);
+            let entries = bundle.entries.iter().zip(bundle.leaves);
+            for (i, (bytes, leaf)) in entries.enumerate().skip(skip) {
+                self.judge.entry(state, bundle.first + i as u64, bytes, out);
+                state.edge.push(leaf);
             }
             at = state.size();
             on_progress(at - start, total);
@@ -380,440 +359,8 @@ impl Monitor {
                 saved = at;
             }
         }
-        if state.edge.root() != new.root {
-            return Err(out.stop(
-                "root_mismatch",
-                format!(
-                    "the {} entries hash to root {}, the checkpoint says {}",
-                    new.size,
-                    hex::encode(state.edge.root()),
-                    hex::encode(new.root)
-                ),
-            ));
-        }
+        follow::check_root(&state.edge, new, out)?;
         dir.save(state)?;
-        Ok(Advance::Done)
-    }
-
-    /// Step 2 for a larger checkpoint: the stored root and the root of the
-    /// processed entries, recomputed from the new tree's tiles.
-    fn check_consistency(
-        &self,
-        state: &MonitorState,
-        old: &Checkpoint,
-        new: &Checkpoint,
-        reader: &TileHashReader<'_, SourceTiles<'_>>,
-        out: &mut Emitter<'_>,
-    ) -> Result<(), MonitorError> {
-        let mut checks = vec![(old.size, old.root, "the stored checkpoint")];
-        if state.size() != old.size {
-            checks.push((state.size(), state.edge.root(), "the entries processed"));
-        }
-        for (size, root, what) in checks {
-            let computed = merkle::tree_hash(size, reader).map_err(|e| classify_merkle(e, out))?;
-            if computed != root {
-                return Err(out.stop(
-                    "fork",
-                    format!(
-                        "the checkpoint of size {} is not an extension of {what}: its first {size} entries hash to {}, not {}",
-                        new.size,
-                        hex::encode(computed),
-                        hex::encode(root)
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Steps 3 and 4 for the bundle of index `bundle`, from entry
-    /// `state.size()` on.
-    fn process_bundle(
-        &self,
-        state: &mut MonitorState,
-        bundle: u64,
-        new: &Checkpoint,
-        tiles: &SourceTiles<'_>,
-        reader: &TileHashReader<'_, SourceTiles<'_>>,
-        out: &mut Emitter<'_>,
-    ) -> Result<(), MonitorError> {
-        let Some(tile) = Tile::at_size(TileKind::Entries, bundle, new.size) else {
-            return Err(out.stop(
-                "malformed_bundle",
-                format!("no entry bundle {bundle} in a tree of size {}", new.size),
-            ));
-        };
-        let data = tiles.fetch(&tile).map_err(|e| classify_tile(e, out))?;
-        let entries = parse_bundle_for_tile(&tile, &data).map_err(|e| {
-            out.stop(
-                "malformed_bundle",
-                format!("entry bundle {tile} does not parse: {e}"),
-            )
-        })?;
-        let first = bundle << TILE_HEIGHT;
-        let ids: Vec<NodeId> = (0..u64::from(tile.width))
-            .map(|i| NodeId::new(0, first + i))
-            .collect();
-        let hashes = reader
-            .read_hashes_from_tiles(&ids)
-            .map_err(|e| classify_tile(e, out))?;
-        let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
-        for (i, (leaf, expected)) in leaves.iter().zip(&hashes).enumerate() {
-            if leaf != expected {
-                let index = first + i as u64;
-                let mut alert = out.alert(AlertKind::Violation);
-                alert.index = Some(index);
-                alert.code = Some("entry_hash_mismatch".into());
-                let reason = format!(
-                    "entry {index} in bundle {tile} hashes to {}, the tree (signed checkpoint of size {}) has {}: its bytes were changed",
-                    hex::encode(leaf),
-                    new.size,
-                    hex::encode(expected)
-                );
-                alert.reason = Some(reason.clone());
-                out.emit(alert);
-                return Err(MonitorError::Violation {
-                    code: "entry_hash_mismatch",
-                    reason,
-                });
-            }
-        }
-        let skip = usize::try_from(state.size() - first).unwrap_or(usize::MAX);
-        for (i, (bytes, leaf)) in entries.iter().zip(leaves).enumerate().skip(skip) {
-            self.check_entry(state, first + i as u64, bytes, out);
-            state.edge.push(leaf);
-        }
-        Ok(())
-    }
-
-    /// Step 4 for one entry: the admission rules, the order rules, alerts.
-    fn check_entry(
-        &self,
-        state: &mut MonitorState,
-        index: u64,
-        bytes: &[u8],
-        out: &mut Emitter<'_>,
-    ) {
-        let entry = match Entry::decode(bytes) {
-            Ok(entry) => entry,
-            Err(e) => {
-                let mut alert = out.alert(AlertKind::Violation);
-                alert.index = Some(index);
-                alert.code = Some("malformed_entry".into());
-                alert.reason = Some(format!("entry {index} does not decode: {e}"));
-                out.violation(state, alert);
-                return;
-            }
-        };
-        let at = entry.integrated_at;
-        if at.saturating_add(self.time_tolerance_ms) < state.last_integrated_at {
-            let mut alert = out.alert(AlertKind::Violation);
-            alert.index = Some(index);
-            alert.integrated_at = Some(at);
-            alert.code = Some("time_went_backwards".into());
-            alert.reason = Some(format!(
-                "entry {index} is stamped {at}, {} ms before an earlier entry (tolerance {} ms)",
-                state.last_integrated_at - at,
-                self.time_tolerance_ms
-            ));
-            out.violation(state, alert);
-        }
-        state.last_integrated_at = state.last_integrated_at.max(at);
-        match &entry.body {
-            EntryBody::Release(release) => self.check_release_entry(state, index, at, release, out),
-            EntryBody::Certificate(cert) => {
-                match check_certificate_entry(cert, at, &self.roots, Some(&self.chains)) {
-                    Ok(signer) => {
-                        let mut watched: Vec<String> = Vec::new();
-                        if self.watch.identities.contains(&signer.identity) {
-                            watched.push(format!("identity:{}", signer.identity));
-                        }
-                        for name in signer
-                            .crates
-                            .iter()
-                            .filter(|c| self.watch.crates.contains(*c))
-                        {
-                            watched.push(format!("crate:{name}"));
-                        }
-                        if !watched.is_empty() {
-                            let mut alert = out.alert(AlertKind::Certificate);
-                            alert.index = Some(index);
-                            alert.integrated_at = Some(at);
-                            alert.identities = vec![signer.identity];
-                            alert.scope = signer.crates;
-                            alert.certificate_id = Some(hex::encode(signer.certificate_id));
-                            alert.watched = watched;
-                            out.emit(alert);
-                        }
-                    }
-                    Err(e) => out.refused(state, index, at, &e, None),
-                }
-            }
-            EntryBody::Revocation(rev) => match check_revocation(rev, at, &self.roots) {
-                Ok(id) => self.revoked(state, index, id, rev.from_index, out),
-                Err(e) => out.refused(state, index, at, &e, None),
-            },
-            // A kind this verifier does not know: the log should not have
-            // logged what its clients cannot check.
-            _ => out.refused(state, index, at, &VerifyError::UnknownEntryKind, None),
-        }
-    }
-
-    /// A release entry: [`check_release`] with the revocations logged
-    /// before it, then one artifact per `crate@version`.
-    fn check_release_entry(
-        &self,
-        state: &mut MonitorState,
-        index: u64,
-        at: u64,
-        release: &ReleaseEntry,
-        out: &mut Emitter<'_>,
-    ) {
-        let checked = check_release(
-            release,
-            at,
-            index,
-            &self.roots,
-            &state.revocations,
-            Some(&self.chains),
-        );
-        let key = release_key(&release.crate_name, &release.version);
-        if let Some(seen) = state.releases.get(&key) {
-            let (code, what) = if seen.sha256 == release.sha256 {
-                (
-                    "duplicate_release",
-                    "the same artifact is already logged; a resubmission should have been answered with the existing entry",
-                )
-            } else {
-                (
-                    "conflicting_release",
-                    "another artifact is already logged for this crate@version; the log must refuse a replacement",
-                )
-            };
-            let mut alert = release_alert(out.alert(AlertKind::Violation), index, at, release);
-            alert.code = Some(code.into());
-            alert.reason = Some(format!(
-                "{key} at index {index} with sha256 {}: logged at index {} with sha256 {}; {what}",
-                hex::encode(release.sha256),
-                seen.index,
-                hex::encode(seen.sha256)
-            ));
-            out.violation(state, alert);
-        }
-        let signers = match checked {
-            Ok(signers) => signers,
-            Err(e) => {
-                out.refused(state, index, at, &e, Some(release));
-                state.releases.entry(key).or_insert(ReleaseSeen {
-                    index,
-                    sha256: release.sha256,
-                    signers: Vec::new(),
-                });
-                return;
-            }
-        };
-        if !state.releases.contains_key(&key) {
-            let ids: Vec<u32> = signers
-                .iter()
-                .flat_map(|s| s.path_ids().copied())
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|id| state.intern(id))
-                .collect();
-            state.releases.insert(
-                key,
-                ReleaseSeen {
-                    index,
-                    sha256: release.sha256,
-                    signers: ids,
-                },
-            );
-        }
-        let mut watched: Vec<String> = Vec::new();
-        if self.watch.crates.contains(&release.crate_name) {
-            watched.push(format!("crate:{}", release.crate_name));
-        }
-        for s in &signers {
-            if self.watch.identities.contains(&s.identity) {
-                watched.push(format!("identity:{}", s.identity));
-            }
-        }
-        if !watched.is_empty() {
-            let mut alert = release_alert(out.alert(AlertKind::Release), index, at, release);
-            alert.identities = signers.into_iter().map(|s| s.identity).collect();
-            alert.watched = watched;
-            out.emit(alert);
-        }
-    }
-
-    /// A valid revocation at `index` of certificate `id` from `from_index`:
-    /// alerts for the releases it voids that were logged before it and
-    /// were not void already, then remembered for later releases.
-    fn revoked(
-        &self,
-        state: &mut MonitorState,
-        index: u64,
-        id: [u8; 32],
-        from_index: u64,
-        out: &mut Emitter<'_>,
-    ) {
-        let earlier = state.revocations.revoked_from(&id);
-        // Releases in [from_index, until) become void now; those from an
-        // earlier revocation's from_index on were void already (alerted,
-        // or refused as violations).
-        let until = earlier.unwrap_or(u64::MAX).min(index);
-        if let Some(&pos) = state.certificate_positions.get(&id) {
-            let voided: Vec<(String, u64, [u8; 32])> = state
-                .releases
-                .iter()
-                .filter(|(_, r)| {
-                    r.index >= from_index && r.index < until && r.signers.contains(&pos)
-                })
-                .map(|(k, r)| (k.clone(), r.index, r.sha256))
-                .collect();
-            for (key, release_index, sha256) in voided {
-                let mut alert = out.alert(AlertKind::RevokedRelease);
-                alert.index = Some(release_index);
-                if let Some((name, version)) = key.split_once('@') {
-                    alert.crate_name = Some(name.to_owned());
-                    alert.version = Some(version.to_owned());
-                }
-                alert.sha256 = Some(hex::encode(sha256));
-                alert.certificate_id = Some(hex::encode(id));
-                alert.reason = Some(format!(
-                    "the revocation at index {index} voids a signing certificate of {key} from index {from_index}; the release at index {release_index} no longer verifies"
-                ));
-                out.emit(alert);
-            }
-        }
-        state.revocations.insert(id, from_index);
-    }
-}
-
-/// How [`Monitor::advance`] ended without an error.
-enum Advance {
-    /// The checkpoint was older than the state's.
-    Stale,
-    /// Caught up with the checkpoint.
-    Done,
-}
-
-/// A release's fields in an alert.
-fn release_alert(mut alert: Alert, index: u64, at: u64, release: &ReleaseEntry) -> Alert {
-    alert.index = Some(index);
-    alert.integrated_at = Some(at);
-    alert.crate_name = Some(release.crate_name.clone());
-    alert.version = Some(release.version.clone());
-    alert.sha256 = Some(hex::encode(release.sha256));
-    alert
-}
-
-/// A tile error met while reading the new tree: a violation when the log's
-/// data is wrong, a fetch error when it could not be had.
-fn classify_tile(err: TileError, out: &mut Emitter<'_>) -> MonitorError {
-    match err {
-        TileError::RootMismatch { size } => out.stop(
-            "tiles_mismatch",
-            format!(
-                "the hash tiles of tree size {size} do not hash to the signed checkpoint's root"
-            ),
-        ),
-        TileError::TileMismatch { tile } => out.stop(
-            "tiles_mismatch",
-            format!("tile {tile} does not hash to the value its parent tile records"),
-        ),
-        e @ (TileError::WrongTileLength { .. } | TileError::ReaderResponse { .. }) => {
-            out.stop("malformed_tile", e.to_string())
-        }
-        TileError::Storage(inner) => match inner.downcast::<FetchError>() {
-            Ok(fetch) => MonitorError::Fetch {
-                what: fetch.path,
-                reason: fetch.reason,
-            },
-            Err(other) => MonitorError::Fetch {
-                what: "tiles".into(),
-                reason: other.to_string(),
-            },
-        },
-        other => MonitorError::Fetch {
-            what: "tiles".into(),
-            reason: other.to_string(),
-        },
-    }
-}
-
-/// [`classify_tile`] for errors that came through the Merkle functions.
-fn classify_merkle(err: MerkleError, out: &mut Emitter<'_>) -> MonitorError {
-    match err {
-        MerkleError::Storage(inner) => match inner.downcast::<TileError>() {
-            Ok(tile) => classify_tile(*tile, out),
-            Err(other) => MonitorError::Fetch {
-                what: "tiles".into(),
-                reason: other.to_string(),
-            },
-        },
-        other => MonitorError::Fetch {
-            what: "tiles".into(),
-            reason: other.to_string(),
-        },
-    }
-}
-
-/// Raises alerts and counts them.
-struct Emitter<'a> {
-    origin: &'a str,
-    tree_size: u64,
-    on_alert: &'a mut dyn FnMut(&Alert),
-    alerts: u64,
-    violations: u64,
-}
-
-impl Emitter<'_> {
-    fn alert(&self, kind: AlertKind) -> Alert {
-        Alert::new(kind, self.origin, self.tree_size)
-    }
-
-    fn emit(&mut self, alert: Alert) {
-        self.alerts += 1;
-        if alert.is_violation() {
-            self.violations += 1;
-        }
-        (self.on_alert)(&alert);
-    }
-
-    /// A violation about an entry: counted in the state too.
-    fn violation(&mut self, state: &mut MonitorState, alert: Alert) {
-        state.violations = state.violations.saturating_add(1);
-        self.emit(alert);
-    }
-
-    /// An entry the verifier refuses.
-    fn refused(
-        &mut self,
-        state: &mut MonitorState,
-        index: u64,
-        at: u64,
-        err: &VerifyError,
-        release: Option<&ReleaseEntry>,
-    ) {
-        let mut alert = self.alert(AlertKind::Violation);
-        if let Some(release) = release {
-            alert = release_alert(alert, index, at, release);
-        }
-        alert.index = Some(index);
-        alert.integrated_at = Some(at);
-        alert.code = Some(err.code().into());
-        alert.reason = Some(format!("entry {index} should have been refused: {err}"));
-        self.violation(state, alert);
-    }
-
-    /// A violation that stops the step (not counted in the state, which is
-    /// not saved past it).
-    fn stop(&mut self, code: &'static str, reason: String) -> MonitorError {
-        let mut alert = self.alert(AlertKind::Violation);
-        alert.code = Some(code.into());
-        alert.reason = Some(reason.clone());
-        self.emit(alert);
-        MonitorError::Violation { code, reason }
+        Ok(Adopted::Current)
     }
 }

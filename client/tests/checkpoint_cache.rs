@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sigil_client::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
+use sigil_client::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource, FetchError};
 use sigil_core::checkpoint::{self, Checkpoint, CheckpointPolicy};
 use sigil_core::cosignature::CosignatureSigner;
 use sigil_core::merkle::{self, Hash, MemoryHashes};
@@ -76,8 +76,9 @@ impl Log {
 }
 
 impl ConsistencySource for Log {
-    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, String> {
-        merkle::prove_consistency(old_size, new_size, &self.tree).map_err(|e| e.to_string())
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, FetchError> {
+        merkle::prove_consistency(old_size, new_size, &self.tree)
+            .map_err(|e| FetchError::unavailable("consistency proof", e))
     }
 }
 
@@ -85,8 +86,11 @@ impl ConsistencySource for Log {
 struct Offline;
 
 impl ConsistencySource for Offline {
-    fn consistency_proof(&self, _: u64, _: u64) -> Result<Vec<Hash>, String> {
-        Err("connection refused".into())
+    fn consistency_proof(&self, _: u64, _: u64) -> Result<Vec<Hash>, FetchError> {
+        Err(FetchError::unavailable(
+            "consistency proof",
+            "connection refused",
+        ))
     }
 }
 
@@ -94,7 +98,7 @@ impl ConsistencySource for Offline {
 struct Liar(Log);
 
 impl ConsistencySource for Liar {
-    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, String> {
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, FetchError> {
         let mut proof = self.0.consistency_proof(old_size, new_size)?;
         if let Some(h) = proof.first_mut() {
             h[0] ^= 1;

@@ -1,4 +1,4 @@
-//! The monitor engine (`sigil_verifier::monitor`) against an in-memory log
+//! The monitor engine (`sigil_client::monitor`) against an in-memory log
 //! built like the real one: real certificates and signatures from the
 //! test PKI, tiles from `sigil_core::tile::append_leaves`, entry bundles,
 //! and checkpoints signed with an Ed25519 log key.
@@ -16,7 +16,8 @@ use p256::ecdsa::SigningKey;
 use p256::pkcs8::DecodePrivateKey as _;
 use proptest::prelude::*;
 use sigil_client::monitor::{
-    Alert, AlertKind, Monitor, MonitorError, MonitorState, StepReport, TileSource, Watch,
+    Alert, AlertKind, FetchError, Monitor, MonitorError, MonitorState, StepReport, TileSource,
+    Watch,
 };
 use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy, sign_checkpoint};
 use sigil_core::entry::{CertificateEntry, Entry, EntryBody, ReleaseEntry, Revocation};
@@ -127,6 +128,8 @@ struct TestLog {
     root: Hash,
     /// Paths fetched, in order.
     fetched: RefCell<Vec<String>>,
+    /// Paths that fail as if the log could not be reached.
+    down: RefCell<Vec<String>>,
 }
 
 fn log_key() -> Ed25519Signer {
@@ -142,6 +145,7 @@ impl TestLog {
             checkpoint: Vec::new(),
             root: merkle::empty_root(),
             fetched: RefCell::new(Vec::new()),
+            down: RefCell::new(Vec::new()),
         };
         log.sign(0, merkle::empty_root());
         log
@@ -208,17 +212,20 @@ impl TestLog {
 }
 
 impl TileSource for TestLog {
-    fn checkpoint(&self) -> Result<Vec<u8>, String> {
+    fn checkpoint(&self) -> Result<Vec<u8>, FetchError> {
         Ok(self.checkpoint.clone())
     }
 
-    fn tile(&self, path: &str) -> Result<Vec<u8>, String> {
-        let tile = Tile::parse_path(path).map_err(|e| e.to_string())?;
+    fn tile(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+        let tile = Tile::parse_path(path).map_err(|e| FetchError::unavailable(path, e))?;
         self.fetched.borrow_mut().push(path.to_owned());
+        if self.down.borrow().iter().any(|p| p == path) {
+            return Err(FetchError::unavailable(path, "connection reset"));
+        }
         self.tiles
             .get(&tile)
             .cloned()
-            .ok_or_else(|| format!("404 {path}"))
+            .ok_or_else(|| FetchError::not_found(path))
     }
 }
 
@@ -679,12 +686,12 @@ fn a_second_monitor_on_the_same_directory_is_refused() {
         inner: RefCell<Option<Result<StepReport, MonitorError>>>,
     }
     impl TileSource for Nested<'_> {
-        fn checkpoint(&self) -> Result<Vec<u8>, String> {
+        fn checkpoint(&self) -> Result<Vec<u8>, FetchError> {
             let r = monitor(&[], &[]).step(self.log, self.dir, &mut |_| {}, &mut |_, _| {});
             *self.inner.borrow_mut() = Some(r);
             self.log.checkpoint()
         }
-        fn tile(&self, path: &str) -> Result<Vec<u8>, String> {
+        fn tile(&self, path: &str) -> Result<Vec<u8>, FetchError> {
             self.log.tile(path)
         }
     }
@@ -726,6 +733,55 @@ fn partial_tiles_deleted_by_the_log_are_cut_from_full_ones() {
             .borrow()
             .contains(&"tile/entries/001".to_string())
     );
+}
+
+#[test]
+fn an_unavailable_partial_tile_is_a_fetch_error_not_a_full_tile() {
+    let w = world();
+    let log = TestLog::with(&w.base[..300]);
+    // The partial bundle is there, but the log fails to serve it now.
+    log.down.borrow_mut().push("tile/entries/001.p/44".into());
+    let dir = tempfile::tempdir().unwrap();
+    let m = monitor(&[], &[]);
+    let run = step(&m, &log, dir.path());
+    match run.result {
+        Err(MonitorError::Fetch(FetchError::Unavailable { what, .. })) => {
+            assert_eq!(what, "tile/entries/001.p/44");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(run.alerts.is_empty(), "not a violation");
+    // The full tile is not asked for: only a missing partial tile is cut
+    // from it.
+    assert!(
+        !log.fetched
+            .borrow()
+            .contains(&"tile/entries/001".to_string())
+    );
+    // Bundle 0 was checked and kept; the next step resumes after it.
+    assert_eq!(state(dir.path()).size(), 256);
+    log.down.borrow_mut().clear();
+    let report = step(&m, &log, dir.path()).result.unwrap();
+    assert_eq!((report.from_size, report.to_size), (256, 300));
+}
+
+#[test]
+fn a_missing_full_tile_is_a_fetch_error() {
+    let w = world();
+    let mut log = TestLog::with(&w.base[..300]);
+    let full = Tile::at_size(TileKind::Entries, 0, 300).unwrap();
+    log.tiles.remove(&full);
+    let dir = tempfile::tempdir().unwrap();
+    let run = step(&monitor(&[], &[]), &log, dir.path());
+    assert!(
+        matches!(
+            &run.result,
+            Err(MonitorError::Fetch(FetchError::NotFound { what })) if what == "tile/entries/000"
+        ),
+        "{:?}",
+        run.result
+    );
+    assert!(run.alerts.is_empty());
 }
 
 /// Alerts without the tree size they were raised under.

@@ -414,3 +414,115 @@ fn verify_lock_over_a_lockfile_and_a_cargo_cache() {
     assert!(!good, "{v}");
     assert_eq!(v["failed"].as_u64(), Some(1), "{v}");
 }
+
+/// `sigil_client`'s blocking clients against the real `sigil-log` and
+/// `sigil-ca`: every log endpoint answers in `sigil_core::log_api`'s
+/// types, a checked resubmission of a logged release is answered with its
+/// entry and proof, refusals carry the server's code, and the CA's admin
+/// endpoints want the token.
+#[test]
+fn the_client_crate_speaks_to_the_real_log_and_ca() {
+    use sigil_client::ClientError;
+    use sigil_client::blocking::{CaClient, LogClient};
+    use sigil_core::ca_api::InviteRequest;
+    use sigil_core::entry::{CertificateEntry, Entry, EntryBody};
+
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("ivy", &["hello"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
+    let vkey = std::fs::read_to_string(w.path("logkey/log.pub")).unwrap();
+
+    let log = LogClient::new(&w.log.url)
+        .unwrap()
+        .with_verifier_key(&vkey)
+        .unwrap();
+    let health = log.health().unwrap();
+    assert_eq!((health.status.as_str(), health.size), ("ok", 2));
+    assert_eq!(log.tree_size().unwrap(), 2);
+    let first = log.entry(0).unwrap();
+    assert_eq!(first.kind.as_deref(), Some("certificate"));
+    let second = log.entry(1).unwrap();
+    assert_eq!(second.crate_name.as_deref(), Some("hello"));
+    let e = log.entry(99).unwrap_err();
+    assert!(matches!(e, ClientError::NotFound { .. }), "{e:?}");
+    let inclusion = log.inclusion_proof(1, 2).unwrap();
+    assert_eq!(inclusion.hashes.len(), 1);
+    let consistency = log.consistency_proof(1, 2).unwrap();
+    assert_eq!(consistency.hashes.len(), 1);
+    // The level-0 tile of a tree of size 2, and a tile it does not have.
+    assert_eq!(log.tile("tile/0/000.p/2").unwrap().len(), 64);
+    let e = log.tile("tile/0/000.p/200").unwrap_err();
+    assert!(matches!(e, ClientError::NotFound { .. }), "{e:?}");
+    let releases = log.releases("hello").unwrap();
+    assert_eq!(releases.releases.len(), 1);
+    assert_eq!(releases.releases[0].version, "1.0.0");
+    let proof = log.release_proof("hello", "1.0.0").unwrap().unwrap();
+    assert_eq!(log.release_proof("hello", "9.9.9").unwrap(), None);
+    assert_eq!(log.revocation(&[7; 32]).unwrap(), None);
+
+    // The logged release, submitted again: the log answers with the entry
+    // it has, and the proof checks against its key.
+    let policy = sigil_core::checkpoint::CheckpointPolicy {
+        origin: ORIGIN.into(),
+        log: sigil_core::note::parse_verifier_key(vkey.trim()).unwrap(),
+        witnesses: vec![],
+        quorum: 0,
+    };
+    let verified = sigil_core::proof::verify(&proof, &policy).unwrap();
+    let entry = Entry::decode(&verified.entry).unwrap();
+    let again = log.submit(&entry.body).unwrap();
+    assert_eq!(again.index, 1);
+    // A certificate entry that is no certificate: refused with a code.
+    let bogus = EntryBody::Certificate(CertificateEntry {
+        chain: vec![vec![0x30, 0x00]],
+    });
+    match log.submit(&bogus) {
+        Err(ClientError::Refused { status, code, .. }) => {
+            assert!((400..500).contains(&status), "{status}");
+            assert!(!code.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The CA: the chain ends with the pinned root; the admin endpoints
+    // want the token.
+    let root = std::fs::read_to_string(w.path("ca/root.pem")).unwrap();
+    let ca = CaClient::new(&w.ca.url).unwrap();
+    assert!(ca.chain().unwrap().ends_with(&root));
+    let invite = InviteRequest {
+        identity: "jay@example.org".into(),
+        crates: vec!["world".into()],
+        ttl_seconds: Some(60),
+    };
+    let e = ca.invite(&invite).unwrap_err();
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(401), Some("missing_admin_token"))
+    );
+    let token = std::fs::read_to_string(w.path("ca/admin.token")).unwrap();
+    let admin = ca.with_admin_token(&token);
+    let invited = admin.invite(&invite).unwrap();
+    assert!(invited.token.starts_with("sigil-enroll-"), "{invited:?}");
+    let serial = {
+        let pem = std::fs::read(&cert).unwrap();
+        let der = rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
+            .next()
+            .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
+            .unwrap();
+        hex::encode(
+            sigil_verifier::x509::Certificate::parse(&der)
+                .unwrap()
+                .serial(),
+        )
+    };
+    let status = admin.certificate(&serial).unwrap();
+    assert_eq!(status.certificate.identity, "ivy@example.org");
+    assert_eq!(status.certificate.log_index, 0);
+    assert_eq!(status.revocation, None);
+    let e = admin.certificate("4142434445").unwrap_err();
+    assert!(
+        matches!(&e, ClientError::NotFound { code, .. } if code == "unknown_certificate"),
+        "{e:?}"
+    );
+}

@@ -5,9 +5,9 @@
 //! the cosignature lines, `409` with `Content-Type: text/x.tlog.size` and
 //! the latest cosigned size, and `400`/`403`/`404`/`422` with a one-line
 //! reason. Everything else (unknown paths, wrong methods) answers like the
-//! log, `{"error": {"code": "...", "message": "..."}}` (DESIGN.md "Bad
-//! input"). A `500` logs its cause and answers an opaque message. Bodies
-//! above the configured limit get `413`.
+//! log, with `sigil_serve::HttpError` (`{"error": {"code": "...",
+//! "message": "..."}}`, DESIGN.md "Bad input"). A `500` logs its cause and
+//! answers an opaque message. Bodies above the configured limit get `413`.
 
 use std::sync::Arc;
 
@@ -17,10 +17,11 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::json;
 use sigil_core::witness_protocol::{
     ADD_CHECKPOINT_PATH, SIZE_CONTENT_TYPE, format_cosignature_response, format_size_response,
 };
+
+use sigil_serve::HttpError;
 
 use crate::witness::{AddCheckpointError, Witness};
 
@@ -93,24 +94,15 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
-}
-
-async fn not_found() -> Response {
-    json_error(
-        StatusCode::NOT_FOUND,
+async fn not_found() -> HttpError {
+    HttpError::not_found(
         "not_found",
         "no such endpoint: a witness serves POST /add-checkpoint and GET /healthz",
     )
 }
 
-async fn method_not_allowed() -> Response {
-    json_error(
+async fn method_not_allowed() -> HttpError {
+    HttpError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "wrong method: use POST /add-checkpoint or GET /healthz",

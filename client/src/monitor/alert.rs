@@ -1,4 +1,5 @@
-//! What a monitor reports: [`Alert`], one JSON object per line.
+//! What a monitor reports: [`Alert`], one JSON object per line, raised
+//! and counted during a step by `Emitter`.
 
 use serde::{Deserialize, Serialize};
 
@@ -124,5 +125,86 @@ impl Alert {
     /// Whether this alert is a [`AlertKind::Violation`].
     pub fn is_violation(&self) -> bool {
         self.kind == AlertKind::Violation
+    }
+}
+
+/// A release's fields in an alert.
+pub(super) fn release_alert(
+    mut alert: Alert,
+    index: u64,
+    at: u64,
+    release: &sigil_core::entry::ReleaseEntry,
+) -> Alert {
+    alert.index = Some(index);
+    alert.integrated_at = Some(at);
+    alert.crate_name = Some(release.crate_name.clone());
+    alert.version = Some(release.version.clone());
+    alert.sha256 = Some(hex::encode(release.sha256));
+    alert
+}
+
+/// Raises the alerts of one step, as they are found, and counts them.
+pub(super) struct Emitter<'a> {
+    /// The log's origin.
+    pub(super) origin: &'a str,
+    /// The size of the checkpoint being verified.
+    pub(super) tree_size: u64,
+    /// The caller's callback.
+    pub(super) on_alert: &'a mut dyn FnMut(&Alert),
+    /// Alerts raised.
+    pub(super) alerts: u64,
+    /// Violations raised.
+    pub(super) violations: u64,
+}
+
+impl Emitter<'_> {
+    /// An alert of this kind for this log and tree size.
+    pub(super) fn alert(&self, kind: AlertKind) -> Alert {
+        Alert::new(kind, self.origin, self.tree_size)
+    }
+
+    /// Raises an alert.
+    pub(super) fn emit(&mut self, alert: Alert) {
+        self.alerts += 1;
+        if alert.is_violation() {
+            self.violations += 1;
+        }
+        (self.on_alert)(&alert);
+    }
+
+    /// A violation about an entry: counted in the state too.
+    pub(super) fn violation(&mut self, state: &mut super::MonitorState, alert: Alert) {
+        state.violations = state.violations.saturating_add(1);
+        self.emit(alert);
+    }
+
+    /// An entry the verifier refuses.
+    pub(super) fn refused(
+        &mut self,
+        state: &mut super::MonitorState,
+        index: u64,
+        at: u64,
+        err: &sigil_verifier::VerifyError,
+        release: Option<&sigil_core::entry::ReleaseEntry>,
+    ) {
+        let mut alert = self.alert(AlertKind::Violation);
+        if let Some(release) = release {
+            alert = release_alert(alert, index, at, release);
+        }
+        alert.index = Some(index);
+        alert.integrated_at = Some(at);
+        alert.code = Some(err.code().into());
+        alert.reason = Some(format!("entry {index} should have been refused: {err}"));
+        self.violation(state, alert);
+    }
+
+    /// A violation that stops the step (not counted in the state, which is
+    /// not saved past it).
+    pub(super) fn stop(&mut self, code: &'static str, reason: String) -> super::MonitorError {
+        let mut alert = self.alert(AlertKind::Violation);
+        alert.code = Some(code.into());
+        alert.reason = Some(reason.clone());
+        self.emit(alert);
+        super::MonitorError::Violation { code, reason }
     }
 }

@@ -1,6 +1,7 @@
-//! Where a monitor reads the log: C2SP `tlog-tiles`
-//! (<https://c2sp.org/tlog-tiles>) `GET /checkpoint` and `GET /tile/...`,
-//! behind [`TileSource`] so that this crate does no HTTP.
+//! The tiles of one monitor step: C2SP `tlog-tiles`
+//! (<https://c2sp.org/tlog-tiles>) `GET /tile/...` through a
+//! [`TileSource`], cached for the step, with a deleted partial tile cut
+//! from its full tile.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,49 +10,7 @@ use sigil_core::tile::{
     TILE_WIDTH, Tile, TileError, TileKind, TileReader, encode_bundle, parse_bundle,
 };
 
-/// The read side of a tiled log, as a monitor sees it. The `sigil monitor`
-/// command implements it over HTTP; tests over memory.
-pub trait TileSource {
-    /// The body of `GET <log>/checkpoint`: the signed checkpoint note
-    /// (C2SP `tlog-checkpoint`), byte for byte.
-    ///
-    /// # Errors
-    ///
-    /// Why it could not be fetched, for a person (network, HTTP status).
-    fn checkpoint(&self) -> Result<Vec<u8>, String>;
-
-    /// The body of `GET <log>/<path>`, where `path` is a whole tlog-tiles
-    /// path as [`Tile::path`] writes it, *with* its `tile/` prefix and
-    /// without a leading `/`: `tile/0/x001/234.p/17`,
-    /// `tile/entries/000`, `tile/1/000`. An implementation over HTTP joins
-    /// it to the log's base URL with one `/`.
-    ///
-    /// # Errors
-    ///
-    /// Why it could not be fetched, for a person. A partial tile that is
-    /// gone (tlog-tiles lets a log delete it once the full tile exists) may
-    /// fail: the monitor then asks for the full tile of the same index.
-    fn tile(&self, path: &str) -> Result<Vec<u8>, String>;
-}
-
-impl<T: TileSource + ?Sized> TileSource for &T {
-    fn checkpoint(&self) -> Result<Vec<u8>, String> {
-        (**self).checkpoint()
-    }
-    fn tile(&self, path: &str) -> Result<Vec<u8>, String> {
-        (**self).tile(path)
-    }
-}
-
-/// A tile the source could not deliver.
-#[derive(Debug, thiserror::Error)]
-#[error("fetching {path}: {reason}")]
-pub(super) struct FetchError {
-    /// The tile path asked for.
-    pub(super) path: String,
-    /// The source's reason.
-    pub(super) reason: String,
-}
+use crate::log_source::{FetchError, TileSource};
 
 /// A [`TileReader`] over a [`TileSource`] for one monitor step.
 ///
@@ -74,29 +33,30 @@ impl<'a> SourceTiles<'a> {
     }
 
     /// One tile, from the cache or the source; a partial tile the source
-    /// does not have is cut from the full tile of the same index, whose
-    /// first hashes (entries) are the same (tlog-tiles: a full tile holds
-    /// what every partial tile of its index held).
+    /// does not have ([`FetchError::NotFound`]) is cut from the full tile
+    /// of the same index, whose first hashes (entries) are the same
+    /// (tlog-tiles: a full tile holds what every partial tile of its index
+    /// held). Any other failure is returned as it is, wrapped in
+    /// `TileError::Storage`.
     pub(super) fn fetch(&self, tile: &Tile) -> Result<Vec<u8>, TileError> {
         let cacheable =
             matches!(tile.kind, TileKind::Hash { level } if level > 0 || !tile.is_full());
         if cacheable && let Some(data) = self.cache.borrow().get(tile) {
             return Ok(data.clone());
         }
-        let path = tile.path();
-        let data = match self.source.tile(&path) {
+        let data = match self.source.tile(&tile.path()) {
             Ok(data) => data,
-            Err(reason) if !tile.is_full() => {
+            Err(FetchError::NotFound { .. }) if !tile.is_full() => {
                 let full = Tile {
                     width: TILE_WIDTH,
                     ..*tile
                 };
-                match self.source.tile(&full.path()) {
-                    Ok(data) => cut_to_width(tile, data),
-                    Err(_) => return Err(TileError::storage(FetchError { path, reason })),
-                }
+                self.source
+                    .tile(&full.path())
+                    .map(|data| cut_to_width(tile, data))
+                    .map_err(TileError::storage)?
             }
-            Err(reason) => return Err(TileError::storage(FetchError { path, reason })),
+            Err(e) => return Err(TileError::storage(e)),
         };
         if cacheable {
             self.cache.borrow_mut().insert(*tile, data.clone());

@@ -53,11 +53,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sigil_core::checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, verify_checkpoint};
-use sigil_core::merkle::{Hash, empty_root, node_hash};
 use sigil_core::note::Note;
 use sigil_verifier::RevocationSet;
 
 use super::MonitorError;
+use super::follow::CompactRange;
 
 /// Version of the state file format.
 pub const STATE_VERSION: u32 = 1;
@@ -65,54 +65,6 @@ pub const STATE_VERSION: u32 = 1;
 const STATE_FILE: &str = "state.json";
 const TMP_FILE: &str = "state.json.tmp";
 const LOCK_FILE: &str = "state.lock";
-
-/// The hashes of the complete subtrees of a tree of `size` leaves, largest
-/// first: RFC 9162 §2.1.1's `MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) ||
-/// MTH(D[k:n]))` unrolled along the right edge. Appending a leaf merges
-/// the equal-sized subtrees at the end, like a binary counter.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct CompactRange {
-    size: u64,
-    hashes: Vec<Hash>,
-}
-
-impl CompactRange {
-    /// From stored parts; `None` unless there is one hash per set bit.
-    pub(super) fn from_parts(size: u64, hashes: Vec<Hash>) -> Option<CompactRange> {
-        (hashes.len() == size.count_ones() as usize).then_some(CompactRange { size, hashes })
-    }
-
-    /// Number of leaves.
-    pub(super) fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// Appends one leaf hash. The caller appends only leaves of a tree
-    /// whose size is a `u64`, so `size + 1` does not overflow.
-    pub(super) fn push(&mut self, leaf: Hash) {
-        let mut hash = leaf;
-        let mut size = self.size;
-        // Each trailing 1 bit of `size` is a subtree of the new one's size:
-        // merge it, MTH = SHA-256(0x01 || left || right).
-        while size & 1 == 1 {
-            match self.hashes.pop() {
-                Some(left) => hash = node_hash(&left, &hash),
-                None => break,
-            }
-            size >>= 1;
-        }
-        self.hashes.push(hash);
-        self.size = self.size.saturating_add(1);
-    }
-
-    /// The root: `node(h0, node(h1, … hk))`, or the empty root.
-    pub(super) fn root(&self) -> Hash {
-        match self.hashes.split_last() {
-            None => empty_root(),
-            Some((last, rest)) => rest.iter().rev().fold(*last, |acc, h| node_hash(h, &acc)),
-        }
-    }
-}
 
 /// A release the monitor has seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,8 +283,8 @@ impl MonitorState {
                 .checkpoint
                 .as_ref()
                 .map(|(note, _)| String::from_utf8_lossy(note).into_owned()),
-            size: self.edge.size,
-            edge: self.edge.hashes.iter().map(hex::encode).collect(),
+            size: self.edge.size(),
+            edge: self.edge.hashes().iter().map(hex::encode).collect(),
             last_integrated_at: self.last_integrated_at,
             violations: self.violations,
             certificates: self.certificates.iter().map(hex::encode).collect(),
@@ -453,31 +405,5 @@ impl StateDir {
             path: e.path,
             source: e.source,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-    use proptest::prelude::*;
-    use sigil_core::merkle::{leaf_hash, root_from_leaf_hashes};
-
-    proptest! {
-        /// The compact range's root is the RFC 9162 root of the same leaves,
-        /// at every size on the way.
-        #[test]
-        fn compact_range_matches_rfc_root(n in 0usize..300) {
-            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
-            let mut range = CompactRange::default();
-            prop_assert_eq!(range.root(), empty_root());
-            for (i, leaf) in leaves.iter().enumerate() {
-                range.push(*leaf);
-                prop_assert_eq!(range.size(), i as u64 + 1);
-                prop_assert_eq!(range.hashes.len(), range.size().count_ones() as usize);
-                prop_assert_eq!(range.root(), root_from_leaf_hashes(&leaves[..=i]));
-            }
-        }
     }
 }

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
 use sigil_client::checkpoint_cache::CacheOutcome;
 use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 
@@ -240,10 +239,11 @@ fn finish(result: Result<(), CliError>, json: bool) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json && !matches!(e, CliError::Reported(_)) {
-                println!(
-                    "{}",
-                    json!({ "ok": false, "code": e.code(), "message": e.to_string() })
-                );
+                print_json(&Failure {
+                    ok: false,
+                    code: e.code(),
+                    message: e.to_string(),
+                });
             }
             match &e {
                 CliError::Security(_) => eprintln!("{e}"),
@@ -448,21 +448,18 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
     id?;
     let r = &verified.release;
     if common.json {
-        println!(
-            "{}",
-            json!({
-                "ok": true,
-                "crate": r.crate_name,
-                "version": r.version,
-                "sha256": hex::encode(r.sha256),
-                "log_index": r.index,
-                "integrated_at": r.integrated_at,
-                "signers": r.identities(),
-                "checkpoint": String::from_utf8_lossy(&r.checkpoint.note),
-                "cache": format!("{:?}", verified.cache),
-                "cache_checked": verified.cache.is_verified(),
-            })
-        );
+        print_json(&VerifiedJson {
+            ok: true,
+            crate_name: &r.crate_name,
+            version: &r.version,
+            sha256: hex::encode(r.sha256),
+            log_index: r.index,
+            integrated_at: r.integrated_at,
+            signers: r.identities(),
+            checkpoint: String::from_utf8_lossy(&r.checkpoint.note),
+            cache: format!("{:?}", verified.cache),
+            cache_checked: verified.cache.is_verified(),
+        });
     } else {
         eprintln!(
             "OK {} {}: signed by {}, logged at index {} in {}",
@@ -522,5 +519,37 @@ fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {
                 ""
             }
         )))
+    }
+}
+
+/// `--json` on a failure: `{"ok": false, "code", "message"}`.
+#[derive(serde::Serialize)]
+struct Failure<'a> {
+    ok: bool,
+    code: &'a str,
+    message: String,
+}
+
+/// `sigil verify --json` on success.
+#[derive(serde::Serialize)]
+struct VerifiedJson<'a> {
+    ok: bool,
+    #[serde(rename = "crate")]
+    crate_name: &'a str,
+    version: &'a str,
+    sha256: String,
+    log_index: u64,
+    integrated_at: u64,
+    signers: Vec<&'a str>,
+    checkpoint: std::borrow::Cow<'a, str>,
+    cache: String,
+    cache_checked: bool,
+}
+
+/// Prints one JSON object on stdout (a struct of strings and numbers
+/// always serializes).
+fn print_json(value: &impl serde::Serialize) {
+    if let Ok(line) = serde_json::to_string(value) {
+        println!("{line}");
     }
 }

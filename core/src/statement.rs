@@ -96,8 +96,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePublicKey as _, EncodePublicKey as _};
-use serde::Deserialize;
 use serde::de::{Deserializer, Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 /// DSSE `payloadType` of an in-toto attestation (in-toto
@@ -705,23 +705,34 @@ impl Envelope {
     /// (`payload`, `payloadType`, `signatures`; `keyid`, `sig`), standard
     /// padded base64, `keyid` always present.
     pub fn to_json(&self) -> Vec<u8> {
-        let signatures: Vec<serde_json::Value> = self
-            .signatures
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "keyid": s.keyid,
-                    "sig": base64::engine::general_purpose::STANDARD.encode(&s.sig),
+        /// The written form: members in this (sorted) order.
+        #[derive(Serialize)]
+        struct Written<'a> {
+            payload: String,
+            #[serde(rename = "payloadType")]
+            payload_type: &'a str,
+            signatures: Vec<WrittenSignature<'a>>,
+        }
+        #[derive(Serialize)]
+        struct WrittenSignature<'a> {
+            keyid: &'a str,
+            sig: String,
+        }
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let written = Written {
+            payload: b64.encode(&self.payload),
+            payload_type: &self.payload_type,
+            signatures: self
+                .signatures
+                .iter()
+                .map(|s| WrittenSignature {
+                    keyid: &s.keyid,
+                    sig: b64.encode(&s.sig),
                 })
-            })
-            .collect();
-        serde_json::json!({
-            "payload": base64::engine::general_purpose::STANDARD.encode(&self.payload),
-            "payloadType": self.payload_type,
-            "signatures": signatures,
-        })
-        .to_string()
-        .into_bytes()
+                .collect(),
+        };
+        // Strings and a list of them always serialize.
+        serde_json::to_vec(&written).unwrap_or_default()
     }
 
     /// Verifies signature number `index` over [`pae`]`(payload_type,

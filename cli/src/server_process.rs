@@ -172,6 +172,32 @@ impl ServerProcess {
             .clone()
     }
 
+    /// Asks the server to stop (SIGTERM, through the `kill` program: Sigil
+    /// forbids `unsafe`) and waits up to `wait` for it to exit; returns
+    /// whether it exited successfully. A server that does not stop in time
+    /// is killed.
+    pub fn terminate(mut self, wait: Duration) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let step = Duration::from_millis(20);
+        let mut waited = Duration::ZERO;
+        while waited < wait {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(step);
+            waited += step;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
     /// Kills the server (SIGKILL) and waits for it. Sigil's servers make
     /// nothing durable that they have not synced, so this loses only
     /// requests in flight.

@@ -765,7 +765,7 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
             std::time::Instant::now() < deadline,
             "the log acknowledged only {} submissions in 120 s:\n{}",
             acknowledged.lock().unwrap().len(),
-            log.stderr.lock().unwrap()
+            log.stderr()
         );
         std::thread::sleep(Duration::from_millis(20));
     }

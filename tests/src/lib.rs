@@ -11,11 +11,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Command;
 use std::time::Duration;
+
+use sigil_cli::server_process::ServerProcess;
 
 /// Why a server could not be started.
 #[derive(Debug)]
@@ -54,99 +54,46 @@ pub fn command(name: &str) -> Result<Command, StartError> {
     Ok(Command::new(binary(name)?))
 }
 
-/// A running server process. Killed when dropped.
+/// A running server process (`sigil_cli::server_process`), logging at
+/// `warn`. Killed when dropped.
 pub struct Server {
-    child: Option<Child>,
+    process: ServerProcess,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// Everything the server printed on stderr so far.
-    pub stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Spawns `command` (which must listen on port 0 and print `listening
     /// on http://IP:PORT` on stderr) and waits up to 60 s for that line.
     pub fn start(mut command: Command) -> Result<Server, StartError> {
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .env("SIGIL_LOG", "warn")
-            .spawn()
-            .map_err(|e| StartError(format!("spawn: {e}")))?;
-        let stderr = child
-            .stderr
-            .take()
-            .ok_or_else(|| StartError("no stderr pipe".into()))?;
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-                let mut s = sink
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => Ok(Server {
-                child: Some(child),
-                url,
-                stderr: log,
-            }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                // Let the reader thread drain what is left.
-                std::thread::sleep(Duration::from_millis(50));
-                let printed = log
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .clone();
-                Err(StartError(format!("the server did not start:\n{printed}")))
-            }
-        }
+        let name = Path::new(command.get_program())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        command.env("SIGIL_LOG", "warn");
+        let process =
+            ServerProcess::start(&name, command, None).map_err(|e| StartError(e.to_string()))?;
+        Ok(Server {
+            url: process.url.clone(),
+            process,
+        })
+    }
+
+    /// Everything the server printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.process.stderr()
     }
 
     /// Sends SIGKILL and waits: a crash. The server is gone afterwards; its
     /// `url` and `stderr` stay readable.
     pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.kill();
     }
 
     /// Sends SIGTERM and waits up to 6 s for a clean exit; returns whether
     /// it exited successfully.
-    pub fn terminate(mut self) -> bool {
-        let Some(mut c) = self.child.take() else {
-            return false;
-        };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(c.id().to_string())
-            .status();
-        for _ in 0..300 {
-            if let Ok(Some(status)) = c.try_wait() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = c.kill();
-        let _ = c.wait();
-        false
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
+    pub fn terminate(self) -> bool {
+        self.process.terminate(Duration::from_secs(6))
     }
 }
 

@@ -33,7 +33,7 @@ use serde_json::json;
 use sigil_ca::issue;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::statement::{self, Envelope, Release};
-use sigil_log::sequencer::unix_ms;
+use sigil_serve::unix_ms;
 use sigil_verifier::{RevocationSet, TrustedRoots};
 
 const DAY_MS: u64 = 86_400_000;

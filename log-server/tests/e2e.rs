@@ -23,7 +23,7 @@ use sigil_core::note::{self, Note};
 use sigil_core::proof;
 use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::{Tile, TileError, TileHashReader, TileReader};
-use sigil_log::sequencer::unix_ms;
+use sigil_serve::unix_ms;
 
 const ORIGIN: &str = "e2e.sigil.test/log";
 const DAY_MS: u64 = 86_400_000;

@@ -13,7 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sigil-core", &[]),
     ("sigil-verifier", &["sigil-core"]),
     ("sigil-keyfile", &["sigil-core"]),
-    ("sigil-serve", &[]),
+    ("sigil-serve", &["sigil-core"]),
     (
         "sigil-client",
         &["sigil-core", "sigil-verifier", "sigil-keyfile"],

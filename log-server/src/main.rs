@@ -204,7 +204,14 @@ fn run(cli: Cli) -> Result<(), MainError> {
                 api: ApiConfig {
                     body_limit,
                     rate_limit: NonZeroU32::new(rate_limit),
-                    submit_timeout: Duration::from_secs(30),
+                    // A round waits at most two witness timeouts to be
+                    // published (docs/log.md, "Witnessing"): submitters wait
+                    // longer than that.
+                    submit_timeout: Duration::from_secs(30).max(
+                        Duration::from_millis(witness_timeout_ms)
+                            .saturating_mul(2)
+                            .saturating_add(Duration::from_secs(10)),
+                    ),
                 },
                 pool_capacity: max_batch.max(1) * 4,
                 witnesses,

@@ -25,15 +25,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::EncodePublicKey as _;
-use serde_json::json;
 use sigil_ca::issue;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
+use sigil_core::log_api::{ENTRIES_PATH, encode_submission};
 use sigil_core::statement::{self, Envelope, Release};
-use sigil_log::sequencer::unix_ms;
+use sigil_serve::unix_ms;
 use sigil_verifier::{RevocationSet, TrustedRoots};
 
 const DAY_MS: u64 = 86_400_000;
@@ -179,7 +177,6 @@ fn main() {
     // Pre-sign every submission so the timed phases measure the log.
     let total = a.entries + (a.rate * a.seconds) as usize;
     let started = Instant::now();
-    let chain_b64: Vec<String> = chain.iter().map(|c| STANDARD.encode(c)).collect();
     let bodies: Vec<Vec<u8>> = (0..total)
         .map(|i| {
             let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(i.to_be_bytes()).into();
@@ -188,12 +185,8 @@ fn main() {
                 &key,
             )
             .unwrap();
-            serde_json::to_vec(&json!({
-                "kind": "release",
-                "envelope": serde_json::from_slice::<serde_json::Value>(&env.to_json()).unwrap(),
-                "chains": [chain_b64],
-            }))
-            .unwrap()
+            let entry = ReleaseEntry::from_envelope(&env, vec![chain.clone()]).unwrap();
+            encode_submission(&EntryBody::Release(entry))
         })
         .collect();
     println!(
@@ -268,7 +261,7 @@ fn main() {
                         break;
                     }
                     let r = client
-                        .post(format!("{url}/api/v1/entries"))
+                        .post(format!("{url}{ENTRIES_PATH}"))
                         .header("content-type", "application/json")
                         .body(bodies[i].clone())
                         .send()
@@ -311,7 +304,7 @@ fn main() {
             tasks.push(tokio::spawn(async move {
                 let sent = Instant::now();
                 let r = client
-                    .post(format!("{url}/api/v1/entries"))
+                    .post(format!("{url}{ENTRIES_PATH}"))
                     .header("content-type", "application/json")
                     .body(bodies[start_index + k].clone())
                     .send()

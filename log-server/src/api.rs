@@ -1,36 +1,39 @@
 //! The log's HTTP interface: C2SP tlog-tiles (`/checkpoint`, `/tile/...`)
-//! and Sigil's JSON API (DESIGN.md "Interfaces"). Handlers are thin: they
-//! extract, call one function, and serialize (STYLE.md §10).
+//! and Sigil's JSON API (DESIGN.md "Interfaces"), whose bodies are
+//! `sigil_core::log_api`'s. Handlers are thin: they extract, call one
+//! function (admission, the pool, or [`crate::read`]), and serialize
+//! (STYLE.md §10). Errors become HTTP answers in [`crate::error`] only.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
-use serde_json::json;
-use sigil_core::entry::{Entry, EntryBody};
-use sigil_core::merkle::{self};
-use sigil_core::tile::{Tile, TileHashReader};
+use sigil_core::log_api::{
+    CHECKPOINT_PATH, CONSISTENCY_PATH, ConsistencyProof, ENTRIES_PATH, EntryInfo, HEALTH_PATH,
+    Health, INCLUSION_PATH, InclusionProof, RELEASES_PATH, REVOCATIONS_PATH, ReleaseList,
+    RevocationStatus, Submitted,
+};
+use sigil_core::tile::Tile;
 use sigil_verifier::{ChainCache, TrustedRoots};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::admission;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::sequencer::{self, Pending, Published};
+use crate::publisher::{Accepted, Published};
+use crate::read;
+use crate::sequencer::Pending;
 use crate::storage::Storage;
-use crate::tiles::StorageTiles;
 
 /// Cache lifetime of immutable resources (full tiles): one year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -64,7 +67,7 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Submissions per second per client IP (`None`: no limit).
     pub rate_limit: Option<NonZeroU32>,
-    /// How long a submitter waits for its round before a 503.
+    /// How long a submitter waits for its round to be published before a 503.
     pub submit_timeout: Duration,
 }
 
@@ -112,25 +115,40 @@ impl AppState {
     fn published(&self) -> Arc<Published> {
         self.inner.published.borrow().clone()
     }
+
+    /// Runs `read` against storage off the async threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn Storage) -> Result<T, read::ReadError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let storage = self.inner.storage.clone();
+        Ok(tokio::task::spawn_blocking(move || read(&*storage)).await??)
+    }
 }
 
 /// Every route of the log.
 pub fn router(state: AppState) -> Router {
     let limit = state.inner.body_limit;
     Router::new()
-        .route("/checkpoint", get(get_checkpoint))
+        .route(CHECKPOINT_PATH, get(get_checkpoint))
         .route("/tile/{*path}", get(get_tile))
-        .route("/api/v1/entries", post(post_entry))
-        .route("/api/v1/entries/{index}", get(get_entry))
-        .route("/api/v1/proofs/inclusion", get(get_inclusion))
-        .route("/api/v1/proofs/consistency", get(get_consistency))
-        .route("/api/v1/releases/{crate_name}", get(get_releases))
+        .route(ENTRIES_PATH, post(post_entry))
+        .route(&format!("{ENTRIES_PATH}/{{index}}"), get(get_entry))
+        .route(INCLUSION_PATH, get(get_inclusion))
+        .route(CONSISTENCY_PATH, get(get_consistency))
         .route(
-            "/api/v1/releases/{crate_name}/{version}",
+            &format!("{RELEASES_PATH}/{{crate_name}}"),
+            get(get_releases),
+        )
+        .route(
+            &format!("{RELEASES_PATH}/{{crate_name}}/{{version}}"),
             get(get_release_proof),
         )
-        .route("/api/v1/revocations/{certificate_id}", get(get_revocation))
-        .route("/healthz", get(healthz))
+        .route(
+            &format!("{REVOCATIONS_PATH}/{{certificate_id}}"),
+            get(get_revocation),
+        )
+        .route(HEALTH_PATH, get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -142,17 +160,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found(
-        "no_such_route",
-        "no such endpoint; see DESIGN.md \"Interfaces\"",
-    )
+    ApiError::NoSuchRoute
 }
 
-async fn method_not_allowed() -> Response {
-    let mut r = ApiError::bad_request("method_not_allowed", "method not allowed on this endpoint")
-        .into_response();
-    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    r
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 fn text(body: Vec<u8>, cache: &'static str) -> Response {
@@ -177,28 +189,9 @@ async fn get_tile(
     State(state): State<AppState>,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
-    let tile = Tile::parse_path(&format!("tile/{path}"))
-        .map_err(|e| ApiError::bad_request("bad_tile_path", e.to_string()))?;
+    let tile = Tile::parse_path(&format!("tile/{path}")).map_err(ApiError::BadTilePath)?;
     let size = state.published().size;
-    // Any width up to the published one is served: a partial tile is a
-    // prefix of every later version of the same tile.
-    Tile::at_size(tile.kind, tile.index, size)
-        .filter(|published| tile.width <= published.width)
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "no_such_tile",
-                format!("{tile} does not exist at tree size {size}"),
-            )
-        })?;
-    let storage = state.inner.storage.clone();
-    let data = blocking(move || {
-        use sigil_core::tile::TileReader as _;
-        StorageTiles(&*storage)
-            .read_tiles(&[tile])
-            .map_err(|e| ApiError::Internal(format!("reading {tile}: {e}")))
-    })
-    .await?;
-    let body = data.into_iter().next().unwrap_or_default();
+    let body = state.read(move |s| read::tile(s, tile, size)).await?;
     let cache = if tile.is_full() { IMMUTABLE } else { MUTABLE };
     Ok((
         [
@@ -217,7 +210,7 @@ async fn post_entry(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let received = Instant::now();
     let result = submit(&state, peer, body, received).await;
     if let Err(e) = &result {
@@ -229,45 +222,47 @@ async fn post_entry(
     } else {
         StatusCode::OK
     };
-    let proof = String::from_utf8_lossy(&accepted.proof).into_owned();
     Ok((
         status,
-        axum::Json(json!({ "index": accepted.index, "proof": proof })),
-    )
-        .into_response())
+        Json(Submitted {
+            index: accepted.index,
+            proof: String::from_utf8_lossy(&accepted.proof).into_owned(),
+        }),
+    ))
 }
 
+/// Admits a submission, puts it in the pool and waits for its answer,
+/// which comes once its round is published.
 async fn submit(
     state: &AppState,
     peer: SocketAddr,
     body: Result<Bytes, BytesRejection>,
     received: Instant,
-) -> Result<sequencer::Accepted, ApiError> {
+) -> Result<Accepted, ApiError> {
     if let Some(limiter) = &state.inner.limiter
         && limiter.check_key(&peer.ip()).is_err()
     {
         return Err(ApiError::RateLimited { retry_after: 1 });
     }
     let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge {
             limit: state.inner.body_limit,
         },
-        _ => ApiError::bad_request("bad_body", e.body_text()),
+        _ => ApiError::BadBody(e.body_text()),
     })?;
     let size = state.published().size;
-    let storage = state.inner.storage.clone();
     let inner = state.inner.clone();
-    let admitted = blocking(move || {
+    let admitted = tokio::task::spawn_blocking(move || {
         admission::admit(
             &body,
             &inner.roots,
             &inner.chains,
-            &*storage,
-            sequencer::unix_ms(),
+            &*inner.storage,
+            sigil_serve::unix_ms(),
             size,
         )
     })
-    .await?;
+    .await??;
     let (respond, answer) = oneshot::channel();
     let pending = Pending {
         body: admitted.body,
@@ -278,57 +273,26 @@ async fn submit(
         respond,
     };
     state.inner.pool.try_send(pending).map_err(|e| match e {
-        mpsc::error::TrySendError::Full(_) => ApiError::Unavailable {
-            message: "the log's pool is full; retry shortly".into(),
-            retry_after: 1,
-        },
-        mpsc::error::TrySendError::Closed(_) => ApiError::Unavailable {
-            message: "the log is shutting down".into(),
-            retry_after: 5,
-        },
+        mpsc::error::TrySendError::Full(_) => ApiError::PoolFull,
+        mpsc::error::TrySendError::Closed(_) => ApiError::ShuttingDown,
     })?;
     match tokio::time::timeout(state.inner.submit_timeout, answer).await {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(_)) | Err(_) => Err(ApiError::Unavailable {
-            message: "the entry was not sequenced in time and no promise was made; submit it again"
-                .into(),
-            retry_after: 2,
-        }),
+        Ok(Ok(reply)) => Ok(reply?),
+        Ok(Err(_)) | Err(_) => Err(ApiError::NotInTime),
     }
 }
 
 async fn get_entry(
     State(state): State<AppState>,
     Path(index): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<EntryInfo>, ApiError> {
     let index = parse_u64("index", &index)?;
     let size = state.published().size;
-    if index >= size {
-        return Err(ApiError::not_found(
-            "no_such_entry",
-            format!("index {index} is beyond the tree size {size}"),
-        ));
-    }
-    let storage = state.inner.storage.clone();
-    let bytes = blocking(move || {
-        sequencer::read_entry(&*storage, index, size).map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    let mut body = json!({
-        "index": index,
-        "leaf_hash": STANDARD.encode(merkle::leaf_hash(&bytes)),
-        "entry": STANDARD.encode(&bytes),
-    });
-    if let Ok(entry) = Entry::decode(&bytes) {
-        body["kind"] = json!(entry.kind_name());
-        body["integrated_at"] = json!(entry.integrated_at);
-        if let EntryBody::Release(r) = &entry.body {
-            body["crate"] = json!(r.crate_name);
-            body["version"] = json!(r.version);
-            body["sha256"] = json!(hex::encode(r.sha256));
-        }
-    }
-    Ok(axum::Json(body).into_response())
+    Ok(Json(
+        state
+            .read(move |s| read::entry_info(s, index, size))
+            .await?,
+    ))
 }
 
 /// Query of `GET /api/v1/proofs/inclusion`.
@@ -340,39 +304,21 @@ struct InclusionQuery {
 
 async fn get_inclusion(
     State(state): State<AppState>,
-    query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let published = state.published().size;
+    query: Result<Query<InclusionQuery>, QueryRejection>,
+) -> Result<Json<InclusionProof>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let index = parse_u64("index", &q.index)?;
-    let size = match &q.size {
-        Some(s) => parse_u64("size", s)?,
-        None => published,
-    };
-    if size > published || index >= size {
-        return Err(ApiError::bad_request(
-            "out_of_range",
-            format!(
-                "need index < size <= {published} (the published tree size); got index {index}, size {size}"
-            ),
-        ));
-    }
-    let storage = state.inner.storage.clone();
-    let hashes = blocking(move || {
-        merkle::prove_inclusion(
-            index,
-            size,
-            &TileHashReader::trusted(size, &StorageTiles(&*storage)),
-        )
-        .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    Ok(axum::Json(json!({
-        "index": index,
-        "size": size,
-        "hashes": hashes.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
-    }))
-    .into_response())
+    let size = q
+        .size
+        .as_deref()
+        .map(|s| parse_u64("size", s))
+        .transpose()?;
+    let published = state.published().size;
+    Ok(Json(
+        state
+            .read(move |s| read::inclusion_proof(s, index, size, published))
+            .await?,
+    ))
 }
 
 /// Query of `GET /api/v1/proofs/consistency`.
@@ -384,39 +330,17 @@ struct ConsistencyQuery {
 
 async fn get_consistency(
     State(state): State<AppState>,
-    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let published = state.published().size;
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let from = parse_u64("from", &q.from)?;
-    let to = match &q.to {
-        Some(s) => parse_u64("to", s)?,
-        None => published,
-    };
-    if from == 0 || from > to || to > published {
-        return Err(ApiError::bad_request(
-            "out_of_range",
-            format!(
-                "need 0 < from <= to <= {published} (the published tree size); got from {from}, to {to}"
-            ),
-        ));
-    }
-    let storage = state.inner.storage.clone();
-    let hashes = blocking(move || {
-        merkle::prove_consistency(
-            from,
-            to,
-            &TileHashReader::trusted(to, &StorageTiles(&*storage)),
-        )
-        .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    Ok(axum::Json(json!({
-        "from": from,
-        "to": to,
-        "hashes": hashes.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
-    }))
-    .into_response())
+    let to = q.to.as_deref().map(|s| parse_u64("to", s)).transpose()?;
+    let published = state.published().size;
+    Ok(Json(
+        state
+            .read(move |s| read::consistency_proof(s, from, to, published))
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/revocations/{certificate_id}`: whether the log holds a
@@ -427,83 +351,42 @@ async fn get_consistency(
 async fn get_revocation(
     State(state): State<AppState>,
     Path(id_hex): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<RevocationStatus>, ApiError> {
     let mut id = [0u8; 32];
-    hex::decode_to_slice(&id_hex, &mut id).map_err(|_| {
-        ApiError::bad_request(
-            "bad_certificate_id",
-            "the certificate id is 64 hex digits: SHA-256 of the issuer's key and the serial",
-        )
-    })?;
-    let storage = state.inner.storage.clone();
-    let found = blocking(move || {
-        storage
-            .revocation(&id)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    match found {
-        Some(from_index) => Ok(axum::Json(
-            json!({ "certificate_id": id_hex.to_ascii_lowercase(), "from_index": from_index }),
-        )
-        .into_response()),
-        None => Err(ApiError::not_found(
-            "not_revoked",
-            "the log holds no revocation of this certificate",
-        )),
-    }
+    hex::decode_to_slice(&id_hex, &mut id).map_err(|_| ApiError::BadCertificateId)?;
+    Ok(Json(
+        state.read(move |s| read::revocation_status(s, id)).await?,
+    ))
 }
 
 async fn get_releases(
     State(state): State<AppState>,
     Path(crate_name): Path<String>,
-) -> Result<Response, ApiError> {
-    let storage = state.inner.storage.clone();
+) -> Result<Json<ReleaseList>, ApiError> {
     let size = state.published().size;
-    let name = crate_name.clone();
-    let releases = blocking(move || {
-        storage
-            .releases(&name)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
-    let list: Vec<_> = releases
-        .into_iter()
-        .filter(|(_, r)| r.index < size)
-        .map(|(version, r)| json!({ "version": version, "index": r.index, "sha256": hex::encode(r.sha256) }))
-        .collect();
-    Ok(axum::Json(json!({ "crate": crate_name, "releases": list })).into_response())
+    Ok(Json(
+        state
+            .read(move |s| read::release_list(s, &crate_name, size))
+            .await?,
+    ))
 }
 
 async fn get_release_proof(
     State(state): State<AppState>,
     Path((crate_name, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let storage = state.inner.storage.clone();
     let published = state.published();
-    let proof = blocking(move || {
-        let record = storage
-            .release(&crate_name, &version)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .filter(|r| r.index < published.size)
-            .ok_or_else(|| {
-                ApiError::not_found(
-                    "no_such_release",
-                    format!("{crate_name}@{version} is not in the log"),
-                )
-            })?;
-        let reader = StorageTiles(&*storage);
-        let entry = sequencer::read_entry(&*storage, record.index, published.size)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        sequencer::prove(&reader, record.index, &published, entry)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
+    let proof = state
+        .read(move |s| read::release_proof(s, &crate_name, &version, &published))
+        .await?;
     Ok(text(proof, MUTABLE))
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    axum::Json(json!({ "status": "ok", "size": state.published().size })).into_response()
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        size: state.published().size,
+    })
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -518,20 +401,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Parses a decimal path or query value without sign or leading zeros.
-fn parse_u64(what: &str, s: &str) -> Result<u64, ApiError> {
-    sigil_core::decimal::parse(s).ok_or_else(|| {
-        ApiError::bad_request(
-            "bad_number",
-            format!("{what} must be a decimal number without sign or leading zeros, got {s:?}"),
-        )
+fn parse_u64(what: &'static str, s: &str) -> Result<u64, ApiError> {
+    sigil_core::decimal::parse(s).ok_or_else(|| ApiError::BadNumber {
+        what,
+        value: s.to_owned(),
     })
-}
-
-/// Runs storage work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
 }

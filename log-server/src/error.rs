@@ -1,148 +1,252 @@
-//! The one place where errors become HTTP responses (STYLE.md §9).
+//! The one place where the log's errors become HTTP answers (STYLE.md §9),
+//! as rustls maps its errors onto TLS alerts in one place.
 //!
-//! Every error body is `{"error": {"code": "...", "message": "..."}}`: `code`
-//! is stable and machine-readable, `message` tells a person what to fix. A
-//! 5xx logs the cause and answers with an opaque message.
+//! Handlers fail with an [`ApiError`]: a domain error of admission
+//! ([`AdmissionError`]), of the sequencer ([`Refusal`]), of the answer
+//! ([`SubmitError`]) or of the read side ([`ReadError`]), or one of the
+//! HTTP layer's own refusals (rate limit, body size, a full pool, a
+//! malformed path or query). [`ApiError::to_http`] is the single match
+//! that gives each its status and stable code; the body is
+//! `sigil_core::api_error::ErrorBody`, `{"error": {"code", "message"}}`
+//! ([`sigil_serve::HttpError`]). A 5xx other than 503 logs its cause and
+//! answers an opaque message; a 429 or 503 carries `Retry-After`.
+//!
+//! | error | status | code |
+//! |---|---|---|
+//! | malformed body ([`sigil_core::log_api::SubmissionError`]) | 400 | `malformed_json`, `unknown_kind`, `malformed_base64`, `malformed_chain`, `malformed_envelope`, `malformed_release`, `malformed_revocation` |
+//! | the verifier refuses | 422 | the verifier's code: `out_of_scope`, `expired`, `revoked`, `bad_signature`, ... |
+//! | entry too large once stamped | 400 | `malformed_entry` (admission), `entry_too_large` (sequencer) |
+//! | another artifact for a logged crate@version | 409 | `conflict`, with `existing_index` |
+//! | revoked at the entry's index | 422 | `revoked` |
+//! | body over the limit | 413 | `body_too_large` |
+//! | rate limit | 429 | `rate_limited` |
+//! | pool full, shutting down, not sequenced in time | 503 | `unavailable` |
+//! | bad number, query, tile path, certificate id | 400 | `bad_number`, `bad_query`, `bad_tile_path`, `bad_certificate_id` |
+//! | out of the published range | 400 | `out_of_range` |
+//! | not in the published tree | 404 | `no_such_entry`, `no_such_tile`, `no_such_release`, `not_revoked`, `no_such_route` |
+//! | storage, tiles, a failed worker | 500 | `internal` |
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use sigil_core::tile::TileError;
+use sigil_serve::HttpError;
 
-/// An error answered to an HTTP client.
+use crate::admission::AdmissionError;
+use crate::publisher::SubmitError;
+use crate::read::ReadError;
+use crate::sequencer::Refusal;
+
+/// Everything a handler of the log can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// The request is malformed or the entry fails a check (400).
-    #[error("{message}")]
-    BadRequest {
-        /// Machine code, e.g. `malformed_json`, `bad_signature`.
-        code: &'static str,
-        /// What to fix.
-        message: String,
-    },
-    /// The entry was checked and refused (422): its signature, chain,
-    /// scope or revocation status does not allow it.
-    #[error("{message}")]
-    Rejected {
-        /// The verifier's machine code, e.g. `out_of_scope`.
-        code: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// No such thing (404).
-    #[error("{message}")]
-    NotFound {
-        /// Machine code.
-        code: &'static str,
-        /// What was not found.
-        message: String,
-    },
-    /// A different artifact is already logged for this crate@version (409).
-    #[error("{message}")]
-    Conflict {
-        /// What is already logged, and where.
-        message: String,
-        /// Index of the existing entry.
-        existing_index: u64,
-    },
-    /// The body is larger than the limit (413).
-    #[error("request body larger than {limit} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// Too many requests from this client (429).
+    /// Admission refused the submission.
+    #[error(transparent)]
+    Admission(#[from] AdmissionError),
+    /// The sequencer refused it, or its proof could not be made.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// A read failed or asked for what is not published.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Too many submissions from this client.
     #[error("rate limit exceeded; retry after {retry_after} s")]
     RateLimited {
         /// Seconds to wait.
         retry_after: u64,
     },
-    /// The log cannot take the request now: pool full, shutting down, or
-    /// storage failing (503 with `Retry-After`).
-    #[error("{message}")]
-    Unavailable {
-        /// Why, in words a client can act on.
-        message: String,
-        /// Seconds to wait before retrying.
-        retry_after: u64,
+    /// The body is larger than the limit.
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
     },
-    /// A bug or an I/O failure on our side (500). Logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The body could not be read.
+    #[error("{0}")]
+    BadBody(String),
+    /// The pool of submissions waiting for a round is full.
+    #[error("the log's pool is full; retry shortly")]
+    PoolFull,
+    /// The log is shutting down.
+    #[error("the log is shutting down")]
+    ShuttingDown,
+    /// The entry was not sequenced and published within the submit
+    /// timeout; no promise was made.
+    #[error("the entry was not sequenced in time and no promise was made; submit it again")]
+    NotInTime,
+    /// A path or query number is not a canonical decimal.
+    #[error("{what} must be a decimal number without sign or leading zeros, got {value:?}")]
+    BadNumber {
+        /// Which parameter.
+        what: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// The query string does not parse.
+    #[error("{0}")]
+    BadQuery(String),
+    /// The tile path is not a C2SP tlog-tiles path.
+    #[error("{0}")]
+    BadTilePath(TileError),
+    /// The certificate id is not 64 hex digits.
+    #[error("the certificate id is 64 hex digits: SHA-256 of the issuer's key and the serial")]
+    BadCertificateId,
+    /// No route serves this path.
+    #[error("no such endpoint; see DESIGN.md \"Interfaces\"")]
+    NoSuchRoute,
+    /// The route does not take this method.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    /// A blocking worker failed (a bug).
+    #[error("worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
 }
 
 impl ApiError {
-    /// A 400 with the given code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// A 404 with the given code.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::NotFound {
-            code,
-            message: message.into(),
+    /// The HTTP answer for this error: the one mapping of the log.
+    pub fn to_http(&self) -> HttpError {
+        use HttpError as H;
+        let message = self.to_string();
+        match self {
+            ApiError::Admission(e) => match e {
+                AdmissionError::Malformed(m) => H::bad_request(m.code(), message),
+                AdmissionError::Rejected(v) => {
+                    H::new(StatusCode::UNPROCESSABLE_ENTITY, v.code(), message)
+                }
+                AdmissionError::TooLarge(_) => H::bad_request("malformed_entry", message),
+                AdmissionError::UnsupportedKind => H::bad_request("unknown_kind", message),
+                AdmissionError::Storage(_) => H::internal(message),
+            },
+            ApiError::Submit(SubmitError::Refused(r)) => match r {
+                Refusal::Conflict { existing_index, .. } => H {
+                    existing_index: Some(*existing_index),
+                    ..H::new(StatusCode::CONFLICT, "conflict", message)
+                },
+                Refusal::Revoked { .. } => {
+                    H::new(StatusCode::UNPROCESSABLE_ENTITY, "revoked", message)
+                }
+                Refusal::EntryTooLarge(_) => H::bad_request("entry_too_large", message),
+                Refusal::Storage(_) | Refusal::Round(_) => H::internal(message),
+            },
+            ApiError::Submit(_) => H::internal(message),
+            ApiError::Read(e) => match e {
+                ReadError::NoSuchEntry { .. } => H::not_found("no_such_entry", message),
+                ReadError::NoSuchTile { .. } => H::not_found("no_such_tile", message),
+                ReadError::NoSuchRelease { .. } => H::not_found("no_such_release", message),
+                ReadError::NotRevoked => H::not_found("not_revoked", message),
+                ReadError::InclusionOutOfRange { .. } | ReadError::ConsistencyOutOfRange { .. } => {
+                    H::bad_request("out_of_range", message)
+                }
+                ReadError::Storage(_) | ReadError::Tile(_) | ReadError::Merkle(_) => {
+                    H::internal(message)
+                }
+            },
+            ApiError::RateLimited { retry_after } => H {
+                retry_after: Some(*retry_after),
+                ..H::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            ApiError::BodyTooLarge { .. } => {
+                H::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message)
+            }
+            ApiError::BadBody(_) => H::bad_request("bad_body", message),
+            ApiError::PoolFull => H::unavailable("unavailable", message, 1),
+            ApiError::ShuttingDown => H::unavailable("unavailable", message, 5),
+            ApiError::NotInTime => H::unavailable("unavailable", message, 2),
+            ApiError::BadNumber { .. } => H::bad_request("bad_number", message),
+            ApiError::BadQuery(_) => H::bad_request("bad_query", message),
+            ApiError::BadTilePath(_) => H::bad_request("bad_tile_path", message),
+            ApiError::BadCertificateId => H::bad_request("bad_certificate_id", message),
+            ApiError::NoSuchRoute => H::not_found("no_such_route", message),
+            ApiError::MethodNotAllowed => H::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                message,
+            ),
+            ApiError::Worker(_) => H::internal(message),
         }
     }
 
     /// The machine code sent in the body.
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Rejected { code, .. }
-            | ApiError::NotFound { code, .. } => code,
-            ApiError::Conflict { .. } => "conflict",
-            ApiError::TooLarge { .. } => "body_too_large",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Internal(_) => "internal",
-        }
+        self.to_http().code
     }
+}
 
-    fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> HttpError {
+        e.to_http()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let message = match &self {
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                "internal error; the log operator has been told".to_string()
-            }
-            other => other.to_string(),
-        };
-        let mut error = json!({ "code": self.code(), "message": message });
-        if let ApiError::Conflict { existing_index, .. } = &self {
-            error["existing_index"] = json!(existing_index);
+        self.to_http().into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sigil_core::log_api::SubmissionError;
+
+    #[test]
+    fn statuses_and_codes_clients_rely_on() {
+        let conflict = ApiError::Submit(SubmitError::Refused(Refusal::Conflict {
+            crate_name: "a".into(),
+            version: "1.0.0".into(),
+            existing_index: 7,
+            existing_sha256: [0; 32],
+        }));
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (conflict, 409, "conflict"),
+            (
+                ApiError::Submit(SubmitError::Refused(Refusal::Revoked {
+                    from_index: 1,
+                    index: 2,
+                })),
+                422,
+                "revoked",
+            ),
+            (
+                ApiError::Admission(AdmissionError::Malformed(SubmissionError::EmptyChain)),
+                400,
+                "malformed_chain",
+            ),
+            (ApiError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
+            (
+                ApiError::RateLimited { retry_after: 1 },
+                429,
+                "rate_limited",
+            ),
+            (ApiError::PoolFull, 503, "unavailable"),
+            (ApiError::ShuttingDown, 503, "unavailable"),
+            (ApiError::NotInTime, 503, "unavailable"),
+            (ApiError::Read(ReadError::NotRevoked), 404, "not_revoked"),
+            (
+                ApiError::Read(ReadError::InclusionOutOfRange {
+                    index: 3,
+                    size: 1,
+                    published: 1,
+                }),
+                400,
+                "out_of_range",
+            ),
+            (ApiError::NoSuchRoute, 404, "no_such_route"),
+            (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+        ];
+        for (error, status, code) in cases {
+            let http = error.to_http();
+            assert_eq!((http.status.as_u16(), http.code), (status, code), "{error}");
         }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
-        let retry_after = match &self {
-            ApiError::RateLimited { retry_after } | ApiError::Unavailable { retry_after, .. } => {
-                Some(*retry_after)
-            }
-            _ => None,
-        };
-        if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        let http = ApiError::Submit(SubmitError::Refused(Refusal::Conflict {
+            crate_name: "a".into(),
+            version: "1.0.0".into(),
+            existing_index: 7,
+            existing_sha256: [0; 32],
+        }))
+        .to_http();
+        assert_eq!(http.body().error.existing_index, Some(7));
+        assert_eq!(ApiError::PoolFull.to_http().retry_after, Some(1));
     }
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! sigil-log keygen --origin ORIGIN --out DIR      # DIR/log.key (0600), DIR/log.pub
 //! sigil-log serve --data-dir DIR --key FILE --ca-root PEM [--listen ADDR]
+//!                 [--witness URL=VKEY]... [--witness-quorum K] [--witness-timeout-ms MS]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -14,11 +15,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use sigil_core::note::{Ed25519Signer, NoteSigner as _};
-use sigil_keyfile::note_key;
+use sigil_core::note::{Ed25519Signer, NoteError, NoteSigner as _};
+use sigil_keyfile::note_key::{self, NoteKeyError};
+use sigil_log::storage::StorageError;
 use sigil_log::storage::rocks::RocksStore;
-use sigil_log::{ApiConfig, LogConfig, RoundConfig};
-use sigil_verifier::TrustedRoots;
+use sigil_log::witnessing::WitnessError;
+use sigil_log::{ApiConfig, LogConfig, RoundConfig, ServeError, Witness, Witnesses};
+use sigil_verifier::{TrustedRoots, VerifyError};
 
 /// Sigil's transparency log.
 #[derive(Parser)]
@@ -70,10 +73,63 @@ enum Command {
         /// `URL=VERIFIER_KEY` (C2SP tlog-witness); repeat for several.
         #[arg(long = "witness")]
         witnesses: Vec<String>,
-        /// Longest wait for one witness, in ms.
+        /// Longest wait for one witness, in ms. A checkpoint is published
+        /// with the cosignatures that arrived by then (fail open; clients
+        /// enforce their own quorum).
         #[arg(long, default_value_t = 3000)]
         witness_timeout_ms: u64,
+        /// How many valid cosignatures a new checkpoint waits for before
+        /// it is published (default: every --witness). It is published
+        /// sooner if every witness that is up has answered, and at the
+        /// latest after --witness-timeout-ms. Witnesses that failed last
+        /// time are still asked but not waited for.
+        #[arg(long)]
+        witness_quorum: Option<usize>,
     },
+}
+
+/// Why `sigil-log` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+enum MainError {
+    /// `--origin` is not a valid key name.
+    #[error("--origin: {0}")]
+    Origin(NoteError),
+    /// A file or directory could not be read or created.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The log's key file could not be read or written.
+    #[error(transparent)]
+    Key(#[from] NoteKeyError),
+    /// The CA root file is not PEM certificates.
+    #[error("{}: {source}", path.display())]
+    CaRoot {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: VerifyError,
+    },
+    /// The store could not be opened.
+    #[error("{}: {source}", path.display())]
+    Storage {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        source: StorageError,
+    },
+    /// A `--witness` flag or the quorum is wrong.
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    /// The runtime could not start or the address could not be bound.
+    #[error(transparent)]
+    Start(#[from] sigil_serve::StartError),
+    /// The log could not run.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
 }
 
 fn main() -> ExitCode {
@@ -81,7 +137,7 @@ fn main() -> ExitCode {
     sigil_serve::exit("sigil-log", run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), MainError> {
     match cli.command {
         Command::Keygen { origin, out } => keygen(&origin, &out),
         Command::Serve {
@@ -95,19 +151,49 @@ fn run(cli: Cli) -> Result<(), String> {
             body_limit,
             witnesses,
             witness_timeout_ms,
+            witness_quorum,
         } => {
             let witnesses = witnesses
                 .iter()
-                .map(|w| sigil_log::witnessing::Witness::parse_flag(w))
+                .map(|w| Witness::parse_flag(w))
                 .collect::<Result<Vec<_>, _>>()?;
-            let signer = note_key::read_log_key(&key).map_err(|e| e.to_string())?;
-            let pem = std::fs::read(&ca_root).map_err(|e| format!("{}: {e}", ca_root.display()))?;
-            let roots =
-                TrustedRoots::from_pem(&pem).map_err(|e| format!("{}: {e}", ca_root.display()))?;
-            std::fs::create_dir_all(&data_dir)
-                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-            let storage = RocksStore::open(&data_dir, signer.name())
-                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            let witnesses = if witnesses.is_empty() {
+                match witness_quorum {
+                    Some(q) if q > 0 => {
+                        return Err(WitnessError::QuorumTooLarge {
+                            quorum: q,
+                            witnesses: 0,
+                        }
+                        .into());
+                    }
+                    _ => None,
+                }
+            } else {
+                Some(Witnesses::new(
+                    witnesses,
+                    Duration::from_millis(witness_timeout_ms),
+                    witness_quorum,
+                )?)
+            };
+            let signer = note_key::read_log_key(&key)?;
+            let pem = std::fs::read(&ca_root).map_err(|source| MainError::Io {
+                path: ca_root.clone(),
+                source,
+            })?;
+            let roots = TrustedRoots::from_pem(&pem).map_err(|source| MainError::CaRoot {
+                path: ca_root.clone(),
+                source,
+            })?;
+            std::fs::create_dir_all(&data_dir).map_err(|source| MainError::Io {
+                path: data_dir.clone(),
+                source,
+            })?;
+            let storage = RocksStore::open(&data_dir, signer.name()).map_err(|source| {
+                MainError::Storage {
+                    path: data_dir.clone(),
+                    source,
+                }
+            })?;
             let config = LogConfig {
                 signer,
                 roots,
@@ -118,23 +204,24 @@ fn run(cli: Cli) -> Result<(), String> {
                 api: ApiConfig {
                     body_limit,
                     rate_limit: NonZeroU32::new(rate_limit),
-                    submit_timeout: Duration::from_secs(30),
+                    // A round waits at most two witness timeouts to be
+                    // published (docs/log.md, "Witnessing"): submitters wait
+                    // longer than that.
+                    submit_timeout: Duration::from_secs(30).max(
+                        Duration::from_millis(witness_timeout_ms)
+                            .saturating_mul(2)
+                            .saturating_add(Duration::from_secs(10)),
+                    ),
                 },
                 pool_capacity: max_batch.max(1) * 4,
-                witnesses: (!witnesses.is_empty()).then(|| {
-                    Arc::new(sigil_log::witnessing::Witnesses {
-                        list: witnesses,
-                        timeout: Duration::from_millis(witness_timeout_ms),
-                    })
-                }),
+                witnesses,
             };
-            let runtime = sigil_serve::runtime().map_err(|e| e.to_string())?;
+            let runtime = sigil_serve::runtime()?;
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the round in flight");
-                let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
-                sigil_log::serve(Arc::new(storage), config, listener, stop)
-                    .await
-                    .map_err(|e| e.to_string())
+                let listener = sigil_serve::bind(listen).await?;
+                sigil_log::serve(Arc::new(storage), config, listener, stop).await?;
+                Ok::<(), MainError>(())
             })?;
             tracing::info!("stopped cleanly");
             Ok(())
@@ -142,10 +229,13 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn keygen(origin: &str, out: &std::path::Path) -> Result<(), String> {
-    let signer = Ed25519Signer::generate(origin).map_err(|e| format!("--origin: {e}"))?;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let (secret, public) = note_key::write_log_key(out, &signer).map_err(|e| e.to_string())?;
+fn keygen(origin: &str, out: &std::path::Path) -> Result<(), MainError> {
+    let signer = Ed25519Signer::generate(origin).map_err(MainError::Origin)?;
+    std::fs::create_dir_all(out).map_err(|source| MainError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let (secret, public) = note_key::write_log_key(out, &signer)?;
     eprintln!(
         "wrote {} (private, mode 0600) and {}",
         secret.display(),

@@ -22,11 +22,26 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+/// Label of witness answers: the witness's key name and how it went.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WitnessLabel {
+    /// The witness's key name.
+    pub witness: String,
+    /// `cosigned` or `failed` (an error, a refusal, a bad cosignature or
+    /// no answer in time).
+    pub outcome: String,
+}
+
 /// Every metric the log exports. Cheap to clone (handles share state).
 #[derive(Clone)]
 pub struct Metrics {
     /// Entries in the published tree.
     pub tree_size: Gauge,
+    /// Entries in the integrated (durable) tree; `tree_size` follows it once
+    /// the witnesses answered.
+    pub integrated_size: Gauge,
+    /// Witness exchanges, by witness and outcome.
+    pub witness_answers: Family<WitnessLabel, Counter>,
     /// Entries sequenced, by kind.
     pub admitted: Family<KindLabel, Counter>,
     /// Submissions refused, by error code.
@@ -37,7 +52,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Seconds from the start of a round to its durable commit.
     pub batch_seconds: Histogram,
-    /// Seconds from a submission's arrival to its answer with a proof.
+    /// Seconds from a submission's arrival to its answer with a proof
+    /// against a published checkpoint.
     pub submit_seconds: Histogram,
     /// Sequencing rounds whose storage write failed.
     pub storage_failures: Counter,
@@ -49,6 +65,8 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("sigil_log");
         let tree_size = Gauge::default();
+        let integrated_size = Gauge::default();
+        let witness_answers = Family::<WitnessLabel, Counter>::default();
         let admitted = Family::<KindLabel, Counter>::default();
         let rejected = Family::<ReasonLabel, Counter>::default();
         let duplicates = Counter::default();
@@ -60,6 +78,16 @@ impl Metrics {
             "tree_size",
             "Entries in the published tree",
             tree_size.clone(),
+        );
+        registry.register(
+            "integrated_size",
+            "Entries in the durable tree, published or not yet",
+            integrated_size.clone(),
+        );
+        registry.register(
+            "witness_answers",
+            "Cosignature requests to witnesses, by witness and outcome",
+            witness_answers.clone(),
         );
         registry.register(
             "entries_admitted",
@@ -98,6 +126,8 @@ impl Metrics {
         );
         Metrics {
             tree_size,
+            integrated_size,
+            witness_answers,
             admitted,
             rejected,
             duplicates,

@@ -5,13 +5,15 @@
 //! partial tile of width `W` is a prefix of every later version of the same
 //! tile (hash tiles: the first `W` hashes; entry bundles: the first `W`
 //! entries), so any published width is cut from the stored bytes. This module
-//! is that cut, as a [`TileReader`] over [`Storage`], plus an overlay of the
-//! tiles a sequencing round is about to write.
+//! is that cut, as a [`TileReader`] over [`Storage`], plus what a sequencing
+//! round writes: the entry bundles it changes ([`entry_bundles`]; the hash
+//! tiles are `sigil_core::tile::append_leaves`) and an [`Overlay`] of those
+//! tiles over storage, from which the round computes its root before commit.
 
 use std::collections::HashMap;
 
 use sigil_core::merkle::HASH_SIZE;
-use sigil_core::tile::{Tile, TileError, TileKind, TileReader};
+use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileKind, TileReader};
 
 use crate::storage::Storage;
 
@@ -114,6 +116,53 @@ impl TileReader for Overlay<'_> {
     }
 }
 
+/// The entry bundles that change when `entries` are appended to a tree of
+/// `old_size` read through `base`: the old partial bundle (if any) extended,
+/// then new ones, each with its full contents at the new width (C2SP
+/// tlog-tiles §Log Entries: a bundle holds up to 256 entries, each with a
+/// 2-byte big-endian length prefix).
+pub fn entry_bundles(
+    base: &dyn TileReader,
+    old_size: u64,
+    entries: &[Vec<u8>],
+) -> Result<Vec<(Tile, Vec<u8>)>, TileError> {
+    let width = u64::from(TILE_WIDTH);
+    let mut current: Vec<Vec<u8>> = Vec::new();
+    if let Some(partial) = tile::partial_entry_tile(old_size) {
+        let data = base.read_tiles(&[partial])?;
+        let bundle = data.first().ok_or(TileError::MissingTile(partial))?;
+        current = tile::parse_bundle_for_tile(&partial, bundle)?
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect();
+    }
+    let mut index = old_size / width;
+    let mut out = Vec::new();
+    for entry in entries {
+        current.push(entry.clone());
+        if current.len() as u64 == width {
+            out.push(encode(index, &current)?);
+            current.clear();
+            index += 1;
+        }
+    }
+    if !current.is_empty() {
+        out.push(encode(index, &current)?);
+    }
+    return Ok(out);
+
+    fn encode(index: u64, entries: &[Vec<u8>]) -> Result<(Tile, Vec<u8>), TileError> {
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        let width = u16::try_from(entries.len()).map_err(|_| TileError::InvalidTile {
+            reason: "bundle wider than a tile",
+        })?;
+        Ok((
+            Tile::new(TileKind::Entries, index, width)?,
+            tile::encode_bundle(&refs)?,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -138,5 +187,51 @@ mod tests {
         assert_eq!(cut_to_width(&tile, hashes.clone()).unwrap().len(), 96);
         let tile = Tile::new(TileKind::Hash { level: 0 }, 0, 6).unwrap();
         assert!(cut_to_width(&tile, hashes).is_err());
+    }
+
+    /// Newest bytes of each bundle, as storage keeps them.
+    struct Bundles(std::cell::RefCell<HashMap<u64, Vec<u8>>>);
+
+    impl TileReader for Bundles {
+        fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, TileError> {
+            let stored = self.0.borrow();
+            tiles
+                .iter()
+                .map(|t| match stored.get(&t.index) {
+                    Some(data) => cut_to_width(t, data.clone()),
+                    None => Err(TileError::MissingTile(*t)),
+                })
+                .collect()
+        }
+    }
+
+    proptest::proptest! {
+        /// However entries are cut into rounds, the bundles written round
+        /// after round are those of all entries appended at once.
+        #[test]
+        fn bundles_do_not_depend_on_how_rounds_are_cut(
+            rounds in proptest::collection::vec(0usize..300, 1..6),
+        ) {
+            let store = Bundles(std::cell::RefCell::new(HashMap::new()));
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            for round in rounds {
+                let start = all.len();
+                let entries: Vec<Vec<u8>> =
+                    (start..start + round).map(|i| i.to_be_bytes().to_vec()).collect();
+                for (tile, data) in entry_bundles(&store, start as u64, &entries).unwrap() {
+                    proptest::prop_assert_eq!(
+                        u64::from(tile.width),
+                        (start + round - tile.index as usize * 256).min(256) as u64
+                    );
+                    store.0.borrow_mut().insert(tile.index, data);
+                }
+                all.extend(entries);
+            }
+            let once = Bundles(std::cell::RefCell::new(HashMap::new()));
+            for (tile, data) in entry_bundles(&once, 0, &all).unwrap() {
+                once.0.borrow_mut().insert(tile.index, data);
+            }
+            proptest::prop_assert_eq!(&*store.0.borrow(), &*once.0.borrow());
+        }
     }
 }

@@ -1,185 +1,322 @@
-//! Collecting witness cosignatures for each new checkpoint (C2SP
-//! tlog-witness, tlog-cosignature).
+//! The log's witness client: one C2SP tlog-witness `add-checkpoint`
+//! exchange with one witness (<https://c2sp.org/tlog-witness>), and the
+//! checks on what it answers (C2SP tlog-cosignature). Whom to ask, when,
+//! and what to publish is the publisher's ([`crate::publisher`]).
 //!
-//! After a round is durable, the sequencer asks every configured witness to
-//! cosign the new checkpoint with `POST <witness>/add-checkpoint`: the size
-//! the witness last cosigned for this log (`old`), an RFC 9162 consistency
-//! proof from that size, and the signed checkpoint. A witness that knows
-//! another size answers `409` with it (`text/x.tlog.size`); the request is
-//! then made once more from that size. Every cosignature returned is checked
-//! against the witness's key before it is appended to the checkpoint note,
-//! and the cosigned note is what the log publishes and puts in proofs.
+//! An exchange sends `POST <witness>/add-checkpoint`: the size the witness
+//! last cosigned for this log as far as the log knows (`old`), an RFC 9162
+//! §2.1.4 consistency proof from that size, and the log-signed checkpoint.
+//! A witness that knows another size answers `409` with it
+//! (`text/x.tlog.size`); the request is then made once more from that size.
+//! The lines a witness returns with `200` are kept only if the checkpoint
+//! with them appended verifies with a cosignature of *that* witness's key
+//! (`sigil_core::checkpoint::verify_checkpoint`, quorum 1 of that witness);
+//! they are then appended as they came.
 //!
-//! A witness that is down, slow or refuses costs only its cosignature: the
-//! checkpoint is published with those that arrived (clients decide on their
-//! quorum). The sizes each witness knows are kept in memory; after a
-//! restart the first `409` teaches them again. The stored checkpoint is
-//! kept without cosignatures, so at start the log asks for them before it
-//! serves (a down witness delays the start by its timeout).
+//! The sizes each witness knows live in the publisher's memory; after a
+//! restart the first `409` teaches them again.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sigil_core::checkpoint::{CheckpointPolicy, verify_checkpoint};
+use sigil_core::checkpoint::{CheckpointError, CheckpointPolicy, verify_checkpoint};
 use sigil_core::cosignature::CosignatureVerifier;
-use sigil_core::merkle::Hash;
-use sigil_core::note::NoteVerifier;
+use sigil_core::merkle::MerkleError;
+use sigil_core::note::{Ed25519Verifier, NoteError, NoteVerifier as _};
 use sigil_core::witness_protocol::{
-    ADD_CHECKPOINT_PATH, encode_add_checkpoint, parse_size_response,
+    ADD_CHECKPOINT_PATH, WitnessProtocolError, encode_add_checkpoint, parse_size_response,
 };
 
+use crate::publisher::Integrated;
+use crate::read::consistency_hashes;
+use crate::storage::Storage;
+use crate::tiles::StorageTiles;
+
+/// The most bytes read from a witness's answer: a few cosignature lines
+/// (C2SP tlog-witness §add-checkpoint) are a few hundred bytes.
+const MAX_ANSWER: usize = 64 * 1024;
+
 /// One witness the log asks.
+#[derive(Clone, Debug)]
 pub struct Witness {
     /// Base URL (the spec's endpoint is `<url>/add-checkpoint`).
     pub url: String,
     /// Its cosignature/v1 verifier key.
     pub verifier: CosignatureVerifier,
-    /// The size it last cosigned for this log, as far as the log knows.
-    known: Mutex<u64>,
+}
+
+/// Why a witness configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WitnessError {
+    /// A `--witness` flag is not `URL=VERIFIER_KEY`.
+    #[error("--witness {0:?}: expected URL=VERIFIER_KEY")]
+    NotUrlAndKey(String),
+    /// The verifier key is not a C2SP signed-note verifier key of type 0x04.
+    #[error("witness key {vkey:?}: {source}")]
+    Key {
+        /// The key text.
+        vkey: String,
+        /// What is wrong with it.
+        source: NoteError,
+    },
+    /// The quorum asks for more witnesses than are configured.
+    #[error("--witness-quorum {quorum} is more than the {witnesses} witnesses configured")]
+    QuorumTooLarge {
+        /// The quorum asked for.
+        quorum: usize,
+        /// The witnesses configured.
+        witnesses: usize,
+    },
 }
 
 impl Witness {
     /// A witness at `url` with verifier key `vkey` (C2SP signed-note
-    /// verifier key of type 0x04).
-    pub fn new(url: &str, vkey: &str) -> Result<Witness, String> {
+    /// verifier key of type 0x04, c2sp.org/tlog-cosignature).
+    pub fn new(url: &str, vkey: &str) -> Result<Witness, WitnessError> {
         Ok(Witness {
             url: url.trim_end_matches('/').to_string(),
-            verifier: CosignatureVerifier::from_verifier_key(vkey.trim())
-                .map_err(|e| format!("witness key {vkey:?}: {e}"))?,
-            known: Mutex::new(0),
+            verifier: CosignatureVerifier::from_verifier_key(vkey.trim()).map_err(|source| {
+                WitnessError::Key {
+                    vkey: vkey.to_owned(),
+                    source,
+                }
+            })?,
         })
     }
 
-    /// Parses `--witness URL=VKEY`.
-    pub fn parse_flag(flag: &str) -> Result<Witness, String> {
+    /// Parses `--witness URL=VERIFIER_KEY`.
+    pub fn parse_flag(flag: &str) -> Result<Witness, WitnessError> {
         let (url, vkey) = flag
             .split_once('=')
-            .ok_or_else(|| format!("--witness {flag:?}: expected URL=VERIFIER_KEY"))?;
+            .ok_or_else(|| WitnessError::NotUrlAndKey(flag.to_owned()))?;
         Witness::new(url, vkey)
+    }
+
+    /// The witness's key name, as its cosignature lines carry it.
+    pub fn name(&self) -> &str {
+        self.verifier.name()
     }
 }
 
-/// The witnesses of a log and how long to wait for them.
+/// The witnesses of a log, how long to wait for each, and how many
+/// cosignatures a checkpoint waits for before it is published.
+#[derive(Clone, Debug)]
 pub struct Witnesses {
-    /// The witnesses.
-    pub list: Vec<Witness>,
-    /// Longest wait for one witness's answer.
-    pub timeout: Duration,
-}
-
-/// What a witness answered.
-enum Answer {
-    Cosigned(Vec<u8>),
-    KnowsSize(u64),
-    Failed(String),
+    list: Vec<Witness>,
+    timeout: Duration,
+    quorum: usize,
 }
 
 impl Witnesses {
-    fn ask(&self, http: &reqwest::blocking::Client, w: &Witness, body: Vec<u8>) -> Answer {
-        let url = format!("{}{ADD_CHECKPOINT_PATH}", w.url);
-        let response = match http.post(&url).body(body).send() {
-            Ok(r) => r,
-            Err(e) => return Answer::Failed(format!("{url}: {e}")),
+    /// `list`, each asked with `timeout`; a checkpoint is published once
+    /// `quorum` of them cosigned it (default: all of them), or every witness
+    /// that is up answered, or `timeout` passed (`docs/log.md`).
+    pub fn new(
+        list: Vec<Witness>,
+        timeout: Duration,
+        quorum: Option<usize>,
+    ) -> Result<Witnesses, WitnessError> {
+        let quorum = quorum.unwrap_or(list.len());
+        if quorum > list.len() {
+            return Err(WitnessError::QuorumTooLarge {
+                quorum,
+                witnesses: list.len(),
+            });
+        }
+        Ok(Witnesses {
+            list,
+            timeout,
+            quorum,
+        })
+    }
+
+    /// The witnesses, in the order their cosignatures are appended.
+    pub fn list(&self) -> &[Witness] {
+        &self.list
+    }
+
+    /// The longest wait for one witness's answer.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// How many cosignatures a checkpoint waits for.
+    pub fn quorum(&self) -> usize {
+        self.quorum
+    }
+}
+
+/// What one exchange with a witness came to.
+#[derive(Debug)]
+pub enum Answer {
+    /// The witness's cosignature lines, verified against its key.
+    Cosigned(Vec<u8>),
+    /// No cosignature.
+    Failed {
+        /// The size the witness said it knows (from a `409`), if it said.
+        known: Option<u64>,
+        /// Why.
+        why: Failure,
+    },
+}
+
+/// Why a witness gave no cosignature.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The request failed (connection refused, reset, ...).
+    #[error("{0}")]
+    Http(#[from] reqwest::Error),
+    /// The witness answered with a status other than 200 or 409.
+    #[error("answered {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of its body.
+        body: String,
+    },
+    /// The answer is larger than any cosignature answer.
+    #[error("answer larger than {MAX_ANSWER} bytes")]
+    TooLarge,
+    /// A `409` whose body is not a size.
+    #[error("409: {0}")]
+    SizeBody(WitnessProtocolError),
+    /// A `409` again after the retry from the size it gave.
+    #[error("answers 409 again; it knows size {0}")]
+    StillConflicting(u64),
+    /// The witness has cosigned a larger tree than this checkpoint's.
+    #[error("has cosigned size {known}, beyond ours ({size}): a fork?")]
+    Ahead {
+        /// What the witness cosigned.
+        known: u64,
+        /// This checkpoint's size.
+        size: u64,
+    },
+    /// The consistency proof could not be computed.
+    #[error("consistency proof: {0}")]
+    Proof(#[from] MerkleError),
+    /// The proof's worker task failed.
+    #[error("consistency proof worker: {0}")]
+    Worker(#[from] tokio::task::JoinError),
+    /// The returned lines do not carry a valid cosignature of this witness.
+    #[error("invalid cosignature: {0}")]
+    InvalidCosignature(CheckpointError),
+    /// No answer within the timeout.
+    #[error("no answer within {0:?}")]
+    TimedOut(Duration),
+}
+
+/// What an exchange needs besides the witness.
+pub struct Exchange {
+    /// The HTTP client (its timeout bounds each request).
+    pub http: reqwest::Client,
+    /// Storage, for consistency proofs.
+    pub storage: Arc<dyn Storage>,
+    /// The log's key, to verify the cosigned checkpoint.
+    pub log: Ed25519Verifier,
+}
+
+/// What a witness answered to one `add-checkpoint` request.
+enum Heard {
+    Cosigned(Vec<u8>),
+    KnowsSize(u64),
+}
+
+impl Exchange {
+    /// Asks `witness` to cosign `checkpoint`, believing it last cosigned
+    /// size `known` (module docs: one retry after a `409`).
+    pub async fn add_checkpoint(
+        &self,
+        witness: &Witness,
+        checkpoint: &Integrated,
+        known: u64,
+    ) -> Answer {
+        let size = checkpoint.size;
+        let mut old = known;
+        let mut retried = false;
+        let lines = loop {
+            if old > size {
+                return Answer::Failed {
+                    known: Some(old),
+                    why: Failure::Ahead { known: old, size },
+                };
+            }
+            let heard = match self.ask(witness, checkpoint, old).await {
+                Ok(h) => h,
+                Err(why) => {
+                    let known = (old != known).then_some(old);
+                    return Answer::Failed { known, why };
+                }
+            };
+            match heard {
+                Heard::Cosigned(lines) => break lines,
+                Heard::KnowsSize(k) if k != old && !retried => {
+                    retried = true;
+                    old = k;
+                }
+                Heard::KnowsSize(k) => {
+                    return Answer::Failed {
+                        known: Some(k),
+                        why: Failure::StillConflicting(k),
+                    };
+                }
+            }
         };
-        let status = response.status().as_u16();
-        let bytes = match response.bytes() {
-            Ok(b) => b.to_vec(),
-            Err(e) => return Answer::Failed(format!("{url}: {e}")),
+        let mut candidate = checkpoint.note.clone();
+        candidate.extend_from_slice(&lines);
+        let policy = CheckpointPolicy {
+            origin: self.log.name().to_owned(),
+            log: Box::new(self.log.clone()),
+            witnesses: vec![witness.verifier.clone()],
+            quorum: 1,
         };
-        match status {
-            200 => Answer::Cosigned(bytes),
-            409 => match parse_size_response(&bytes) {
-                Ok(size) => Answer::KnowsSize(size),
-                Err(e) => Answer::Failed(format!("{url}: 409: {e}")),
+        match verify_checkpoint(&candidate, &policy) {
+            Ok(_) => Answer::Cosigned(lines),
+            Err(e) => Answer::Failed {
+                known: (old != known).then_some(old),
+                why: Failure::InvalidCosignature(e),
             },
-            other => Answer::Failed(format!(
-                "{url}: {other}: {}",
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            )),
         }
     }
 
-    /// Asks every witness to cosign `note` (the log-signed checkpoint of
-    /// `size`), with consistency proofs from `prove(old)`; returns the note
-    /// with every valid cosignature appended.
-    pub fn cosign(
+    /// One request: `old`, the proof from it, the note.
+    async fn ask(
         &self,
-        note: &[u8],
-        size: u64,
-        policy_origin: &str,
-        log: &dyn Fn() -> Box<dyn NoteVerifier>,
-        prove: &dyn Fn(u64) -> Result<Vec<Hash>, String>,
-    ) -> Vec<u8> {
-        let http = match reqwest::blocking::Client::builder()
-            .timeout(self.timeout)
-            .build()
-        {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "no HTTP client for witnesses");
-                return note.to_vec();
+        witness: &Witness,
+        checkpoint: &Integrated,
+        old: u64,
+    ) -> Result<Heard, Failure> {
+        let storage = self.storage.clone();
+        let size = checkpoint.size;
+        let proof = tokio::task::spawn_blocking(move || {
+            consistency_hashes(&StorageTiles(&*storage), old, size)
+        })
+        .await??;
+        let url = format!("{}{ADD_CHECKPOINT_PATH}", witness.url);
+        let mut response = self
+            .http
+            .post(&url)
+            .body(encode_add_checkpoint(old, &proof, &checkpoint.note))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_ANSWER {
+                return Err(Failure::TooLarge);
             }
-        };
-        let mut cosigned = note.to_vec();
-        for w in &self.list {
-            let mut old = *w.known.lock().unwrap_or_else(|p| p.into_inner());
-            let mut answer = Answer::Failed("not asked".into());
-            for _attempt in 0..2 {
-                if old > size {
-                    answer = Answer::Failed(format!(
-                        "{} has cosigned size {old}, beyond ours ({size}): a fork?",
-                        w.url
-                    ));
-                    break;
-                }
-                let proof = if old == 0 || old == size {
-                    Ok(vec![])
-                } else {
-                    prove(old)
-                };
-                let proof = match proof {
-                    Ok(p) => p,
-                    Err(e) => {
-                        answer = Answer::Failed(e);
-                        break;
-                    }
-                };
-                answer = self.ask(&http, w, encode_add_checkpoint(old, &proof, note));
-                match answer {
-                    Answer::KnowsSize(known) if known != old => old = known,
-                    _ => break,
-                }
-            }
-            match answer {
-                Answer::Cosigned(lines) => {
-                    let mut candidate = cosigned.clone();
-                    candidate.extend_from_slice(&lines);
-                    let policy = CheckpointPolicy {
-                        origin: policy_origin.to_string(),
-                        log: log(),
-                        witnesses: vec![w.verifier.clone()],
-                        quorum: 1,
-                    };
-                    match verify_checkpoint(&candidate, &policy) {
-                        Ok(_) => {
-                            cosigned = candidate;
-                            *w.known.lock().unwrap_or_else(|p| p.into_inner()) = size;
-                        }
-                        Err(e) => {
-                            tracing::warn!(witness = %w.url, error = %e, "invalid cosignature ignored")
-                        }
-                    }
-                }
-                Answer::KnowsSize(known) => {
-                    *w.known.lock().unwrap_or_else(|p| p.into_inner()) = known;
-                    tracing::warn!(witness = %w.url, known, "witness keeps answering 409");
-                }
-                Answer::Failed(e) => tracing::warn!(witness = %w.url, error = %e, "no cosignature"),
-            }
+            body.extend_from_slice(&chunk);
         }
-        cosigned
+        match status {
+            200 => Ok(Heard::Cosigned(body)),
+            409 => parse_size_response(&body)
+                .map(Heard::KnowsSize)
+                .map_err(Failure::SizeBody),
+            other => Err(Failure::Status {
+                status: other,
+                body: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            }),
+        }
     }
 }

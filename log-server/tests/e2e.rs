@@ -1,7 +1,9 @@
 //! End-to-end tests of the real `sigil-log` binary on 127.0.0.1 (port 0,
 //! temporary directories, real RocksDB, real HTTP): every admission rule,
 //! duplicates, every read API checked with `sigil-core` and against tiles
-//! fetched over HTTP, restarts and bad input.
+//! fetched over HTTP, restarts and bad input. Requests and answers are the
+//! typed bodies of `sigil_core::log_api` and `sigil_core::api_error`, so
+//! these tests also hold the server to that contract.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -9,21 +11,23 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::{LogServer, keygen};
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::EncodePublicKey as _;
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
 use sigil_ca::issue::{self, CaCertificate};
+use sigil_core::api_error::ErrorBody;
 use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy};
-use sigil_core::entry::{CrlReason, Entry};
+use sigil_core::entry::{CertificateEntry, CrlReason, Entry, EntryBody, ReleaseEntry};
+use sigil_core::log_api::{
+    ConsistencyProof, EntryInfo, InclusionProof, ReleaseList, Submitted, encode_submission,
+};
 use sigil_core::merkle;
 use sigil_core::note::{self, Note};
 use sigil_core::proof;
 use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::{Tile, TileError, TileHashReader, TileReader};
-use sigil_log::sequencer::unix_ms;
+use sigil_serve::unix_ms;
 
 const ORIGIN: &str = "e2e.sigil.test/log";
 const DAY_MS: u64 = 86_400_000;
@@ -101,15 +105,16 @@ struct Maintainer {
 }
 
 impl Maintainer {
-    fn release_body(&self, name: &str, version: &str, content: &[u8]) -> Value {
+    fn release(&self, name: &str, version: &str, content: &[u8]) -> ReleaseEntry {
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(content).into();
         let env =
             Envelope::sign_release(&Release::new(name, version, sha).unwrap(), &self.key).unwrap();
-        json!({
-            "kind": "release",
-            "envelope": serde_json::from_slice::<Value>(&env.to_json()).unwrap(),
-            "chains": [self.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()],
-        })
+        ReleaseEntry::from_envelope(&env, vec![self.chain.clone()]).unwrap()
+    }
+
+    /// The `POST /api/v1/entries` body of a signed release.
+    fn release_body(&self, name: &str, version: &str, content: &[u8]) -> EntryBody {
+        EntryBody::Release(self.release(name, version, content))
     }
 }
 
@@ -164,8 +169,23 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-/// POSTs a submission; returns (status, JSON body).
-fn post(log: &LogServer, body: &[u8]) -> (u16, Value) {
+/// A JSON answer of the log: the typed body of a 2xx, the error body
+/// otherwise.
+type Answer<T> = Result<T, ErrorBody>;
+
+/// Reads an answer: a 2xx must be a `T`, anything else an [`ErrorBody`].
+fn answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Answer<T> {
+    if (200..300).contains(&status) {
+        Ok(serde_json::from_slice(body)
+            .unwrap_or_else(|e| panic!("{status} body is not the typed answer ({e}): {body:?}")))
+    } else {
+        Err(ErrorBody::parse(body)
+            .unwrap_or_else(|| panic!("{status} body is not an error body: {body:?}")))
+    }
+}
+
+/// POSTs submission bytes; returns (status, answer).
+fn post(log: &LogServer, body: &[u8]) -> (u16, Answer<Submitted>) {
     let r = client()
         .post(format!("{}/api/v1/entries", log.url))
         .header("content-type", "application/json")
@@ -173,11 +193,12 @@ fn post(log: &LogServer, body: &[u8]) -> (u16, Value) {
         .send()
         .unwrap();
     let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
+    (status, answer(status, &r.bytes().unwrap()))
 }
 
-fn post_json(log: &LogServer, body: &Value) -> (u16, Value) {
-    post(log, &serde_json::to_vec(body).unwrap())
+/// POSTs a submission of `body` (`log_api::encode_submission`).
+fn submit(log: &LogServer, body: &EntryBody) -> (u16, Answer<Submitted>) {
+    post(log, &encode_submission(body))
 }
 
 fn get(log: &LogServer, path: &str) -> (u16, Vec<u8>) {
@@ -185,29 +206,21 @@ fn get(log: &LogServer, path: &str) -> (u16, Vec<u8>) {
     (r.status().as_u16(), r.bytes().unwrap().to_vec())
 }
 
-fn get_json(log: &LogServer, path: &str) -> (u16, Value) {
+fn get_json<T: DeserializeOwned>(log: &LogServer, path: &str) -> (u16, Answer<T>) {
     let (status, body) = get(log, path);
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    (status, answer(status, &body))
 }
 
-/// The base64 `hashes` of a proof API answer.
-fn hashes_of(proof: &Value) -> Vec<[u8; 32]> {
-    proof["hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            STANDARD
-                .decode(h.as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect()
+fn error_code<T>(answer: &Answer<T>) -> &str {
+    answer
+        .as_ref()
+        .err()
+        .map_or("<no error>", |e| &e.error.code)
 }
 
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<no error code>")
+/// The typed body of a 2xx answer.
+fn ok<T: std::fmt::Debug>(answer: Answer<T>) -> T {
+    answer.unwrap_or_else(|e| panic!("expected success, got {e:?}"))
 }
 
 /// Tiles over HTTP, for checking that what the API says is what the tiles say.
@@ -259,10 +272,11 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     let policy = s.policy();
     let alice = s.ca.maintainer(&["hello"]);
 
-    let (status, body) = post_json(&log, &alice.release_body("hello", "1.0.0", b"crate v1"));
-    assert_eq!(status, 201, "{body}");
-    let index = body["index"].as_u64().unwrap();
-    let proof_text = body["proof"].as_str().unwrap();
+    let (status, body) = submit(&log, &alice.release_body("hello", "1.0.0", b"crate v1"));
+    assert_eq!(status, 201, "{body:?}");
+    let body = ok(body);
+    let index = body.index;
+    let proof_text = body.proof.as_str();
     let verified = proof::verify(proof_text.as_bytes(), &policy).unwrap();
     assert_eq!(verified.index, index);
     let entry = Entry::decode(&verified.entry).unwrap();
@@ -290,37 +304,39 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
 
     // More entries, so the tree has interior nodes.
     for i in 0..20 {
-        let (status, body) = post_json(
+        let (status, body) = submit(
             &log,
             &alice.release_body("hello", &format!("1.1.{i}"), b"x"),
         );
-        assert_eq!(status, 201, "{body}");
+        assert_eq!(status, 201, "{body:?}");
     }
     let cp = checkpoint_of(&log, &policy);
     assert_eq!(cp.size, 21);
 
     // Entry by index.
-    let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
+    let (status, e) = get_json::<EntryInfo>(&log, &format!("/api/v1/entries/{index}"));
     assert_eq!(status, 200);
-    assert_eq!(
-        STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(),
-        verified.entry
-    );
-    assert_eq!(e["crate"], "hello");
+    let e = ok(e);
+    assert_eq!(e.entry, verified.entry);
+    assert_eq!(e.leaf_hash, merkle::leaf_hash(&verified.entry));
+    assert_eq!(e.crate_name.as_deref(), Some("hello"));
+    assert_eq!(e.kind.as_deref(), Some("release"));
 
     // Inclusion proofs from the API verify, and equal those computed from
     // tiles fetched over HTTP and authenticated against the checkpoint.
     let tiles = HttpTiles(&log);
     let from_tiles = TileHashReader::authenticated(cp.size, cp.root, &tiles);
     for i in [0u64, 7, 20] {
-        let (status, p) = get_json(
+        let (status, p) = get_json::<InclusionProof>(
             &log,
             &format!("/api/v1/proofs/inclusion?index={i}&size={}", cp.size),
         );
-        assert_eq!(status, 200, "{p}");
-        let hashes = hashes_of(&p);
-        let (_, e) = get_json(&log, &format!("/api/v1/entries/{i}"));
-        let leaf = merkle::leaf_hash(&STANDARD.decode(e["entry"].as_str().unwrap()).unwrap());
+        assert_eq!(status, 200, "{p:?}");
+        let p = ok(p);
+        assert_eq!((p.index, p.size), (i, cp.size));
+        let hashes = p.hashes;
+        let (_, e) = get_json::<EntryInfo>(&log, &format!("/api/v1/entries/{i}"));
+        let leaf = merkle::leaf_hash(&ok(e).entry);
         merkle::verify_inclusion(&leaf, i, cp.size, &hashes, &cp.root).unwrap();
         assert_eq!(
             merkle::prove_inclusion(i, cp.size, &from_tiles).unwrap(),
@@ -329,16 +345,20 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     }
 
     // Consistency from an early size.
-    let (status, c) = get_json(&log, "/api/v1/proofs/consistency?from=1&to=21");
-    assert_eq!(status, 200, "{c}");
-    let hashes = hashes_of(&c);
+    let (status, c) = get_json::<ConsistencyProof>(&log, "/api/v1/proofs/consistency?from=1&to=21");
+    assert_eq!(status, 200, "{c:?}");
+    let hashes = ok(c).hashes;
     let old_root = merkle::leaf_hash(&verified.entry);
     merkle::verify_consistency(1, 21, &old_root, &cp.root, &hashes).unwrap();
 
     // Releases of a crate, and the proof file of one.
-    let (status, list) = get_json(&log, "/api/v1/releases/hello");
+    let (status, list) = get_json::<ReleaseList>(&log, "/api/v1/releases/hello");
     assert_eq!(status, 200);
-    assert_eq!(list["releases"].as_array().unwrap().len(), 21);
+    let list = ok(list);
+    assert_eq!(
+        (list.crate_name.as_str(), list.releases.len()),
+        ("hello", 21)
+    );
     let (status, file) = get(&log, "/api/v1/releases/hello/1.0.0");
     assert_eq!(status, 200);
     assert_eq!(proof::verify(&file, &policy).unwrap().index, index);
@@ -365,19 +385,25 @@ fn duplicates_and_conflicts() {
     let log = s.start();
     let alice = s.ca.maintainer(&["dup"]);
     let body = alice.release_body("dup", "1.0.0", b"one");
-    let (status, first) = post_json(&log, &body);
-    assert_eq!(status, 201, "{first}");
-    let (status, again) = post_json(&log, &body);
-    assert_eq!(status, 200, "{again}");
-    assert_eq!(again["index"], first["index"]);
-    proof::verify(again["proof"].as_str().unwrap().as_bytes(), &s.policy()).unwrap();
+    let (status, first) = submit(&log, &body);
+    assert_eq!(status, 201, "{first:?}");
+    let first = ok(first);
+    let (status, again) = submit(&log, &body);
+    assert_eq!(status, 200, "{again:?}");
+    let again = ok(again);
+    assert_eq!(again.index, first.index);
+    proof::verify(again.proof.as_bytes(), &s.policy()).unwrap();
     // Same crate@version, same digest, another signature: still the same release.
-    let (status, again) = post_json(&log, &alice.release_body("dup", "1.0.0", b"one"));
-    assert_eq!(status, 200, "{again}");
+    let (status, again) = submit(&log, &alice.release_body("dup", "1.0.0", b"one"));
+    assert_eq!(status, 200, "{again:?}");
     // Another artifact for the same crate@version.
-    let (status, conflict) = post_json(&log, &alice.release_body("dup", "1.0.0", b"two"));
-    assert_eq!(status, 409, "{conflict}");
-    assert_eq!(conflict["error"]["existing_index"], first["index"]);
+    let (status, conflict) = submit(&log, &alice.release_body("dup", "1.0.0", b"two"));
+    assert_eq!(status, 409, "{conflict:?}");
+    let conflict = conflict.unwrap_err().error;
+    assert_eq!(
+        (conflict.code.as_str(), conflict.existing_index),
+        ("conflict", Some(first.index))
+    );
 }
 
 #[test]
@@ -387,81 +413,77 @@ fn admission_refuses_what_the_verifier_refuses() {
     let alice = s.ca.maintainer(&["alpha"]);
 
     // Out of scope.
-    let (status, body) = post_json(&log, &alice.release_body("beta", "1.0.0", b"x"));
-    assert_eq!((status, error_code(&body)), (422, "out_of_scope"), "{body}");
+    let (status, body) = submit(&log, &alice.release_body("beta", "1.0.0", b"x"));
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "out_of_scope"),
+        "{body:?}"
+    );
 
     // A chain to another CA.
     let other = TestCa::new("Other").maintainer(&["alpha"]);
-    let (status, body) = post_json(&log, &other.release_body("alpha", "1.0.0", b"x"));
-    assert_eq!(status, 422, "{body}");
+    let (status, body) = submit(&log, &other.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!(status, 422, "{body:?}");
 
     // Expired and not yet valid.
     let expired =
         s.ca.maintainer_at(&["alpha"], unix_ms() - 2 * DAY_MS, unix_ms() - DAY_MS);
-    let (status, body) = post_json(&log, &expired.release_body("alpha", "1.0.0", b"x"));
-    assert_eq!((status, error_code(&body)), (422, "expired"), "{body}");
+    let (status, body) = submit(&log, &expired.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!((status, error_code(&body)), (422, "expired"), "{body:?}");
     let future =
         s.ca.maintainer_at(&["alpha"], unix_ms() + DAY_MS, unix_ms() + 2 * DAY_MS);
-    let (status, body) = post_json(&log, &future.release_body("alpha", "1.0.0", b"x"));
+    let (status, body) = submit(&log, &future.release_body("alpha", "1.0.0", b"x"));
     assert_eq!(
         (status, error_code(&body)),
         (422, "not_yet_valid"),
-        "{body}"
+        "{body:?}"
     );
 
     // Signed by a key that is not the certificate's.
-    let mut forged = alice.release_body("alpha", "1.0.0", b"x");
-    forged["chains"] = json!([s
-        .ca
-        .maintainer(&["alpha"])
-        .chain
-        .iter()
-        .map(|c| STANDARD.encode(c))
-        .collect::<Vec<_>>()]);
-    let (status, body) = post_json(&log, &forged);
+    let mut forged = alice.release("alpha", "1.0.0", b"x");
+    forged.signers[0].chain = s.ca.maintainer(&["alpha"]).chain;
+    let (status, body) = submit(&log, &EntryBody::Release(forged));
     assert_eq!(
         (status, error_code(&body)),
         (422, "bad_signature"),
-        "{body}"
+        "{body:?}"
     );
 
     // Mismatched digest: the statement names one sha256, the payload is edited.
-    let mut tampered = alice.release_body("alpha", "1.0.0", b"x");
-    let payload = tampered["envelope"]["payload"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut statement = STANDARD.decode(payload).unwrap();
+    let mut tampered = alice.release("alpha", "1.0.0", b"x");
+    let statement = &mut tampered.payload;
     let pos = statement.windows(6).position(|w| w == b"sha256").unwrap() + 9;
     statement[pos] = if statement[pos] == b'a' { b'b' } else { b'a' };
-    tampered["envelope"]["payload"] = json!(STANDARD.encode(statement));
-    let (status, body) = post_json(&log, &tampered);
+    let (status, body) = submit(&log, &EntryBody::Release(tampered));
     assert_eq!(
         (status, error_code(&body)),
         (422, "bad_signature"),
-        "{body}"
+        "{body:?}"
     );
 
     // The certificate entry the CA logs is accepted.
-    let (status, body) = post_json(
+    let (status, body) = submit(
         &log,
-        &json!({"kind": "certificate", "chain": alice.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()}),
+        &EntryBody::Certificate(CertificateEntry {
+            chain: alice.chain.clone(),
+        }),
     );
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(status, 201, "{body:?}");
 
     // A valid release, then a revocation from the next index: later releases
     // by that certificate are refused, the earlier one stays in the log.
-    let (status, body) = post_json(&log, &alice.release_body("alpha", "1.0.0", b"x"));
-    assert_eq!(status, 201, "{body}");
-    let next = body["index"].as_u64().unwrap() + 1;
+    let (status, body) = submit(&log, &alice.release_body("alpha", "1.0.0", b"x"));
+    assert_eq!(status, 201, "{body:?}");
+    let body = ok(body);
+    let next = body.index + 1;
     let leaf_serial = {
         let e = Entry::decode(
-            &proof::verify(body["proof"].as_str().unwrap().as_bytes(), &s.policy())
+            &proof::verify(body.proof.as_bytes(), &s.policy())
                 .unwrap()
                 .entry,
         )
         .unwrap();
-        let sigil_core::entry::EntryBody::Release(r) = e.body else {
+        let EntryBody::Release(r) = e.body else {
             panic!()
         };
         sigil_verifier::check_release(
@@ -485,19 +507,11 @@ fn admission_refuses_what_the_verifier_refuses() {
         unix_ms(),
     )
     .unwrap();
-    let rev_body = json!({
-        "kind": "revocation",
-        "serial": hex::encode(&rev.serial),
-        "reason": rev.reason,
-        "from_index": rev.from_index,
-        "revoked_at": rev.revoked_at,
-        "signature": STANDARD.encode(&rev.signature),
-        "signer_chain": rev.signer_chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
-    });
-    let (status, body) = post_json(&log, &rev_body);
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = post_json(&log, &alice.release_body("alpha", "1.0.1", b"y"));
-    assert_eq!((status, error_code(&body)), (422, "revoked"), "{body}");
+    let (status, body) = submit(&log, &EntryBody::Revocation(rev.clone()));
+    assert_eq!(status, 201, "{body:?}");
+    let revocation = rev;
+    let (status, body) = submit(&log, &alice.release_body("alpha", "1.0.1", b"y"));
+    assert_eq!((status, error_code(&body)), (422, "revoked"), "{body:?}");
     let (status, _) = get(&log, "/api/v1/releases/alpha/1.0.0");
     assert_eq!(status, 200);
 
@@ -511,16 +525,11 @@ fn admission_refuses_what_the_verifier_refuses() {
         unix_ms(),
     )
     .unwrap();
-    let mut forged = rev_body.clone();
-    forged["signature"] = json!(STANDARD.encode(&rev.signature));
-    forged["signer_chain"] = json!(
-        rev.signer_chain
-            .iter()
-            .map(|c| STANDARD.encode(c))
-            .collect::<Vec<_>>()
-    );
-    let (status, body) = post_json(&log, &forged);
-    assert_eq!(status, 422, "{body}");
+    let mut forged = revocation;
+    forged.signature = rev.signature;
+    forged.signer_chain = rev.signer_chain;
+    let (status, body) = submit(&log, &EntryBody::Revocation(forged));
+    assert_eq!(status, 422, "{body:?}");
 }
 
 #[test]
@@ -571,37 +580,31 @@ fn bad_input_gets_a_4xx_json_error_and_the_server_keeps_serving() {
         ),
         (
             "bad envelope",
-            serde_json::to_vec(
-                &json!({"kind":"release","envelope":{"payloadType":"x"},"chains":[]}),
-            )
-            .unwrap(),
+            br#"{"kind":"release","envelope":{"payloadType":"x"},"chains":[]}"#.to_vec(),
             400,
             "malformed_envelope",
         ),
         ("oversized", vec![b' '; 300 * 1024], 413, "body_too_large"),
     ];
     for (what, body, want_status, want_code) in cases {
-        let (status, json) = post(&log, body);
+        let (status, answer) = post(&log, body);
         assert_eq!(
-            (status, error_code(&json)),
+            (status, error_code(&answer)),
             (*want_status, *want_code),
-            "{what}: {json}"
+            "{what}: {answer:?}"
         );
-        assert!(
-            json["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{what}"
-        );
+        assert!(answer.is_err_and(|e| !e.error.message.is_empty()), "{what}");
     }
-    // Chains that don't match the signatures.
-    let mut wrong = good.clone();
-    wrong["chains"] = json!([]);
-    let (status, json) = post_json(&log, &wrong);
+    // Chains that don't match the signatures: no chain for the one
+    // signature (the body cut before its "chains" member, which is last).
+    let good_json = String::from_utf8(encode_submission(&good)).unwrap();
+    let chains = good_json.find(r#""chains":"#).unwrap();
+    let wrong = format!(r#"{}"chains":[]}}"#, &good_json[..chains]);
+    let (status, answer) = post(&log, wrong.as_bytes());
     assert_eq!(
-        (status, error_code(&json)),
+        (status, error_code(&answer)),
         (400, "malformed_release"),
-        "{json}"
+        "{answer:?}"
     );
 
     for (path, want) in [
@@ -618,13 +621,17 @@ fn bad_input_gets_a_4xx_json_error_and_the_server_keeps_serving() {
         ("/api/v1/proofs/consistency?from=0&to=0", 400),
         ("/no/such/thing", 404),
     ] {
-        let (status, body) = get_json(&log, path);
-        assert_eq!(status, want, "GET {path}: {body}");
-        assert!(body["error"]["code"].is_string(), "GET {path}: {body}");
+        let (status, body) = get(&log, path);
+        assert_eq!(status, want, "GET {path}: {body:?}");
+        let error = ErrorBody::parse(&body);
+        assert!(
+            error.is_some_and(|e| !e.error.code.is_empty()),
+            "GET {path}: {body:?}"
+        );
     }
     // Still serving.
-    let (status, body) = post_json(&log, &good);
-    assert_eq!(status, 201, "{body}");
+    let (status, body) = submit(&log, &good);
+    assert_eq!(status, 201, "{body:?}");
 }
 
 #[test]
@@ -634,7 +641,7 @@ fn restarts_keep_the_log_and_refuse_a_wrong_key() {
     let alice = s.ca.maintainer(&["keep"]);
     let log = s.start();
     for i in 0..5 {
-        let (status, _) = post_json(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
+        let (status, _) = submit(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
         assert_eq!(status, 201);
     }
     let before = checkpoint_of(&log, &policy);
@@ -645,18 +652,18 @@ fn restarts_keep_the_log_and_refuse_a_wrong_key() {
     let (_, after_note) = get(&log, "/checkpoint");
     assert_eq!(before_note, after_note, "same checkpoint after a restart");
     for i in 5..300 {
-        let (status, _) = post_json(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
+        let (status, _) = submit(&log, &alice.release_body("keep", &format!("0.{i}.0"), b"k"));
         assert_eq!(status, 201);
     }
     let after = checkpoint_of(&log, &policy);
-    let (_, c) = get_json(
+    let (_, c) = get_json::<ConsistencyProof>(
         &log,
         &format!(
             "/api/v1/proofs/consistency?from={}&to={}",
             before.size, after.size
         ),
     );
-    let hashes = hashes_of(&c);
+    let hashes = ok(c).hashes;
     merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
         .unwrap();
     // A full tile now exists and is served as immutable.
@@ -720,7 +727,7 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
                 );
                 let Ok(r) = client
                     .post(format!("{url}/api/v1/entries"))
-                    .json(&body)
+                    .body(encode_submission(&body))
                     .send()
                 else {
                     break; // the server is gone
@@ -728,9 +735,10 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
                 if r.status().as_u16() != 201 {
                     continue;
                 }
-                let Ok(v) = r.json::<Value>() else { break };
-                let verified =
-                    proof::verify(v["proof"].as_str().unwrap().as_bytes(), &policy).unwrap();
+                let Ok(submitted) = r.json::<Submitted>() else {
+                    break;
+                };
+                let verified = proof::verify(submitted.proof.as_bytes(), &policy).unwrap();
                 acknowledged
                     .lock()
                     .unwrap()
@@ -786,13 +794,9 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
             "acknowledged index {index} lost (size {})",
             after.size
         );
-        let (status, e) = get_json(&log, &format!("/api/v1/entries/{index}"));
+        let (status, e) = get_json::<EntryInfo>(&log, &format!("/api/v1/entries/{index}"));
         assert_eq!(status, 200);
-        assert_eq!(
-            &STANDARD.decode(e["entry"].as_str().unwrap()).unwrap(),
-            bytes,
-            "entry {index} changed"
-        );
+        assert_eq!(&ok(e).entry, bytes, "entry {index} changed");
     }
     // Every checkpoint seen before the crash is consistent with the one after.
     for before in seen_checkpoints
@@ -801,21 +805,21 @@ fn a_crash_during_a_stream_of_submissions_loses_nothing_acknowledged() {
         .iter()
         .filter(|c| c.size > 0)
     {
-        let (status, c) = get_json(
+        let (status, c) = get_json::<ConsistencyProof>(
             &log,
             &format!(
                 "/api/v1/proofs/consistency?from={}&to={}",
                 before.size, after.size
             ),
         );
-        assert_eq!(status, 200, "{c}");
-        let hashes = hashes_of(&c);
+        assert_eq!(status, 200, "{c:?}");
+        let hashes = ok(c).hashes;
         merkle::verify_consistency(before.size, after.size, &before.root, &after.root, &hashes)
             .unwrap();
     }
     // And the log goes on.
-    let (status, body) = post_json(&log, &alice.release_body("crash", "9.9.9", b"after"));
-    assert_eq!(status, 201, "{body}");
+    let (status, body) = submit(&log, &alice.release_body("crash", "9.9.9", b"after"));
+    assert_eq!(status, 201, "{body:?}");
 }
 
 #[test]
@@ -831,8 +835,8 @@ fn the_per_client_rate_limit_answers_429_with_retry_after() {
             .unwrap();
         if r.status().as_u16() == 429 {
             assert!(r.headers().contains_key("retry-after"));
-            let body: Value = r.json().unwrap();
-            assert_eq!(error_code(&body), "rate_limited");
+            let body = ErrorBody::parse(&r.bytes().unwrap()).unwrap();
+            assert_eq!(body.error.code, "rate_limited");
             limited += 1;
         }
     }

@@ -1,7 +1,8 @@
-//! The sequencer against the in-memory store with fault injection
-//! (STYLE.md §8): rounds answer with proofs that verify, duplicates and
-//! conflicts are decided in index order, a failed write is retried with the
-//! very same checkpoint, and a restart resumes consistently.
+//! The write path (sequencer and publisher, wired by `WritePath`) against
+//! the in-memory store with fault injection (STYLE.md §8): rounds answer
+//! with proofs that verify, duplicates and conflicts are decided in index
+//! order, a failed write is retried with the very same checkpoint, and a
+//! restart resumes consistently.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -16,13 +17,15 @@ use sigil_core::note::{Ed25519Signer, Note};
 use sigil_core::proof;
 use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::TileHashReader;
-use sigil_log::error::ApiError;
+use sigil_log::WritePath;
 use sigil_log::metrics::Metrics;
-use sigil_log::sequencer::{Accepted, Pending, RoundConfig, Sequencer};
+use sigil_log::publisher::{Accepted, SubmitError};
+use sigil_log::sequencer::{OpenError, Pending, Refusal, RoundConfig};
 use sigil_log::storage::memory::{Fault, MemStore};
 use sigil_log::storage::{Batch, Storage};
 use sigil_log::tiles::StorageTiles;
-use tokio::sync::{mpsc, oneshot};
+use sigil_log::{ServeError, Witnesses};
+use tokio::sync::oneshot;
 
 const ORIGIN: &str = "test.example/log";
 
@@ -40,21 +43,26 @@ fn policy() -> CheckpointPolicy {
 }
 
 struct Harness {
-    pool: mpsc::Sender<Pending>,
-    task: tokio::task::JoinHandle<()>,
+    write: WritePath,
 }
 
-fn start(store: Arc<MemStore>) -> Harness {
-    let (seq, _published) = Sequencer::open(store, signer(), ORIGIN, Metrics::new()).unwrap();
-    let (pool, rx) = mpsc::channel(10_000);
-    let task = tokio::spawn(seq.run(
-        rx,
-        RoundConfig {
-            window: Duration::from_millis(2),
-            max_batch: 64,
-        },
-    ));
-    Harness { pool, task }
+const ROUNDS: RoundConfig = RoundConfig {
+    window: Duration::from_millis(2),
+    max_batch: 64,
+};
+
+async fn open(
+    store: Arc<MemStore>,
+    signer: Ed25519Signer,
+    witnesses: Option<Witnesses>,
+) -> Result<WritePath, ServeError> {
+    WritePath::start(store, signer, ROUNDS, 10_000, witnesses, Metrics::new()).await
+}
+
+async fn start(store: Arc<MemStore>) -> Harness {
+    Harness {
+        write: open(store, signer(), None).await.unwrap(),
+    }
 }
 
 impl Harness {
@@ -62,9 +70,10 @@ impl Harness {
         &self,
         body: EntryBody,
         release: Option<(String, String, [u8; 32])>,
-    ) -> Result<Accepted, ApiError> {
+    ) -> Result<Accepted, SubmitError> {
         let (respond, answer) = oneshot::channel();
-        self.pool
+        self.write
+            .pool
             .send(Pending {
                 body,
                 release,
@@ -80,8 +89,7 @@ impl Harness {
     }
 
     async fn stop(self) {
-        drop(self.pool);
-        self.task.await.unwrap();
+        self.write.stop().await;
     }
 }
 
@@ -109,7 +117,7 @@ fn release(
 #[tokio::test]
 async fn every_answer_carries_a_proof_that_verifies() {
     let store = Arc::new(MemStore::new());
-    let h = Arc::new(start(store.clone()));
+    let h = Arc::new(start(store.clone()).await);
     let mut tasks = Vec::new();
     for i in 0..300u32 {
         let h = h.clone();
@@ -142,7 +150,7 @@ async fn every_answer_carries_a_proof_that_verifies() {
 #[tokio::test]
 async fn duplicates_return_the_existing_entry_and_conflicts_are_refused() {
     let store = Arc::new(MemStore::new());
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     let (body, key) = release("hello", "1.0.0", b"crate bytes");
     let first = h.submit(body.clone(), key.clone()).await.unwrap();
     assert!(first.created);
@@ -153,7 +161,9 @@ async fn duplicates_return_the_existing_entry_and_conflicts_are_refused() {
 
     let (other, other_key) = release("hello", "1.0.0", b"different bytes");
     match h.submit(other, other_key).await {
-        Err(ApiError::Conflict { existing_index, .. }) => assert_eq!(existing_index, first.index),
+        Err(SubmitError::Refused(Refusal::Conflict { existing_index, .. })) => {
+            assert_eq!(existing_index, first.index)
+        }
         other => panic!("expected a conflict, got {other:?}"),
     }
 
@@ -182,7 +192,7 @@ async fn a_failed_write_is_retried_with_the_same_checkpoint() {
         seen.lock().unwrap().push(b.clone());
         faults.lock().unwrap().pop()
     })));
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     h.submit(certificate(0), None).await.unwrap();
 
     for fault in [Fault::NotPersisted, Fault::Persisted, Fault::NotPersisted] {
@@ -212,14 +222,14 @@ async fn a_failed_write_is_retried_with_the_same_checkpoint() {
 #[tokio::test]
 async fn restart_resumes_and_the_old_checkpoint_is_consistent_with_the_new() {
     let store = Arc::new(MemStore::new());
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     for i in 0..70 {
         h.submit(certificate(i), None).await.unwrap();
     }
     h.stop().await;
     let before = store.load_checkpoint().unwrap().unwrap();
 
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     for i in 70..600 {
         h.submit(certificate(i), None).await.unwrap();
     }
@@ -240,13 +250,15 @@ async fn restart_resumes_and_the_old_checkpoint_is_consistent_with_the_new() {
 #[tokio::test]
 async fn a_store_signed_by_another_key_is_refused() {
     let store = Arc::new(MemStore::new());
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     h.submit(certificate(0), None).await.unwrap();
     h.stop().await;
     let other = Ed25519Signer::from_seed(ORIGIN, [6; 32]).unwrap();
-    let err = Sequencer::open(store, other, ORIGIN, Metrics::new())
-        .err()
-        .unwrap();
+    let err = open(store, other, None).await.err().unwrap();
+    assert!(
+        matches!(err, ServeError::Open(OpenError::WrongKey(_))),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("not signed by this log key"),
         "{err}"
@@ -257,7 +269,7 @@ async fn a_store_signed_by_another_key_is_refused() {
 async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
     use sigil_core::entry::Revocation;
     let store = Arc::new(MemStore::new());
-    let h = start(store.clone());
+    let h = start(store.clone()).await;
     // An intermediate's id, as admission lists it among a signer's path.
     let intermediate_id = [7u8; 32];
     let revocation = EntryBody::Revocation(Revocation {
@@ -269,7 +281,8 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
         signer_chain: vec![b"the CA".to_vec()],
     });
     let (respond, answer) = oneshot::channel();
-    h.pool
+    h.write
+        .pool
         .send(Pending {
             body: revocation,
             release: None,
@@ -285,7 +298,8 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
 
     let (body, key) = release("late", "1.0.0", b"late");
     let (respond, answer) = oneshot::channel();
-    h.pool
+    h.write
+        .pool
         .send(Pending {
             body,
             release: key,
@@ -298,7 +312,9 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
         .map_err(|_| ())
         .unwrap();
     match answer.await.unwrap() {
-        Err(ApiError::Rejected { code, .. }) => assert_eq!(code, "revoked"),
+        Err(SubmitError::Refused(Refusal::Revoked { from_index, index })) => {
+            assert_eq!((from_index, index), (1, 1))
+        }
         other => panic!("expected a revocation refusal, got {other:?}"),
     }
     assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 1);

@@ -4,9 +4,20 @@
 //! quorum accepts them, and rejects them when the quorum is not met; a
 //! second log instance with the same key but another history gets no
 //! cosignature from the witness, so quorum clients refuse its proofs.
+//!
+//! Integrate, then publish (`docs/log.md`): a witness that never answers
+//! does not delay proofs when the log's quorum is met by another; a witness
+//! on a closed port never stalls the log; a witness that goes silent costs
+//! one timeout (the log fails open), after which rounds do not wait for it.
+//! The slow party is a stub witness on loopback ([`Stub`]) that records what
+//! it was sent; the assertions are on what it recorded, not on durations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use sigil_e2e::{Server, command, layout, run_ok};
@@ -55,10 +66,15 @@ impl World {
     }
 
     fn start_log(&self, data: &str, witnesses: &[(&str, &str)]) -> Server {
+        self.start_log_with(data, witnesses, &[])
+    }
+
+    fn start_log_with(&self, data: &str, witnesses: &[(&str, &str)], extra: &[&str]) -> Server {
         let mut c = layout::log_command(self.dir.path(), data).unwrap();
         for (url, vkey) in witnesses {
             c.arg("--witness").arg(format!("{url}={vkey}"));
         }
+        c.args(extra);
         Server::start(c).unwrap()
     }
 
@@ -86,9 +102,22 @@ impl World {
 
     /// Packages and signs `name@1.0.0` into `subdir`, submitting to `log`.
     fn publish(&self, subdir: &str, name: &str, key: &Path, cert: &Path, log: &str) -> PathBuf {
+        self.publish_version(subdir, name, "1.0.0", key, cert, log)
+    }
+
+    /// Packages and signs `name@version` into `subdir`, submitting to `log`.
+    fn publish_version(
+        &self,
+        subdir: &str,
+        name: &str,
+        version: &str,
+        key: &Path,
+        cert: &Path,
+        log: &str,
+    ) -> PathBuf {
         let body = format!("pub fn {name}() {{}}\n");
         let file =
-            layout::package(&self.path(subdir), &self.path(subdir), name, "1.0.0", &body).unwrap();
+            layout::package(&self.path(subdir), &self.path(subdir), name, version, &body).unwrap();
         run_ok(layout::sign_command(key, cert, &file, log).unwrap()).unwrap();
         file
     }
@@ -115,6 +144,156 @@ fn checkpoint_of(proof: &Path) -> String {
     let text = std::fs::read_to_string(proof).unwrap();
     // The checkpoint note follows the first blank line.
     text.split_once("\n\n").unwrap().1.to_string()
+}
+
+/// The `.tlog-proof` next to a signed `.crate`.
+fn proof_of(file: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.tlog-proof", file.display()))
+}
+
+/// What the [`Stub`] does with the requests it reads.
+#[derive(Clone)]
+enum Mode {
+    /// Relays each request to a real witness and its answer back.
+    Forward(String),
+    /// Never answers; keeps the connection open until the log closes it.
+    Hold,
+}
+
+/// What the stub saw.
+#[derive(Default)]
+struct Seen {
+    /// `add-checkpoint` requests read.
+    received: AtomicUsize,
+    /// Requests held without an answer.
+    held: AtomicUsize,
+    /// Held requests whose connection the log closed (it gave up).
+    abandoned: AtomicUsize,
+}
+
+/// A witness stand-in on 127.0.0.1: reads HTTP/1.1 requests (keep-alive)
+/// and forwards them to a real witness or holds them ([`Mode`]).
+struct Stub {
+    url: String,
+    mode: Arc<Mutex<Mode>>,
+    seen: Arc<Seen>,
+}
+
+impl Stub {
+    fn start(mode: Mode) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (mode, seen) = (Arc::new(Mutex::new(mode)), Arc::new(Seen::default()));
+        let (m, s) = (mode.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let (m, s) = (m.clone(), s.clone());
+                std::thread::spawn(move || serve_stub(conn, &m, &s));
+            }
+        });
+        Stub { url, mode, seen }
+    }
+
+    fn hold(&self) {
+        *self.mode.lock().unwrap() = Mode::Hold;
+    }
+
+    fn received(&self) -> usize {
+        self.seen.received.load(Ordering::SeqCst)
+    }
+
+    fn held(&self) -> usize {
+        self.seen.held.load(Ordering::SeqCst)
+    }
+
+    fn abandoned(&self) -> usize {
+        self.seen.abandoned.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to a minute) until the stub has read `n` requests in all.
+    fn wait_received(&self, n: usize) {
+        for _ in 0..6000 {
+            if self.received() >= n {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the stub witness got {} requests, not {n}", self.received());
+    }
+}
+
+fn serve_stub(conn: TcpStream, mode: &Mutex<Mode>, seen: &Seen) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut writer = conn;
+    loop {
+        // Request line and headers.
+        let mut length = 0usize;
+        let mut first = true;
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if first {
+                assert!(line.starts_with("POST /add-checkpoint "), "{line}");
+                first = false;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        seen.received.fetch_add(1, Ordering::SeqCst);
+        let current = mode.lock().unwrap().clone();
+        match current {
+            Mode::Forward(witness) => {
+                let r = reqwest::blocking::Client::new()
+                    .post(format!("{witness}/add-checkpoint"))
+                    .body(body)
+                    .send()
+                    .unwrap();
+                let status = r.status().as_u16();
+                let content_type = r
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_else(|| "text/plain".into());
+                let answer = r.bytes().unwrap();
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                    answer.len()
+                );
+                if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&answer).is_err()
+                {
+                    return;
+                }
+            }
+            Mode::Hold => {
+                seen.held.fetch_add(1, Ordering::SeqCst);
+                // Until the log gives up and closes the connection.
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest);
+                seen.abandoned.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+}
+
+/// A URL where nothing listens: a port that was just free.
+fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
 }
 
 #[test]
@@ -182,5 +361,130 @@ fn cosigned_checkpoints_and_client_quorum() {
     let none = w.trust_root("trust-0.json", &[], 0);
     let v = w.verify(&none, &forked);
     assert_eq!(v["ok"], true, "{v}");
+    drop(witness);
+}
+
+#[test]
+fn a_witness_that_never_answers_does_not_delay_proofs_when_the_quorum_is_met() {
+    let w = World {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    layout::init_ca(w.dir.path()).unwrap();
+    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w1 = w.witness_keygen("w1");
+    let w2 = w.witness_keygen("w2");
+    let witness = w.start_witness("w1");
+    let sleeper = Stub::start(Mode::Hold);
+    // The sleeper's requests outlive the test: 10 minutes.
+    let log = w.start_log_with(
+        "logdata",
+        &[(&witness.url, &w1), (&sleeper.url, &w2)],
+        &["--witness-quorum", "1", "--witness-timeout-ms", "600000"],
+    );
+    let (key, cert) = w.maintainer(&log.url);
+    let files: Vec<PathBuf> = ["hello", "world"]
+        .iter()
+        .map(|name| w.publish(name, name, &key, &cert, &log.url))
+        .collect();
+    sleeper.wait_received(1);
+
+    // Every submission was answered with a proof carrying the real
+    // witness's cosignature, and it verifies with a quorum of one ...
+    let one = w.trust_root("trust-1.json", &[&w1], 1);
+    for file in &files {
+        let note = checkpoint_of(&proof_of(file));
+        assert!(note.contains("— w1.witness.example "), "{note}");
+        assert!(!note.contains("— w2.witness.example "), "{note}");
+        let v = w.verify(&one, file);
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    // ... while the sleeper still holds the log's one request to it, which
+    // it never answered: nothing waited for it. (At most one request is in
+    // flight per witness.)
+    assert_eq!(sleeper.received(), 1);
+    assert_eq!(sleeper.held(), 1);
+    assert_eq!(sleeper.abandoned(), 0, "the log gave up on the sleeper");
+    drop(witness);
+}
+
+#[test]
+fn a_witness_on_a_closed_port_never_stalls_the_log() {
+    let w = World {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    layout::init_ca(w.dir.path()).unwrap();
+    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w1 = w.witness_keygen("w1");
+    let w2 = w.witness_keygen("w2");
+    let witness = w.start_witness("w1");
+    let down = closed_port();
+    // Default quorum: both witnesses; one of them can never answer.
+    let log = w.start_log("logdata", &[(&witness.url, &w1), (&down, &w2)]);
+    let (key, cert) = w.maintainer(&log.url);
+    let one = w.trust_root("trust-1.json", &[&w1], 1);
+    for (i, name) in ["hello", "world", "hello", "world"].iter().enumerate() {
+        let version = format!("1.0.{i}");
+        let file = w.publish_version(&format!("v{i}"), name, &version, &key, &cert, &log.url);
+        let note = checkpoint_of(&proof_of(&file));
+        assert!(note.contains("— w1.witness.example "), "{note}");
+        let v = w.verify(&one, &file);
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    drop(witness);
+}
+
+#[test]
+fn a_witness_that_goes_silent_costs_one_timeout_then_is_not_waited_for() {
+    let w = World {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    layout::init_ca(w.dir.path()).unwrap();
+    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w1 = w.witness_keygen("w1");
+    let witness = w.start_witness("w1");
+    // The log's only witness is the stub, relaying to the real one for now.
+    let stub = Stub::start(Mode::Forward(witness.url.clone()));
+    let log = w.start_log_with(
+        "logdata",
+        &[(&stub.url, &w1)],
+        &["--witness-quorum", "1", "--witness-timeout-ms", "3000"],
+    );
+    let (key, cert) = w.maintainer(&log.url);
+    let one = w.trust_root("trust-1.json", &[&w1], 1);
+    let none = w.trust_root("trust-0.json", &[], 0);
+    let file = w.publish_version("a", "hello", "1.0.0", &key, &cert, &log.url);
+    assert_eq!(w.verify(&one, &file)["ok"], true);
+
+    // The witness goes silent. The next round waits for it (it was up)
+    // until the timeout, then publishes without it: answered, fail open.
+    stub.hold();
+    let file = w.publish_version("b", "hello", "1.0.1", &key, &cert, &log.url);
+    let note = checkpoint_of(&proof_of(&file));
+    assert!(!note.contains("— w1.witness.example "), "{note}");
+    assert_eq!(w.verify(&none, &file)["ok"], true);
+    assert_eq!(
+        w.verify(&one, &file)["ok"],
+        false,
+        "no cosignature, no quorum"
+    );
+    assert_eq!(stub.held(), 1);
+
+    // It is down now: the next rounds are answered without waiting for
+    // it. Had a round waited, it would have asked the stub (which holds
+    // every request) and waited for that request's timeout: one held
+    // request per round. The log asks a down witness in the background,
+    // one request at a time, so the stub holds fewer requests than there
+    // were rounds.
+    const ROUNDS: usize = 6;
+    for i in 0..ROUNDS {
+        let version = format!("1.1.{i}");
+        let file = w.publish_version(&format!("c{i}"), "world", &version, &key, &cert, &log.url);
+        assert_eq!(w.verify(&none, &file)["ok"], true);
+    }
+    let held_for_later_rounds = stub.held() - 1;
+    assert!(
+        held_for_later_rounds < ROUNDS,
+        "the stub held {held_for_later_rounds} requests for {ROUNDS} rounds"
+    );
     drop(witness);
 }

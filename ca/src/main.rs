@@ -171,7 +171,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 passphrase.as_ref().map(|p| p.as_slice()),
                 root_validity_days,
                 intermediate_validity_days,
-                server::unix_ms(),
+                sigil_serve::unix_ms(),
             )
             .map_err(|e| e.to_string())?;
             eprintln!("{summary}");
@@ -196,16 +196,17 @@ fn run(cli: Cli) -> Result<(), String> {
                 &dir,
                 "intermediate",
                 passphrase.as_ref().map(|p| p.as_slice()),
-            )?;
-            let now = server::unix_ms();
+            )
+            .map_err(|e| e.to_string())?;
+            let now = sigil_serve::unix_ms();
             if intermediate.not_after_ms() <= now {
                 return Err(format!(
                     "{}: the intermediate certificate has expired; make a new one",
                     dir.join("intermediate.pem").display()
                 ));
             }
-            let root_der = read_certificate(&dir.join("root.pem"))?;
-            let admin = read_admin_token(&admin_token_file)?;
+            let root_der = read_certificate(&dir.join("root.pem")).map_err(|e| e.to_string())?;
+            let admin = read_admin_token(&admin_token_file).map_err(|e| e.to_string())?;
             let issuer = aws_lc_rs::digest::digest(
                 &aws_lc_rs::digest::SHA256,
                 intermediate.certificate_der(),
@@ -301,11 +302,13 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::TrustRoot { dir, ca } => {
             let root = match (dir, ca) {
-                (Some(dir), _) => read_certificate(&dir.join("root.pem"))?,
+                (Some(dir), _) => {
+                    read_certificate(&dir.join("root.pem")).map_err(|e| e.to_string())?
+                }
                 (None, Some(ca)) => fetch_root(&ca)?,
                 (None, None) => return Err("give --dir or --ca".into()),
             };
-            print!("{}", trust_root_snippet(&root)?);
+            print!("{}", trust_root_snippet(&root).map_err(|e| e.to_string())?);
             Ok(())
         }
     }

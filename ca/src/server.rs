@@ -66,6 +66,7 @@ use sigil_core::entry::{CertificateEntry, CrlReason, EntryBody};
 use sigil_core::pem::certificate_pem;
 use sigil_serve::HttpError;
 use sigil_serve::http_error::method_not_allowed;
+use sigil_serve::unix_ms;
 use tokio::net::TcpListener;
 
 use crate::csr;
@@ -162,11 +163,6 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-/// Now, Unix ms (`sigil_serve::unix_ms`).
-pub fn unix_ms() -> u64 {
-    sigil_serve::unix_ms()
 }
 
 /// Seconds a client is told to wait (`Retry-After`) when the log is down.

@@ -10,71 +10,86 @@
 //! Keys are PKCS#8 PEM (RFC 5958), encrypted when a passphrase is given
 //! (`sigil_keyfile::p256_key`); certificates are PEM (RFC 7468 §5).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use sigil_keyfile::p256_key as keyfile;
-use sigil_keyfile::secret_file;
+use sigil_core::pem::certificate_pem;
+use sigil_keyfile::p256_key::{self as keyfile, KeyFileError};
+use sigil_keyfile::secret_file::{self, SecretFileError};
+use sigil_verifier::VerifyError;
 use sigil_verifier::x509::Certificate;
 
 use crate::invite::AdminToken;
-use sigil_core::pem::certificate_pem;
+use crate::{CaCertificate, CaError, new_intermediate, new_root};
 
-use crate::{CaCertificate, new_intermediate, new_root};
-
-/// Why a CA directory could not be made or read; the message names the
+/// Why a CA directory could not be made or read; each message names the
 /// file and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SetupError(pub String);
-
-impl From<SetupError> for String {
-    fn from(e: SetupError) -> String {
-        e.0
-    }
-}
-
-impl From<String> for SetupError {
-    fn from(s: String) -> SetupError {
-        SetupError(s)
-    }
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The intermediate would outlive the root.
+    #[error("the intermediate may not outlive the root: give it fewer days")]
+    IntermediateOutlivesRoot,
+    /// `init` was pointed at a directory that holds files.
+    #[error("{} exists and is not empty; choose a new directory", .0.display())]
+    NotEmpty(PathBuf),
+    /// A file or directory could not be read or made.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A key or token file could not be written or read, or others can
+    /// read it.
+    #[error(transparent)]
+    File(#[from] SecretFileError),
+    /// A key file does not hold a usable CA key.
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    /// Making a certificate, key or token failed.
+    #[error(transparent)]
+    Ca(#[from] CaError),
+    /// A file does not hold what it should (a PEM certificate, a token).
+    #[error("{}: {reason}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Creates a CA in the new (or empty) directory `out`: root `<name> Root`
 /// valid `root_days`, intermediate `<name> Intermediate` valid
 /// `intermediate_days`, keys encrypted with `passphrase` if given, and an
 /// admin token. Returns a summary for the operator.
+///
+/// # Errors
+///
+/// [`SetupError`]; nothing is overwritten (key files are created
+/// exclusively).
 pub fn init(
-    out: &Path,
-    name: &str,
-    passphrase: Option<&[u8]>,
-    root_days: u64,
-    intermediate_days: u64,
-    now_ms: u64,
-) -> Result<String, SetupError> {
-    init_inner(out, name, passphrase, root_days, intermediate_days, now_ms).map_err(SetupError)
-}
-
-fn init_inner(
     out: &Path,
     name: &str,
     pass: Option<&[u8]>,
     root_days: u64,
     intermediate_days: u64,
     now: u64,
-) -> Result<String, String> {
+) -> Result<String, SetupError> {
     if intermediate_days > root_days {
-        return Err("the intermediate may not outlive the root".into());
+        return Err(SetupError::IntermediateOutlivesRoot);
     }
     if std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(format!(
-            "{} exists and is not empty; choose a new directory",
-            out.display()
-        ));
+        return Err(SetupError::NotEmpty(out.to_path_buf()));
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|source| SetupError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let day = Duration::from_secs(86_400);
     let root_name = format!("{name} Root");
     let intermediate_name = format!("{name} Intermediate");
@@ -82,32 +97,27 @@ fn init_inner(
         &root_name,
         now,
         day * u32::try_from(root_days).unwrap_or(u32::MAX),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let intermediate = new_intermediate(
         &root,
         &intermediate_name,
         now,
         day * u32::try_from(intermediate_days).unwrap_or(u32::MAX),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     for (stem, ca) in [("root", &root), ("intermediate", &intermediate)] {
         let key =
-            keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(|e| e.to_string())?;
-        keyfile::write_key(&out.join(format!("{stem}.key")), key.signing_key(), pass)
-            .map_err(|e| e.to_string())?;
+            keyfile::P256Key::from_pkcs8_der(ca.key_pkcs8_der()).map_err(KeyFileError::Encode)?;
+        keyfile::write_key(&out.join(format!("{stem}.key")), key.signing_key(), pass)?;
         secret_file::write_public(
             &out.join(format!("{stem}.pem")),
             certificate_pem(ca.certificate_der()).as_bytes(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
     }
-    let admin = crate::invite::new_admin_token().map_err(|e| e.to_string())?;
+    let admin = crate::invite::new_admin_token()?;
     secret_file::write_secret(
         &out.join("admin.token"),
         format!("{}\n", &*admin).as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(format!(
         "created {dir}:\n  root.pem, root.key          {root_name} (keep root.key offline: serve does not need it)\n  intermediate.pem, .key      {intermediate_name} (online; signs leaves and revocations)\n  admin.token                 bearer token for invite/revoke (mode 0600)\nkeys are {enc}, mode 0600\nroot SHA-256 fingerprint: {fp}",
         dir = out.display(),
@@ -130,30 +140,36 @@ pub fn load_ca(
     let cert_path = dir.join(format!("{stem}.pem"));
     let key_path = dir.join(format!("{stem}.key"));
     let der = read_certificate(&cert_path)?;
-    let key = keyfile::read_key(&key_path, passphrase).map_err(|e| e.to_string())?;
-    CaCertificate::from_parts(der, key.pkcs8_der().to_vec()).map_err(|e| {
-        SetupError(format!(
-            "{} and {}: {e}",
-            cert_path.display(),
-            key_path.display()
-        ))
+    let key = keyfile::read_key(&key_path, passphrase)?;
+    CaCertificate::from_parts(der, key.pkcs8_der().to_vec()).map_err(|e| SetupError::Malformed {
+        path: key_path.clone(),
+        reason: format!("it is not the key of {}: {e}", cert_path.display()),
     })
 }
 
 /// The first PEM certificate in `path`, DER.
 pub fn read_certificate(path: &Path) -> Result<Vec<u8>, SetupError> {
-    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let der = CertificateDer::from_pem_slice(&pem)
-        .map_err(|e| format!("{}: not a PEM certificate: {e}", path.display()))?;
+    let pem = std::fs::read(path).map_err(|source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let der = CertificateDer::from_pem_slice(&pem).map_err(|e| SetupError::Malformed {
+        path: path.to_path_buf(),
+        reason: format!("not a PEM certificate: {e}"),
+    })?;
     Ok(der.to_vec())
 }
 
 /// The admin token file (mode 0600, refused otherwise).
 pub fn read_admin_token(path: &Path) -> Result<AdminToken, SetupError> {
-    let bytes = secret_file::read_secret(path).map_err(|e| e.to_string())?;
+    let malformed = |reason: String| SetupError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = secret_file::read_secret(path)?;
     let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| format!("{}: the admin token is not text", path.display()))?;
-    AdminToken::from_file_text(&text).map_err(|e| SetupError(format!("{}: {e}", path.display())))
+        .map_err(|_| malformed("the admin token is not text".into()))?;
+    AdminToken::from_file_text(&text).map_err(|e| malformed(e.to_string()))
 }
 
 /// SHA-256 of a certificate, colon-separated hex (as `openssl x509
@@ -171,9 +187,10 @@ pub fn fingerprint(der: &[u8]) -> String {
 /// client passes to `sigil trust-root --ca-root` (PEM readers skip text
 /// outside the block, RFC 7468 §2).
 pub fn trust_root_snippet(root_der: &[u8]) -> Result<String, SetupError> {
-    let cert = Certificate::parse(root_der).map_err(|e| format!("root certificate: {e}"))?;
+    let cert =
+        Certificate::parse(root_der).map_err(|e| SetupError::Ca(CaError::BadCertificate(e)))?;
     if !cert.is_ca() {
-        return Err(SetupError("the certificate is not a CA certificate".into()));
+        return Err(SetupError::Ca(CaError::BadCertificate(VerifyError::NotCa)));
     }
     Ok(format!(
         "# Sigil CA root certificate: pin it with `sigil trust-root --ca-root FILE`.\n\

@@ -18,6 +18,8 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bench_pki;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -25,16 +27,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
-use p256::ecdsa::SigningKey;
-use p256::pkcs8::EncodePublicKey as _;
-use sigil_ca::issue;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::log_api::{ENTRIES_PATH, encode_submission};
 use sigil_core::statement::{self, Envelope, Release};
 use sigil_serve::unix_ms;
 use sigil_verifier::{RevocationSet, TrustedRoots};
-
-const DAY_MS: u64 = 86_400_000;
 
 struct Args {
     entries: usize,
@@ -123,42 +120,20 @@ fn dir_size(path: &std::path::Path) -> u64 {
 fn main() {
     let a = args();
     let dir = tempfile::tempdir().unwrap();
-    let year = Duration::from_secs(365 * 86_400);
-    let root = issue::new_root("Load Root", unix_ms() - DAY_MS, year * 10).unwrap();
-    let intermediate =
-        issue::new_intermediate(&root, "Load Intermediate", unix_ms() - DAY_MS, year).unwrap();
-    let root_pem = dir.path().join("root.pem");
-    std::fs::write(
-        &root_pem,
-        sigil_core::pem::certificate_pem(root.certificate_der()),
-    )
-    .unwrap();
-
-    let key = SigningKey::from_slice(&[0x42; 32]).unwrap();
-    let spki = key.verifying_key().to_public_key_der().unwrap();
-    let leaf = issue::issue_leaf(
-        &intermediate,
-        spki.as_bytes(),
-        "load@example.com",
-        &["load".to_string()],
-        unix_ms() - 60_000,
-        unix_ms() + DAY_MS,
-        None,
-    )
-    .unwrap();
-    let chain = vec![leaf, intermediate.certificate_der().to_vec()];
+    let pki = bench_pki::bench_pki(dir.path(), "Load", "load");
+    let (root_pem, key, chain) = (pki.root_pem, pki.key, pki.chain);
 
     // Baselines, measured in this run.
     let env =
         Envelope::sign_release(&Release::new("load", "0.0.0", [1; 32]).unwrap(), &key).unwrap();
     let pae = statement::pae(&env.payload_type, &env.payload);
-    let point = statement::p256_public_key_point(spki.as_bytes()).unwrap();
+    let point = statement::p256_public_key_point(&pki.spki).unwrap();
     let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point);
     let sig = env.signatures[0].sig.clone();
     let verify_rate = per_second_on_all_cores(Duration::from_secs(2), || {
         public.verify(&pae, &sig).unwrap();
     });
-    let roots = TrustedRoots::from_der(vec![root.certificate_der().to_vec()]).unwrap();
+    let roots = TrustedRoots::from_der(vec![pki.root_der]).unwrap();
     let entry = ReleaseEntry::from_envelope(&env, vec![chain.clone()]).unwrap();
     let check_rate = per_second_on_all_cores(Duration::from_secs(2), || {
         sigil_verifier::check_release(&entry, unix_ms(), 0, &roots, RevocationSet::empty(), None)

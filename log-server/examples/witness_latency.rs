@@ -24,6 +24,8 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bench_pki;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -31,15 +33,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use p256::ecdsa::SigningKey;
-use p256::pkcs8::EncodePublicKey as _;
-use sigil_ca::issue;
 use sigil_core::entry::{EntryBody, ReleaseEntry};
 use sigil_core::log_api::{ENTRIES_PATH, Submitted, encode_submission};
 use sigil_core::statement::{Envelope, Release};
-use sigil_serve::unix_ms;
 
-const DAY_MS: u64 = 86_400_000;
 /// How long the sleeping witness sleeps before it answers.
 const SLEEP: Duration = Duration::from_secs(10);
 
@@ -225,29 +222,8 @@ fn main() {
     let (log_bin, witness_bin) = (bin("sigil-log"), bin("sigil-witness"));
 
     // A throwaway CA and one maintainer key.
-    let year = Duration::from_secs(365 * 86_400);
-    let root = issue::new_root("Bench Root", unix_ms() - DAY_MS, year * 10).unwrap();
-    let intermediate =
-        issue::new_intermediate(&root, "Bench Intermediate", unix_ms() - DAY_MS, year).unwrap();
-    let root_pem = dir.path().join("root.pem");
-    std::fs::write(
-        &root_pem,
-        sigil_core::pem::certificate_pem(root.certificate_der()),
-    )
-    .unwrap();
-    let key = SigningKey::from_slice(&[0x42; 32]).unwrap();
-    let spki = key.verifying_key().to_public_key_der().unwrap();
-    let leaf = issue::issue_leaf(
-        &intermediate,
-        spki.as_bytes(),
-        "bench@example.com",
-        &["bench".to_string()],
-        unix_ms() - 60_000,
-        unix_ms() + DAY_MS,
-        None,
-    )
-    .unwrap();
-    let chain = vec![leaf, intermediate.certificate_der().to_vec()];
+    let pki = bench_pki::bench_pki(dir.path(), "Bench", "bench");
+    let (root_pem, key, chain) = (pki.root_pem, pki.key, pki.chain);
 
     // The same pre-signed releases for each (fresh) log.
     let count = (a.rate * a.seconds) as usize;

@@ -33,6 +33,16 @@ struct World {
 }
 
 impl World {
+    /// A temporary directory with a CA (`sigil-ca init`) and a log key.
+    fn new() -> World {
+        let w = World {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        layout::init_ca(w.dir.path()).unwrap();
+        layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+        w
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -298,11 +308,7 @@ fn closed_port() -> String {
 
 #[test]
 fn cosigned_checkpoints_and_client_quorum() {
-    let w = World {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    layout::init_ca(w.dir.path()).unwrap();
-    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w = World::new();
     let w1 = w.witness_keygen("w1");
     let w2 = w.witness_keygen("w2");
     let witness = w.start_witness("w1");
@@ -366,11 +372,7 @@ fn cosigned_checkpoints_and_client_quorum() {
 
 #[test]
 fn a_witness_that_never_answers_does_not_delay_proofs_when_the_quorum_is_met() {
-    let w = World {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    layout::init_ca(w.dir.path()).unwrap();
-    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w = World::new();
     let w1 = w.witness_keygen("w1");
     let w2 = w.witness_keygen("w2");
     let witness = w.start_witness("w1");
@@ -409,11 +411,7 @@ fn a_witness_that_never_answers_does_not_delay_proofs_when_the_quorum_is_met() {
 
 #[test]
 fn a_witness_on_a_closed_port_never_stalls_the_log() {
-    let w = World {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    layout::init_ca(w.dir.path()).unwrap();
-    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w = World::new();
     let w1 = w.witness_keygen("w1");
     let w2 = w.witness_keygen("w2");
     let witness = w.start_witness("w1");
@@ -435,11 +433,7 @@ fn a_witness_on_a_closed_port_never_stalls_the_log() {
 
 #[test]
 fn a_witness_that_goes_silent_costs_one_timeout_then_is_not_waited_for() {
-    let w = World {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    layout::init_ca(w.dir.path()).unwrap();
-    layout::log_keygen(w.dir.path(), ORIGIN).unwrap();
+    let w = World::new();
     let w1 = w.witness_keygen("w1");
     let witness = w.start_witness("w1");
     // The log's only witness is the stub, relaying to the real one for now.

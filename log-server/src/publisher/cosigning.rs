@@ -555,11 +555,15 @@ mod tests {
                         c.integrated(cp(integrated), now)
                     }
                     Event::Answer { witness, ok } => {
-                        let Some(size) = in_flight.get_mut(witness).and_then(Option::take) else {
-                            continue;
-                        };
-                        let answer = if ok { cosigned(witness) } else { failed() };
-                        c.answered(witness, size, answer, now)
+                        // A witness with nothing in flight has nothing to
+                        // answer: only time passes.
+                        match in_flight.get_mut(witness).and_then(Option::take) {
+                            Some(size) => {
+                                let answer = if ok { cosigned(witness) } else { failed() };
+                                c.answered(witness, size, answer, now)
+                            }
+                            None => Vec::new(),
+                        }
                     }
                     Event::Tick => c.tick(now),
                 };

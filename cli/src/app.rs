@@ -476,8 +476,7 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
         {
             eprintln!(
                 "note: this proof's checkpoint (size {}) could not be compared with the \
-                 cached one (size {cached_size}): {reason}; run with --log URL to check the \
-                 log shows everyone one history",
+                 cached one (size {cached_size}): {reason}",
                 r.checkpoint.checkpoint.size
             );
         }

@@ -185,6 +185,10 @@ impl Client {
             .offer(&self.policy, &release.checkpoint.note, source)
             .map_err(|e| match e {
                 CacheError::Fork { .. } => CliError::Security(e.to_string()),
+                CacheError::NoConsistencyProof { .. } => CliError::Check {
+                    code: "no_consistency_proof",
+                    message: e.to_string(),
+                },
                 other => CliError::Check {
                     code: "checkpoint_cache",
                     message: other.to_string(),

@@ -14,17 +14,22 @@
 //! | nothing cached | stored: [`CacheOutcome::Stored`] | same |
 //! | same size, same root | [`CacheOutcome::Same`] | same |
 //! | same size, other root | [`CacheError::Fork`] | same |
-//! | larger | proof cached→offered (RFC 9162 §2.1.4.2) verifies: replaced, [`CacheOutcome::Advanced`]; fails: [`CacheError::Fork`] | [`CacheOutcome::Unverified`], cache unchanged |
-//! | smaller | proof offered→cached verifies: [`CacheOutcome::ConsistentOlder`], cache unchanged; fails: [`CacheError::Fork`] | [`CacheOutcome::Unverified`] |
+//! | larger | proof cached→offered (RFC 9162 §2.1.4.2) verifies: replaced, [`CacheOutcome::Advanced`]; fails: [`CacheError::Fork`]; cannot be had: [`CacheError::NoConsistencyProof`] | [`CacheOutcome::Unverified`], cache unchanged |
+//! | smaller | proof offered→cached verifies: [`CacheOutcome::ConsistentOlder`], cache unchanged; fails: [`CacheError::Fork`]; cannot be had: [`CacheError::NoConsistencyProof`] | [`CacheOutcome::Unverified`] |
 //!
 //! A tree of size 0 is a prefix of every tree, so no proof is needed from
-//! it. A source that cannot answer (log unreachable) gives
-//! [`CacheOutcome::Unverified`] with its reason, never a fork: only a proof
-//! that was received and does not verify is evidence of a fork.
+//! it. Only a proof that was received and does not verify is evidence of a
+//! fork.
 //!
-//! `Unverified` is not a failure of the release being checked: its proof
-//! and checkpoint verified on their own. The caller decides; `sigil verify`
-//! offline accepts it and says the checkpoint could not be compared.
+//! **Online, a comparison that cannot be made fails closed**
+//! ([`CacheError::NoConsistencyProof`]), as Go's checksum database client
+//! does: whoever withholds the proof (a `404`, a `5xx`, garbage, a dropped
+//! connection) may be the log hiding a fork, so the release is not
+//! accepted and the cache is unchanged. Offline, with no source at all,
+//! the comparison is [`CacheOutcome::Unverified`]: not a failure of the
+//! release being checked (its proof and checkpoint verified on their own);
+//! `sigil verify` accepts it and says that the split-view check needs
+//! `--log` or a witness quorum.
 //!
 //! # Storage and concurrency
 //!
@@ -79,8 +84,9 @@ pub enum CacheOutcome {
         /// Size of the cached checkpoint.
         cached_size: u64,
     },
-    /// The sizes differ and no consistency proof could be checked (offline,
-    /// or the log did not answer); the cache is unchanged.
+    /// Offline (no source to ask), the sizes differ and no consistency
+    /// proof could be checked; the cache is unchanged. (Online, a proof
+    /// that cannot be had is [`CacheError::NoConsistencyProof`].)
     Unverified {
         /// Size of the cached checkpoint.
         cached_size: u64,
@@ -131,6 +137,24 @@ pub enum CacheError {
         path: PathBuf,
         /// Why it does not verify.
         reason: String,
+    },
+    /// Online, the consistency proof between the cached checkpoint and the
+    /// offered one could not be had (module docs): the log, or whoever
+    /// answers for it, withheld it. Nothing was cached; the release must
+    /// not be trusted until the proof can be checked.
+    #[error(
+        "the log {origin} did not prove that its checkpoint of size {to_size} extends the one of size {from_size} (a split-view check): {source}. \
+         Do not trust this release until the check passes; retry when the log answers, and report it to the log operator if it keeps failing"
+    )]
+    NoConsistencyProof {
+        /// The log's origin.
+        origin: String,
+        /// The smaller tree size.
+        from_size: u64,
+        /// The larger tree size.
+        to_size: u64,
+        /// Why no proof could be had.
+        source: FetchError,
     },
     /// The log presented two histories that cannot both be true: two roots
     /// for one size, or a consistency proof that does not verify.
@@ -242,7 +266,8 @@ impl CheckpointCache {
     ///
     /// [`CacheError::Offered`] if the checkpoint does not verify under
     /// `policy`; [`CacheError::Fork`] if it contradicts the cached one;
-    /// [`CacheError::Corrupt`], [`CacheError::Io`].
+    /// [`CacheError::NoConsistencyProof`] if `source` cannot prove the two
+    /// consistent; [`CacheError::Corrupt`], [`CacheError::Io`].
     pub fn offer(
         &self,
         policy: &CheckpointPolicy,
@@ -282,25 +307,21 @@ impl CheckpointCache {
                 return Ok(CacheOutcome::Unverified {
                     cached_size: old.size,
                     reason: format!(
-                        "offline: the cached checkpoint (size {}) and this one (size {}) were not compared; run online to check the log's consistency",
+                        "offline: the cached checkpoint (size {}) and this one (size {}) were not compared; the split-view check needs --log URL or a witness quorum in the trust root",
                         old.size, new.size
                     ),
                 });
             };
-            let proof = match source.consistency_proof(small.size, large.size) {
-                Ok(proof) => proof,
-                Err(e) => {
-                    // A failure to obtain a proof, whatever its kind, is
-                    // not evidence of a fork (module docs).
-                    return Ok(CacheOutcome::Unverified {
-                        cached_size: old.size,
-                        reason: format!(
-                            "no consistency proof from size {} to {}: {e}",
-                            small.size, large.size
-                        ),
-                    });
-                }
-            };
+            // Online: no proof, no trust (module docs). The cache stays as
+            // it was.
+            let proof = source
+                .consistency_proof(small.size, large.size)
+                .map_err(|source| CacheError::NoConsistencyProof {
+                    origin: policy.origin.clone(),
+                    from_size: small.size,
+                    to_size: large.size,
+                    source,
+                })?;
             merkle::verify_consistency(small.size, large.size, &small.root, &large.root, &proof)
                 .map_err(|e| {
                     fork(format!(

@@ -67,8 +67,9 @@ pub trait ConsistencySource {
     ///
     /// # Errors
     ///
-    /// [`FetchError`]: no proof could be had. The checkpoint cache makes
-    /// the comparison `CacheOutcome::Unverified`, never a fork.
+    /// [`FetchError`]: no proof could be had. The checkpoint cache then
+    /// refuses the checkpoint (`CacheError::NoConsistencyProof`), without
+    /// calling it a fork.
     fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, FetchError>;
 }
 

@@ -169,17 +169,42 @@ fn without_a_source_sizes_are_not_compared() {
         assert!(!outcome.is_verified());
         assert_eq!(cached_size(&cache, &p), Some(10));
     }
-    // An unreachable log is not a fork either.
+    assert_eq!(cached_size(&cache, &p), Some(10));
+}
+
+/// Issue 11, item 1: online, a proof that cannot be had fails closed (a
+/// withheld proof may hide a fork), without calling it a fork and without
+/// touching the cache.
+#[test]
+fn online_a_withheld_consistency_proof_is_a_failure() {
+    let (_d, cache) = cache();
+    let p = policy(0);
+    let log = Log::new(40, 0, 0);
+    cache.offer(&p, &log.checkpoint(10, false), None).unwrap();
     for size in [20, 5] {
-        let outcome = cache
-            .offer(&p, &log.checkpoint(size, false), Some(&Offline))
-            .unwrap();
-        assert!(
-            matches!(&outcome, CacheOutcome::Unverified { reason, .. } if reason.contains("connection refused")),
-            "{outcome:?}"
-        );
+        match cache.offer(&p, &log.checkpoint(size, false), Some(&Offline)) {
+            Err(e @ CacheError::NoConsistencyProof { .. }) => {
+                let CacheError::NoConsistencyProof {
+                    from_size, to_size, ..
+                } = &e
+                else {
+                    unreachable!()
+                };
+                assert_eq!((*from_size, *to_size), (size.min(10), size.max(10)));
+                assert!(e.to_string().contains("connection refused"), "{e}");
+                assert!(!e.to_string().contains("SECURITY"), "not a fork: {e}");
+            }
+            other => panic!("size {size}: expected NoConsistencyProof, got {other:?}"),
+        }
     }
     assert_eq!(cached_size(&cache, &p), Some(10));
+    // Same size needs no proof, so it still answers.
+    assert_eq!(
+        cache
+            .offer(&p, &log.checkpoint(10, false), Some(&Offline))
+            .unwrap(),
+        CacheOutcome::Same
+    );
 }
 
 #[test]

@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

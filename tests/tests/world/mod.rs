@@ -1,0 +1,118 @@
+//! One world for the client-side end-to-end tests: `sigil-ca` and
+//! `sigil-log` serving on 127.0.0.1 with RocksDB in a temporary directory,
+//! a trust root for them, and the `sigil` commands a maintainer and a cargo
+//! user run. Shared by `client.rs` and `fail_closed.rs`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sigil_e2e::{Server, command, layout};
+
+pub const ORIGIN: &str = "client-e2e.sigil.example/log";
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub log: Server,
+    pub ca: Server,
+}
+
+pub fn run(mut c: Command) -> Output {
+    c.env_remove("SIGIL_PASSPHRASE").output().unwrap()
+}
+
+pub fn ok(c: Command) -> String {
+    let out = run(c);
+    assert!(
+        out.status.success(),
+        "failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn sigil(args: &[&str]) -> Command {
+    let mut c = command("sigil").unwrap();
+    c.args(args);
+    c
+}
+
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+impl World {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn start(leaf_validity: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        layout::init_ca(dir.path()).unwrap();
+        layout::log_keygen(dir.path(), ORIGIN).unwrap();
+        let log = start_log(dir.path(), "logdata");
+        let mut ca =
+            layout::ca_command(dir.path(), &log.url, &dir.path().join("logkey/log.pub")).unwrap();
+        ca.args(["--leaf-validity", leaf_validity]);
+        let ca = Server::start(ca).unwrap();
+        let w = World { dir, log, ca };
+        ok(sigil(&[
+            "trust-root",
+            "--ca-root",
+            p(&w.path("ca/root.pem")),
+            "--log-key",
+            p(&w.path("logkey/log.pub")),
+            "--out",
+            p(&w.path("trust.json")),
+        ]));
+        w
+    }
+
+    /// Invites, makes a key and enrolls: returns (key, cert) paths.
+    pub fn maintainer(&self, who: &str, crates: &[&str]) -> (PathBuf, PathBuf) {
+        layout::enroll(self.dir.path(), &self.ca.url, who, crates).unwrap()
+    }
+
+    /// A real .crate for `name@version`, packaged from a crate directory.
+    pub fn package(&self, name: &str, version: &str, body: &str) -> PathBuf {
+        layout::package(self.dir.path(), self.dir.path(), name, version, body).unwrap()
+    }
+
+    pub fn sign(&self, key: &Path, cert: &Path, file: &Path, log: &str) -> Output {
+        run(layout::sign_command(key, cert, file, log).unwrap())
+    }
+
+    pub fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {
+        let mut c = sigil(&[
+            "verify",
+            "--json",
+            "--trust-root",
+            p(&self.path("trust.json")),
+        ]);
+        c.args(extra).arg(file).env("SIGIL_HOME", self.path("home"));
+        let out = run(c);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "not JSON: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(out.status.success(), v["ok"] == true, "{v}");
+        (out.status.success(), v)
+    }
+}
+
+pub fn start_log(dir: &Path, data: &str) -> Server {
+    Server::start(layout::log_command(dir, data).unwrap()).unwrap()
+}
+
+pub fn code(v: &Value) -> &str {
+    v["code"].as_str().unwrap_or("<none>")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sigil_cli::client::TrustRootRequest;
+use sigil_cli::client::{Client, TrustRootRequest};
 use sigil_cli::maintainer::{self, SignRequest, Signed};
 use sigil_cli::quickstart;
 
@@ -41,6 +41,25 @@ fn main() {
     let proofs = dir.join("proofs");
     std::fs::create_dir_all(&cache).unwrap();
     std::fs::create_dir_all(&proofs).unwrap();
+    let trust = sigil_cli::client::trust_root(&TrustRootRequest {
+        ca_roots: &[dir.join("ca/root.pem")],
+        log_key: &vkey,
+        origin: None,
+        witnesses: &[],
+        quorum: 0,
+    })
+    .unwrap();
+    let trust_path = dir.join("trust.json");
+    std::fs::write(&trust_path, trust).unwrap();
+    let submit = maintainer::Submit {
+        log: &servers.log_url,
+        checker: Client::load(
+            &trust_path,
+            Some(&dir.join("maintainer-home")),
+            Some(&servers.log_url),
+        )
+        .unwrap(),
+    };
     let mut lock = String::from("version = 4\n");
     let signing = Instant::now();
     for (m, half) in halves.iter().enumerate() {
@@ -72,7 +91,7 @@ fn main() {
                 chain: chain.clone(),
                 crate_path: &file,
                 add_to: None,
-                log: Some(&servers.log_url),
+                submit: Some(&submit),
                 pending_out: None,
             })
             .unwrap();
@@ -89,16 +108,6 @@ fn main() {
     eprintln!("signed and logged {n} crates in {:?}", signing.elapsed());
     let lockfile = dir.join("Cargo.lock");
     std::fs::write(&lockfile, lock).unwrap();
-    let trust = sigil_cli::client::trust_root(&TrustRootRequest {
-        ca_roots: &[dir.join("ca/root.pem")],
-        log_key: &vkey,
-        origin: None,
-        witnesses: &[],
-        quorum: 0,
-    })
-    .unwrap();
-    let trust_path = dir.join("trust.json");
-    std::fs::write(&trust_path, trust).unwrap();
 
     let sigil = std::env::current_exe()
         .unwrap()

@@ -41,9 +41,18 @@ enum Command {
         /// The CA's base URL.
         #[arg(long)]
         ca: String,
-        /// The one-time token from `sigil-ca invite`.
+        /// The one-time token from `sigil-ca invite`. Visible to other users
+        /// of this machine (`ps`): prefer --token-file.
+        #[arg(
+            long,
+            required_unless_present = "token_file",
+            conflicts_with = "token_file"
+        )]
+        token: Option<String>,
+        /// A file whose first line is the token (mode 0600, as a key), or
+        /// `-` to read it from standard input.
         #[arg(long)]
-        token: String,
+        token_file: Option<PathBuf>,
         /// The key from `sigil keygen`.
         #[arg(long)]
         key: PathBuf,
@@ -66,6 +75,13 @@ enum Command {
         /// The log to publish to.
         #[arg(long, required_unless_present = "no_submit")]
         log: Option<String>,
+        /// The trust root clients pin (`sigil trust-root`): the log's
+        /// answer is checked against it before the proof is written.
+        #[arg(long, env = "SIGIL_TRUST_ROOT", required_unless_present = "no_submit")]
+        trust_root: Option<PathBuf>,
+        /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
+        #[arg(long, env = "SIGIL_HOME")]
+        sigil_home: Option<PathBuf>,
         /// Add this signature to a co-maintainer's pending submission.
         #[arg(long)]
         add_to: Option<PathBuf>,
@@ -269,10 +285,16 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Enroll {
             ca,
             token,
+            token_file,
             key,
             out,
             passphrase,
         } => {
+            let token = match (token, token_file) {
+                (Some(token), _) => zeroize::Zeroizing::new(token),
+                (None, Some(file)) => read_token(&file)?,
+                (None, None) => return Err(CliError::Usage("give --token-file or --token".into())),
+            };
             let pass = passphrase.read()?;
             let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
             let enrolled = maintainer::enroll(&ca, &token, &key, &out)?;
@@ -290,6 +312,8 @@ fn run(command: Command) -> Result<(), CliError> {
             key,
             cert,
             log,
+            trust_root,
+            sigil_home,
             add_to,
             no_submit,
             out,
@@ -298,12 +322,24 @@ fn run(command: Command) -> Result<(), CliError> {
         } => {
             let pass = passphrase.read()?;
             let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
+            let submit = match (no_submit, &log, &trust_root) {
+                (true, _, _) => None,
+                (false, Some(log), Some(trust)) => Some(maintainer::Submit {
+                    log,
+                    checker: Client::load(trust, sigil_home.as_deref(), Some(log))?,
+                }),
+                (false, _, _) => {
+                    return Err(CliError::Usage(
+                        "give --log and --trust-root (or --no-submit)".into(),
+                    ));
+                }
+            };
             let signed = maintainer::sign(&SignRequest {
                 key: &key,
                 chain: maintainer::read_chain(&cert)?,
                 crate_path: &file,
                 add_to: add_to.as_deref(),
-                log: if no_submit { None } else { log.as_deref() },
+                submit: submit.as_ref(),
                 pending_out: out.as_deref(),
             })?;
             match signed {
@@ -551,4 +587,27 @@ fn print_json(value: &impl serde::Serialize) {
     if let Ok(line) = serde_json::to_string(value) {
         println!("{line}");
     }
+}
+
+/// The enrollment token from `file` (its first line; the file must be
+/// private, as a key is) or, for `-`, from standard input: a secret on the
+/// command line is visible to every user of the machine (`ps`).
+fn read_token(file: &Path) -> Result<zeroize::Zeroizing<String>, CliError> {
+    let bytes = if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| CliError::file(Path::new("<stdin>"), e))?;
+        zeroize::Zeroizing::new(bytes)
+    } else {
+        zeroize::Zeroizing::new(
+            sigil_keyfile::secret_file::read_secret(file).map_err(|e| CliError::file(file, e))?,
+        )
+    };
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| CliError::file(file, "the token is not text"))?;
+    let token = text.lines().next().unwrap_or("").trim();
+    if token.is_empty() {
+        return Err(CliError::file(file, "no token in it"));
+    }
+    Ok(zeroize::Zeroizing::new(token.to_owned()))
 }

@@ -27,6 +27,7 @@ use sigil_keyfile::p256_key::{self as keyfile, P256Key};
 use sigil_keyfile::secret_file;
 use sigil_verifier::x509::Certificate;
 
+use crate::client::Client;
 use crate::error::CliError;
 
 fn ca_error(e: sigil_client::ClientError) -> CliError {
@@ -199,6 +200,16 @@ pub enum Signed {
     },
 }
 
+/// Where `sigil sign` submits, and what checks the log's answer.
+pub struct Submit<'a> {
+    /// The log's base URL.
+    pub log: &'a str,
+    /// The trust root clients pin, loaded with that log: the returned
+    /// `.tlog-proof` must pass the very check `sigil verify` makes before
+    /// it is written next to the `.crate`.
+    pub checker: Client,
+}
+
 /// What `sigil sign` needs.
 pub struct SignRequest<'a> {
     /// The maintainer's key.
@@ -209,8 +220,9 @@ pub struct SignRequest<'a> {
     pub crate_path: &'a Path,
     /// A pending submission to add this signature to (`--add-to`).
     pub add_to: Option<&'a Path>,
-    /// Submit to this log, or write the pending submission.
-    pub log: Option<&'a str>,
+    /// Submit to this log and check its answer, or (`None`) write the
+    /// pending submission.
+    pub submit: Option<&'a Submit<'a>>,
     /// Where to write a pending submission (`--no-submit`); default
     /// `FILE.crate.sigil-pending.json`.
     pub pending_out: Option<&'a Path>,
@@ -265,12 +277,36 @@ pub fn sign(req: &SignRequest<'_>) -> Result<Signed, CliError> {
             .map_err(|e| CliError::Usage(e.to_string()))?,
     );
     let signatures = envelope.signatures.len();
-    match req.log {
-        Some(log) => {
-            let submitted = LogClient::new(log)
+    match req.submit {
+        Some(submit) => {
+            let submitted = LogClient::new(submit.log)
                 .map_err(log_error)?
                 .submit(&body)
                 .map_err(log_error)?;
+            // The log's answer is only as good as its proof: check it as a
+            // client will (log signature, witness quorum, inclusion, the
+            // entry is this release and this .crate) before shipping it.
+            let crate_bytes =
+                std::fs::read(req.crate_path).map_err(|e| CliError::file(req.crate_path, e))?;
+            if let Err(e) = submit.checker.verify(
+                &crate_bytes,
+                submitted.proof.as_bytes(),
+                Some((&release.crate_name, &release.version)),
+            ) {
+                return Err(CliError::Check {
+                    code: "log_proof_invalid",
+                    message: format!(
+                        "the log at {} answered that it logged {} {} at index {}, but its proof \
+                         does not hold ({}: {e}); no proof was written: do not publish this \
+                         release with it, and report it to the log operator",
+                        submit.log,
+                        release.crate_name,
+                        release.version,
+                        submitted.index,
+                        e.code()
+                    ),
+                });
+            }
             let proof_path = proof_path_for(req.crate_path);
             write_replacing(&proof_path, submitted.proof.as_bytes())?;
             Ok(Signed::Logged {

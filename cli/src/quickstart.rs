@@ -220,13 +220,32 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         crate_bytes.len()
     ));
 
-    say("[6/9] alice signs it (DSSE, in-toto) and publishes it to the log");
+    say("[6/9] alice signs it (DSSE, in-toto), publishes it to the log and checks its proof");
+    // The trust root every client pins; alice checks the log's answer
+    // against it before she ships the proof.
+    let trust = crate::client::trust_root(&TrustRootRequest {
+        ca_roots: &[dir.join("ca/root.pem")],
+        log_key: &vkey,
+        origin: None,
+        witnesses: &[],
+        quorum: 0,
+    })?;
+    let trust_path = dir.join("trust-root.json");
+    std::fs::write(&trust_path, &trust).map_err(file_err(&trust_path))?;
+    let alice_submit = maintainer::Submit {
+        log: &servers.log_url,
+        checker: Client::load(
+            &trust_path,
+            Some(&dir.join("alice-home")),
+            Some(&servers.log_url),
+        )?,
+    };
     let signed = maintainer::sign(&SignRequest {
         key: &alice_key,
         chain: maintainer::read_chain(&dir.join("alice.pem"))?,
         crate_path: &crate_path,
         add_to: None,
-        log: Some(&servers.log_url),
+        submit: Some(&alice_submit),
         pending_out: None,
     })?;
     let Signed::Logged {
@@ -241,15 +260,6 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     ));
 
     say("[7/9] a client pins the trust root and verifies, offline");
-    let trust = crate::client::trust_root(&TrustRootRequest {
-        ca_roots: &[dir.join("ca/root.pem")],
-        log_key: &vkey,
-        origin: None,
-        witnesses: &[],
-        quorum: 0,
-    })?;
-    let trust_path = dir.join("trust-root.json");
-    std::fs::write(&trust_path, &trust).map_err(file_err(&trust_path))?;
     let home = dir.join("sigil-home");
     let client = Client::load(&trust_path, Some(&home), None)?;
     let proof = std::fs::read(&proof_path).map_err(file_err(&proof_path))?;
@@ -290,12 +300,20 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         std::fs::create_dir_all(parent).map_err(file_err(parent))?;
     }
     std::fs::write(&bob_crate, &crate_bytes).map_err(file_err(&bob_crate))?;
+    let bob_submit = maintainer::Submit {
+        log: &servers.log_url,
+        checker: Client::load(
+            &trust_path,
+            Some(&dir.join("bob-home")),
+            Some(&servers.log_url),
+        )?,
+    };
     match maintainer::sign(&SignRequest {
         key: &bob_key,
         chain: maintainer::read_chain(&dir.join("bob.pem"))?,
         crate_path: &bob_crate,
         add_to: None,
-        log: Some(&servers.log_url),
+        submit: Some(&bob_submit),
         pending_out: None,
     }) {
         Err(e) => say(&format!("      refused by the log ({}): {e}", e.code())),

@@ -221,12 +221,16 @@ pub mod layout {
         Ok(out)
     }
 
-    /// `sigil sign --key KEY --cert CERT --log LOG FILE`, not yet run.
+    /// `sigil sign --key KEY --cert CERT --log LOG --trust-root TRUST
+    /// FILE`, not yet run. The maintainer's checkpoint cache is in
+    /// `TRUST`'s directory, one per log URL (tests run deliberate forks of
+    /// one log on other ports).
     pub fn sign_command(
         key: &Path,
         cert: &Path,
         file: &Path,
         log: &str,
+        trust: &Path,
     ) -> Result<Command, StartError> {
         let mut c = command("sigil")?;
         c.arg("sign")
@@ -235,6 +239,15 @@ pub mod layout {
             .arg("--cert")
             .arg(cert)
             .args(["--log", log])
+            .arg("--trust-root")
+            .arg(trust)
+            .env(
+                "SIGIL_HOME",
+                trust.parent().unwrap_or(Path::new(".")).join(format!(
+                    "maintainer-home-{}",
+                    log.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                )),
+            )
             .arg(file);
         Ok(c)
     }

@@ -212,6 +212,8 @@ fn two_maintainers_cosign_one_release() {
         p(&pending),
         "--log",
         &w.log.url,
+        "--trust-root",
+        p(&w.path("trust.json")),
         p(&file),
     ]));
     let (good, v) = w.verify(&file, &[]);

@@ -90,3 +90,184 @@ fn item1_a_withheld_consistency_proof_fails_closed_online() {
     assert!(good, "{v}");
     assert_eq!(v["cache_checked"], false, "{v}");
 }
+
+/// Item 10 (`sigil sign`): the proof the log returns is checked as a
+/// client will check it (log signature, inclusion, the entry is this
+/// release and this `.crate`) before it is written. A log that answers
+/// `201` with garbage, with another release's proof, or with a checkpoint
+/// whose signature is broken gets a refusal (`log_proof_invalid`), and no
+/// `.tlog-proof` is written next to the `.crate`.
+#[test]
+fn item10_sign_checks_the_proof_the_log_returns() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("alice", &["hello"]);
+    let first = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &first, &w.log.url).status.success());
+    let first_proof = std::fs::read_to_string(format!("{}.tlog-proof", first.display())).unwrap();
+
+    /// Replaces the `proof` of a submission's answer.
+    fn with_proof(answer: Answer, proof: String) -> Answer {
+        let mut v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        v["proof"] = serde_json::Value::String(proof);
+        Answer::json(answer.status, &v.to_string())
+    }
+    let lies: Vec<(&str, Box<dyn Fn(String) -> String + Send + Sync>)> = vec![
+        ("garbage", Box::new(|_| "not a proof\n".to_owned())),
+        ("another release's proof", {
+            let other = first_proof.clone();
+            Box::new(move |_| other.clone())
+        }),
+        (
+            "a broken checkpoint signature",
+            Box::new(|proof: String| {
+                // The last line is the log's signature: flip one base64
+                // character of it.
+                let mut lines: Vec<String> = proof.lines().map(str::to_owned).collect();
+                let last = lines.last_mut().unwrap();
+                let i = last.len() - 6;
+                let c = if &last[i..=i] == "A" { "B" } else { "A" };
+                last.replace_range(i..=i, c);
+                lines.join("\n") + "\n"
+            }),
+        ),
+    ];
+    for (i, (what, lie)) in lies.into_iter().enumerate() {
+        let file = w.package(
+            "hello",
+            &format!("2.0.{i}"),
+            &format!("pub fn v{i}() {{}}\n"),
+        );
+        let lie = std::sync::Arc::new(lie);
+        let proxy = Proxy::start(&w.log.url, move |r| {
+            if r.method == "POST" && r.path == "/api/v1/entries" {
+                let lie = lie.clone();
+                Reply::Edit(Box::new(move |answer: Answer| {
+                    let v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                    let proof = v["proof"].as_str().unwrap().to_owned();
+                    with_proof(answer, lie(proof))
+                }))
+            } else {
+                Reply::Forward
+            }
+        });
+        let out = w.sign(&key, &cert, &file, &proxy.url);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: accepted: {stderr}");
+        assert!(stderr.contains("proof does not hold"), "{what}: {stderr}");
+        assert!(
+            !std::path::Path::new(&format!("{}.tlog-proof", file.display())).exists(),
+            "{what}: a proof that does not hold was written"
+        );
+    }
+}
+
+/// Item 10 (`sigil enroll`): the one-time token need not be on the command
+/// line, where every user of the machine sees it (`ps`): it is read from a
+/// private file (a world-readable one is refused, with the `chmod` that
+/// fixes it) or from standard input.
+#[test]
+fn item10_the_enrollment_token_comes_from_a_file_or_stdin() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let w = World::start("90d");
+    let invite = |who: &str| {
+        let mut c = sigil_e2e::command("sigil-ca").unwrap();
+        c.args(["invite", "--ca", &w.ca.url])
+            .args([
+                "--identity",
+                &format!("{who}@example.org"),
+                "--crate",
+                "hello",
+            ])
+            .arg("--admin-token-file")
+            .arg(w.path("ca/admin.token"));
+        world::ok(c).trim().to_owned()
+    };
+    let keygen = |who: &str| {
+        let key = w.path(&format!("{who}.key"));
+        world::ok(world::sigil(&["keygen", "--out", world::p(&key)]));
+        key
+    };
+
+    // From a private file.
+    let token_file = w.path("token");
+    std::fs::write(&token_file, format!("{}\n", invite("tia"))).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let key = keygen("tia");
+    let enroll = |key: &std::path::Path, out: &str, token_arg: &str| {
+        world::sigil(&[
+            "enroll",
+            "--ca",
+            &w.ca.url,
+            "--token-file",
+            token_arg,
+            "--key",
+            world::p(key),
+            "--out",
+            world::p(&w.path(out)),
+        ])
+    };
+    let open = world::run(enroll(&key, "tia.pem", world::p(&token_file)));
+    assert!(!open.status.success());
+    assert!(
+        world::stderr(&open).contains("chmod 600"),
+        "{}",
+        world::stderr(&open)
+    );
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    world::ok(enroll(&key, "tia.pem", world::p(&token_file)));
+    assert!(w.path("tia.pem").is_file());
+
+    // From standard input.
+    let token = invite("uma");
+    let key = keygen("uma");
+    let mut child = enroll(&key, "uma.pem", "-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(w.path("uma.pem").is_file());
+}
+
+/// Item 10 (clients cap response sizes): a log that answers with an
+/// endless body cannot make `sigil verify --log` hold it in memory; the
+/// answer is refused once it passes the cap (32 MiB).
+#[test]
+fn item10_clients_cap_what_they_read() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("alice", &["hello"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
+    std::fs::remove_file(format!("{}.tlog-proof", file.display())).unwrap();
+    let proxy = Proxy::start(&w.log.url, |r| {
+        if r.path.starts_with("/api/v1/releases/") {
+            Reply::Answer(Answer {
+                status: 200,
+                content_type: "text/plain".into(),
+                body: vec![b'A'; 40 << 20],
+            })
+        } else {
+            Reply::Forward
+        }
+    });
+    let (good, v) = w.verify(&file, &["--log", &proxy.url]);
+    assert!(!good, "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("bytes"),
+        "the refusal names the cap: {v}"
+    );
+}

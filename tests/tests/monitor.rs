@@ -64,7 +64,11 @@ impl World {
     fn publish(&self, key: &Path, cert: &Path, name: &str, version: &str) {
         let body = format!("pub fn v() -> &'static str {{ \"{version}\" }}\n");
         let file = layout::package(self.dir.path(), self.dir.path(), name, version, &body).unwrap();
-        run_ok(layout::sign_command(key, cert, &file, &self.log_url()).unwrap()).unwrap();
+        run_ok(
+            layout::sign_command(key, cert, &file, &self.log_url(), &self.path("trust.json"))
+                .unwrap(),
+        )
+        .unwrap();
     }
 
     fn monitor(&self, state: &str, extra: &[&str]) -> Command {

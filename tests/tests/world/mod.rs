@@ -81,7 +81,7 @@ impl World {
     }
 
     pub fn sign(&self, key: &Path, cert: &Path, file: &Path, log: &str) -> Output {
-        run(layout::sign_command(key, cert, file, log).unwrap())
+        run(layout::sign_command(key, cert, file, log, &self.path("trust.json")).unwrap())
     }
 
     pub fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {

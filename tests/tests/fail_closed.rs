@@ -111,7 +111,9 @@ fn item10_sign_checks_the_proof_the_log_returns() {
         v["proof"] = serde_json::Value::String(proof);
         Answer::json(answer.status, &v.to_string())
     }
-    let lies: Vec<(&str, Box<dyn Fn(String) -> String + Send + Sync>)> = vec![
+    /// A way to change the proof the log answered with.
+    type Lie = Box<dyn Fn(String) -> String + Send + Sync>;
+    let lies: Vec<(&str, Lie)> = vec![
         ("garbage", Box::new(|_| "not a proof\n".to_owned())),
         ("another release's proof", {
             let other = first_proof.clone();

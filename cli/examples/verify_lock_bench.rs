@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use sigil_cli::client::{Client, TrustRootRequest};
 use sigil_cli::maintainer::{self, SignRequest, Signed};
 use sigil_cli::quickstart;
+use sigil_client::ClientOptions;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -57,6 +58,7 @@ fn main() {
             &trust_path,
             Some(&dir.join("maintainer-home")),
             Some(&servers.log_url),
+            &ClientOptions::default(),
         )
         .unwrap(),
     };
@@ -68,7 +70,14 @@ fn main() {
             .unwrap();
         let key = maintainer::keygen(&dir.join(format!("m{m}.key")), None).unwrap();
         let cert = dir.join(format!("m{m}.pem"));
-        maintainer::enroll(&servers.ca_url, &token, &key, &cert).unwrap();
+        maintainer::enroll(
+            &servers.ca_url,
+            &token,
+            &key,
+            &cert,
+            &ClientOptions::default(),
+        )
+        .unwrap();
         let chain = maintainer::read_chain(&cert).unwrap();
         for name in *half {
             let src = dir.join("src").join(name);

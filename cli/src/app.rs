@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use sigil_client::checkpoint_cache::CacheOutcome;
+use sigil_client::{CaBundle, ClientOptions};
 use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 
 use crate::client::{self, Client, TrustRootRequest};
@@ -61,6 +62,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         passphrase: Passphrase,
+        #[command(flatten)]
+        connect: Connect,
     },
     /// Signs a .crate and publishes it to the log (writes
     /// FILE.crate.tlog-proof), or writes it for a co-maintainer to add
@@ -96,6 +99,8 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         passphrase: Passphrase,
+        #[command(flatten)]
+        connect: Connect,
     },
     /// Writes the trust root a client pins: CA root(s), the log's key,
     /// witnesses and quorum.
@@ -159,6 +164,8 @@ enum Command {
         /// Seconds between polls.
         #[arg(long, default_value_t = 10)]
         interval: u64,
+        #[command(flatten)]
+        connect: Connect,
     },
     /// Runs CA, log, maintainer and client on this machine, step by step.
     Quickstart {
@@ -197,6 +204,32 @@ struct VerifyCommon {
     /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
     #[arg(long, env = "SIGIL_HOME")]
     sigil_home: Option<PathBuf>,
+    #[command(flatten)]
+    connect: Connect,
+}
+
+/// How Sigil's servers are reached.
+#[derive(Args)]
+struct Connect {
+    /// For https:// servers, trust exactly the CA certificates in this PEM
+    /// file instead of the system's (e.g. a private CA).
+    #[arg(long, env = "SIGIL_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+}
+
+impl Connect {
+    fn options(&self) -> Result<ClientOptions, CliError> {
+        let ca_bundle = self
+            .ca_bundle
+            .as_deref()
+            .map(CaBundle::read)
+            .transpose()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        Ok(ClientOptions {
+            ca_bundle,
+            ..ClientOptions::default()
+        })
+    }
 }
 
 /// `sigil verify-lock` / `cargo sigil verify`.
@@ -289,6 +322,7 @@ fn run(command: Command) -> Result<(), CliError> {
             key,
             out,
             passphrase,
+            connect,
         } => {
             let token = match (token, token_file) {
                 (Some(token), _) => zeroize::Zeroizing::new(token),
@@ -297,7 +331,7 @@ fn run(command: Command) -> Result<(), CliError> {
             };
             let pass = passphrase.read()?;
             let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
-            let enrolled = maintainer::enroll(&ca, &token, &key, &out)?;
+            let enrolled = maintainer::enroll(&ca, &token, &key, &out, &connect.options()?)?;
             eprintln!(
                 "enrolled: certificate {} for {} may sign {}; written to {} (logged at index {})",
                 enrolled.serial,
@@ -319,6 +353,7 @@ fn run(command: Command) -> Result<(), CliError> {
             out,
             file,
             passphrase,
+            connect,
         } => {
             let pass = passphrase.read()?;
             let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
@@ -326,7 +361,12 @@ fn run(command: Command) -> Result<(), CliError> {
                 (true, _, _) => None,
                 (false, Some(log), Some(trust)) => Some(maintainer::Submit {
                     log,
-                    checker: Client::load(trust, sigil_home.as_deref(), Some(log))?,
+                    checker: Client::load(
+                        trust,
+                        sigil_home.as_deref(),
+                        Some(log),
+                        &connect.options()?,
+                    )?,
                 }),
                 (false, _, _) => {
                     return Err(CliError::Usage(
@@ -414,6 +454,7 @@ fn run(command: Command) -> Result<(), CliError> {
             webhook,
             once,
             interval,
+            connect,
         } => crate::monitor::run(&crate::monitor::MonitorRequest {
             log: &log,
             trust_root: &trust_root,
@@ -424,6 +465,7 @@ fn run(command: Command) -> Result<(), CliError> {
             once,
             interval: std::time::Duration::from_secs(interval.max(1)),
             progress: std::io::stderr().is_terminal(),
+            options: &connect.options()?,
         }),
         Command::Quickstart { dir } => {
             let dir = quickstart::choose_dir(dir.as_deref())?;
@@ -437,6 +479,7 @@ fn load_client(common: &VerifyCommon) -> Result<Client, CliError> {
         &common.trust_root,
         common.sigil_home.as_deref(),
         common.log.as_deref(),
+        &common.connect.options()?,
     )
 }
 

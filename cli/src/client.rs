@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sigil_client::ClientOptions;
 use sigil_client::blocking::LogClient;
 use sigil_client::checkpoint_cache::{
     CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
@@ -96,11 +97,12 @@ pub struct Verified {
 impl Client {
     /// Loads the trust root at `path`, the checkpoint cache in `cache_dir`
     /// (default `$SIGIL_HOME`, else the user's cache dir) and, if given,
-    /// the log to ask online.
+    /// the log to ask online, reached with `options`.
     pub fn load(
         path: &Path,
         cache_dir: Option<&Path>,
         log: Option<&str>,
+        options: &ClientOptions,
     ) -> Result<Client, CliError> {
         let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
         let trust = TrustRoot::parse(&bytes).map_err(|e| CliError::file(path, e))?;
@@ -113,7 +115,7 @@ impl Client {
         };
         let cache = CheckpointCache::open(&dir).map_err(|e| CliError::file(&dir, e))?;
         let log = log
-            .map(LogClient::new)
+            .map(|url| LogClient::with_options(url, options))
             .transpose()
             .map_err(|e| CliError::from_client("the log", e))?;
         Ok(Client {

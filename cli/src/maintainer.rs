@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use rcgen::{CertificateParams, KeyPair};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
-use sigil_client::blocking::{CaClient, LogClient};
+use sigil_client::ClientOptions;
+use sigil_client::blocking::CaClient;
 use sigil_core::ca_api::{ENROLL_PATH, EnrollRequest};
 use sigil_core::entry::{EntryBody, ReleaseEntry};
 use sigil_core::log_api::{encode_submission, parse_submission};
@@ -76,10 +77,17 @@ pub struct Enrolled {
     pub log_index: u64,
 }
 
-/// `sigil enroll --ca URL --token T --key KEY.pem --out CERT.pem`.
-pub fn enroll(ca: &str, token: &str, key: &P256Key, out: &Path) -> Result<Enrolled, CliError> {
+/// `sigil enroll --ca URL --token T --key KEY.pem --out CERT.pem`, the
+/// CA reached with `options`.
+pub fn enroll(
+    ca: &str,
+    token: &str,
+    key: &P256Key,
+    out: &Path,
+    options: &ClientOptions,
+) -> Result<Enrolled, CliError> {
     let csr = csr_pem(key)?;
-    let client = CaClient::new(ca).map_err(ca_error)?;
+    let client = CaClient::with_options(ca, options).map_err(ca_error)?;
     let url = format!("{}{ENROLL_PATH}", client.url());
     let answer = client
         .enroll(&EnrollRequest {
@@ -204,9 +212,10 @@ pub enum Signed {
 pub struct Submit<'a> {
     /// The log's base URL.
     pub log: &'a str,
-    /// The trust root clients pin, loaded with that log: the returned
-    /// `.tlog-proof` must pass the very check `sigil verify` makes before
-    /// it is written next to the `.crate`.
+    /// The trust root clients pin, loaded with that log
+    /// ([`Client::load`] with `Some(log)`): the submission goes to its log
+    /// client, and the returned `.tlog-proof` must pass the very check
+    /// `sigil verify` makes before it is written next to the `.crate`.
     pub checker: Client,
 }
 
@@ -279,10 +288,10 @@ pub fn sign(req: &SignRequest<'_>) -> Result<Signed, CliError> {
     let signatures = envelope.signatures.len();
     match req.submit {
         Some(submit) => {
-            let submitted = LogClient::new(submit.log)
-                .map_err(log_error)?
-                .submit(&body)
-                .map_err(log_error)?;
+            let log = submit.checker.log().ok_or_else(|| {
+                CliError::Usage("sigil sign: the trust root was loaded without the log".into())
+            })?;
+            let submitted = log.submit(&body).map_err(log_error)?;
             // The log's answer is only as good as its proof: check it as a
             // client will (log signature, witness quorum, inclusion, the
             // entry is this release and this .crate) before shipping it.

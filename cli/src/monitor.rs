@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sigil_client::ClientOptions;
 use sigil_client::blocking::{LogClient, Webhook};
 use sigil_client::monitor::{Alert, Monitor, MonitorError, Watch};
 use sigil_core::trust_root::TrustRoot;
@@ -36,6 +37,8 @@ pub struct MonitorRequest<'a> {
     pub interval: Duration,
     /// Show a progress bar while catching up.
     pub progress: bool,
+    /// How the log and the webhook are reached (timeout, CAs for https).
+    pub options: &'a ClientOptions,
 }
 
 /// Runs the monitor. With `once`, returns an error if a violation was
@@ -50,10 +53,11 @@ pub fn run(req: &MonitorRequest<'_>) -> Result<(), CliError> {
     let monitor =
         Monitor::from_trust_root(&trust, watch).map_err(|e| CliError::file(req.trust_root, e))?;
     std::fs::create_dir_all(req.state).map_err(|e| CliError::file(req.state, e))?;
-    let source = LogClient::new(req.log).map_err(|e| CliError::from_client("the log", e))?;
+    let source = LogClient::with_options(req.log, req.options)
+        .map_err(|e| CliError::from_client("the log", e))?;
     let webhook = req
         .webhook
-        .map(Webhook::new)
+        .map(|url| Webhook::with_options(url, req.options))
         .transpose()
         .map_err(|e| CliError::from_client("the webhook", e))?;
     let mut violations = 0u64;

@@ -14,6 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sigil_client::ClientOptions;
+
 use crate::client::{Client, TrustRootRequest};
 use crate::error::CliError;
 use crate::maintainer::{self, SignRequest, Signed};
@@ -196,7 +198,13 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
 
     say("[4/9] alice makes a P-256 key and enrolls (CSR; the certificate is logged first)");
     let alice_key = maintainer::keygen(&dir.join("alice.key"), None)?;
-    let alice = maintainer::enroll(&servers.ca_url, &token, &alice_key, &dir.join("alice.pem"))?;
+    let alice = maintainer::enroll(
+        &servers.ca_url,
+        &token,
+        &alice_key,
+        &dir.join("alice.pem"),
+        &ClientOptions::default(),
+    )?;
     say(&format!(
         "      certificate {} for {} may sign {:?}; logged at index {}",
         alice.serial, alice.identity, alice.crates, alice.log_index
@@ -238,6 +246,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
             &trust_path,
             Some(&dir.join("alice-home")),
             Some(&servers.log_url),
+            &ClientOptions::default(),
         )?,
     };
     let signed = maintainer::sign(&SignRequest {
@@ -261,7 +270,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
 
     say("[7/9] a client pins the trust root and verifies, offline");
     let home = dir.join("sigil-home");
-    let client = Client::load(&trust_path, Some(&home), None)?;
+    let client = Client::load(&trust_path, Some(&home), None, &ClientOptions::default())?;
     let proof = std::fs::read(&proof_path).map_err(file_err(&proof_path))?;
     let verified = client.verify(&crate_bytes, &proof, Some(CRATE))?;
     say(&format!(
@@ -292,7 +301,13 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     say("[9/9] bob, allowed to sign only `other-crate`, tries to sign hello-sigil");
     let token = invite(dir, &servers.ca_url, "bob@example.org", &["other-crate"])?;
     let bob_key = maintainer::keygen(&dir.join("bob.key"), None)?;
-    maintainer::enroll(&servers.ca_url, &token, &bob_key, &dir.join("bob.pem"))?;
+    maintainer::enroll(
+        &servers.ca_url,
+        &token,
+        &bob_key,
+        &dir.join("bob.pem"),
+        &ClientOptions::default(),
+    )?;
     let bob_crate = dir
         .join("bob")
         .join(format!("{}-{}.crate", CRATE.0, CRATE.1));
@@ -306,6 +321,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
             &trust_path,
             Some(&dir.join("bob-home")),
             Some(&servers.log_url),
+            &ClientOptions::default(),
         )?,
     };
     match maintainer::sign(&SignRequest {

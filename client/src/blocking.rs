@@ -27,7 +27,7 @@ use sigil_core::log_api::{
 use sigil_core::merkle::Hash;
 use sigil_core::note::NoteError;
 
-use crate::http::ClientError;
+use crate::http::{ClientError, ClientOptions};
 use crate::log_source::{ConsistencySource, FetchError, TileSource};
 
 /// A current-thread runtime shared by the clones of one blocking client.
@@ -72,6 +72,15 @@ impl LogClient {
     /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
     pub fn with_timeout(base: &str, timeout: Duration) -> Result<LogClient, ClientError> {
         LogClient::from_async(crate::LogClient::with_timeout(base, timeout)?)
+    }
+
+    /// [`crate::LogClient::with_options`].
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(base: &str, options: &ClientOptions) -> Result<LogClient, ClientError> {
+        LogClient::from_async(crate::LogClient::with_options(base, options)?)
     }
 
     /// The blocking face of an async client (not used elsewhere: its
@@ -284,6 +293,15 @@ impl CaClient {
         CaClient::from_async(crate::CaClient::with_timeout(base, timeout)?)
     }
 
+    /// [`crate::CaClient::with_options`].
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(base: &str, options: &ClientOptions) -> Result<CaClient, ClientError> {
+        CaClient::from_async(crate::CaClient::with_options(base, options)?)
+    }
+
     /// The blocking face of an async client.
     ///
     /// # Errors
@@ -371,6 +389,18 @@ impl Webhook {
     pub fn new(url: &str) -> Result<Webhook, ClientError> {
         Ok(Webhook {
             inner: crate::Webhook::new(url)?,
+            runtime: Runtime::new()?,
+        })
+    }
+
+    /// [`crate::Webhook::with_options`].
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(url: &str, options: &ClientOptions) -> Result<Webhook, ClientError> {
+        Ok(Webhook {
+            inner: crate::Webhook::with_options(url, options)?,
             runtime: Runtime::new()?,
         })
     }

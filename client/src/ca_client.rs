@@ -24,7 +24,9 @@ use sigil_core::ca_api::{
     INVITES_PATH, InviteRequest, Invited, REVOCATIONS_PATH, RevokeRequest, Revoked,
 };
 
-use crate::http::{ClientError, DEFAULT_TIMEOUT, Endpoint, parse_json, path_segment};
+use crate::http::{
+    ClientError, ClientOptions, DEFAULT_TIMEOUT, Endpoint, parse_json, path_segment,
+};
 
 /// An async client of one CA (module docs).
 #[derive(Clone)]
@@ -60,8 +62,18 @@ impl CaClient {
     ///
     /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
     pub fn with_timeout(base: &str, timeout: Duration) -> Result<CaClient, ClientError> {
+        CaClient::with_options(base, &ClientOptions::with_timeout(timeout))
+    }
+
+    /// [`CaClient::new`] with other [`ClientOptions`] (timeout, the CAs
+    /// trusted for `https://`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(base: &str, options: &ClientOptions) -> Result<CaClient, ClientError> {
         Ok(CaClient {
-            endpoint: Endpoint::new(base, timeout)?,
+            endpoint: Endpoint::new(base, options)?,
             admin_token: None,
         })
     }

@@ -18,8 +18,16 @@
 //! proxy's HTML page, an empty body) gets the code `http_<status>` and the
 //! first 300 characters of the body as its message.
 //!
-//! No TLS backend is built in: base URLs are `http://` (loopback, or a
-//! TLS-terminating proxy in front).
+//! # TLS
+//!
+//! `https://` URLs are served by rustls (RFC 8446) with the aws-lc-rs
+//! provider, the one crypto provider Sigil uses (DESIGN.md "Crypto").
+//! Without a bundle the server's certificate must chain to the
+//! platform's roots; with [`ClientOptions::ca_bundle`] it must chain to
+//! one of the bundle's certificates and nothing else (a private CA, as a
+//! test or an internal deployment has). `http://` stays allowed: Sigil's
+//! checks do not rely on the transport (every answer is signed or proved),
+//! TLS keeps what is asked private and the answers timely.
 
 use std::time::Duration;
 
@@ -170,6 +178,83 @@ impl ClientError {
     }
 }
 
+/// Certificate authorities a client trusts for `https://`, instead of the
+/// platform's (module docs, "TLS"): PEM `CERTIFICATE` blocks (RFC 7468).
+#[derive(Clone)]
+pub struct CaBundle {
+    certs: Vec<reqwest::Certificate>,
+}
+
+impl std::fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaBundle({} certificates)", self.certs.len())
+    }
+}
+
+impl CaBundle {
+    /// The certificates of a PEM bundle; at least one.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Setup`] if it holds no certificate or one that does
+    /// not parse.
+    pub fn from_pem(pem: &[u8]) -> Result<CaBundle, ClientError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| ClientError::Setup(format!("CA bundle: {}", reasons(&e))))?;
+        if certs.is_empty() {
+            return Err(ClientError::Setup(
+                "CA bundle: no PEM CERTIFICATE in it".into(),
+            ));
+        }
+        Ok(CaBundle { certs })
+    }
+
+    /// [`CaBundle::from_pem`] of a file.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Setup`] naming the file.
+    pub fn read(path: &std::path::Path) -> Result<CaBundle, ClientError> {
+        let pem = std::fs::read(path)
+            .map_err(|e| ClientError::Setup(format!("{}: {e}", path.display())))?;
+        CaBundle::from_pem(&pem).map_err(|e| match e {
+            ClientError::Setup(reason) => {
+                ClientError::Setup(format!("{}: {reason}", path.display()))
+            }
+            other => other,
+        })
+    }
+}
+
+/// How a client reaches a server: the timeout per request and, for
+/// `https://`, the roots it trusts (module docs, "TLS").
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The longest one request may take, answer included.
+    pub timeout: Duration,
+    /// Trust exactly these CAs for `https://` instead of the platform's.
+    pub ca_bundle: Option<CaBundle>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: DEFAULT_TIMEOUT,
+            ca_bundle: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The default options with another timeout.
+    pub fn with_timeout(timeout: Duration) -> ClientOptions {
+        ClientOptions {
+            timeout,
+            ..ClientOptions::default()
+        }
+    }
+}
+
 /// One server's base URL and an HTTP client with Sigil's timeouts.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
@@ -178,19 +263,20 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// A client of the server at `base` (`http://host:port[/prefix]`;
-    /// a trailing `/` is dropped), each request bounded by `timeout`.
-    pub(crate) fn new(base: &str, timeout: Duration) -> Result<Endpoint, ClientError> {
-        Endpoint::build(base, timeout, false)
+    /// A client of the server at `base` (`http[s]://host:port[/prefix]`;
+    /// a trailing `/` is dropped).
+    pub(crate) fn new(base: &str, options: &ClientOptions) -> Result<Endpoint, ClientError> {
+        Endpoint::build(base, options, false)
     }
 
     /// A client of exactly `url` (a query is allowed): requests use the
     /// path `""`.
-    pub(crate) fn exact(url: &str, timeout: Duration) -> Result<Endpoint, ClientError> {
-        Endpoint::build(url, timeout, true)
+    pub(crate) fn exact(url: &str, options: &ClientOptions) -> Result<Endpoint, ClientError> {
+        Endpoint::build(url, options, true)
     }
 
-    fn build(base: &str, timeout: Duration, exact: bool) -> Result<Endpoint, ClientError> {
+    fn build(base: &str, options: &ClientOptions, exact: bool) -> Result<Endpoint, ClientError> {
+        let timeout = options.timeout;
         let trimmed = if exact {
             base.trim()
         } else {
@@ -210,10 +296,14 @@ impl Endpoint {
         if trimmed.contains('#') || (!exact && trimmed.contains('?')) {
             return Err(invalid("a base URL has no query or fragment"));
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(DEFAULT_CONNECT_TIMEOUT))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(bundle) = &options.ca_bundle {
+            builder = builder.tls_certs_only(bundle.certs.iter().cloned());
+        }
+        let http = builder
             .build()
             .map_err(|e| ClientError::Setup(reasons(&e)))?;
         Ok(Endpoint {
@@ -554,7 +644,7 @@ mod tests {
     #[test]
     fn base_urls_are_checked_and_trimmed() {
         for (input, want) in BASES {
-            let got = Endpoint::new(input, DEFAULT_TIMEOUT);
+            let got = Endpoint::new(input, &ClientOptions::default());
             match (got, want) {
                 (Ok(e), Some(base)) => assert_eq!(e.base(), *base, "input {input:?}"),
                 (Err(ClientError::InvalidUrl { .. }), None) => {}

@@ -43,7 +43,7 @@ pub mod webhook;
 pub use ca_client::CaClient;
 pub use checkpoint_cache::{CacheError, CacheOutcome, CheckpointCache, ConsistencySource};
 #[cfg(feature = "http")]
-pub use http::ClientError;
+pub use http::{CaBundle, ClientError, ClientOptions};
 #[cfg(feature = "http")]
 pub use log_client::LogClient;
 pub use log_source::{FetchError, TileSource};

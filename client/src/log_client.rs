@@ -43,7 +43,9 @@ use sigil_core::log_api::{
 };
 use sigil_core::note::{Note, NoteError, parse_verifier_key};
 
-use crate::http::{ClientError, DEFAULT_TIMEOUT, Endpoint, parse_json, path_segment};
+use crate::http::{
+    ClientError, ClientOptions, DEFAULT_TIMEOUT, Endpoint, parse_json, path_segment,
+};
 
 /// The `404` code of a path the server does not serve at all
 /// (`sigil_serve::http_error::no_such_route`).
@@ -84,8 +86,18 @@ impl LogClient {
     ///
     /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
     pub fn with_timeout(base: &str, timeout: Duration) -> Result<LogClient, ClientError> {
+        LogClient::with_options(base, &ClientOptions::with_timeout(timeout))
+    }
+
+    /// [`LogClient::new`] with other [`ClientOptions`] (timeout, the CAs
+    /// trusted for `https://`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(base: &str, options: &ClientOptions) -> Result<LogClient, ClientError> {
         Ok(LogClient {
-            endpoint: Endpoint::new(base, timeout)?,
+            endpoint: Endpoint::new(base, options)?,
             policy: None,
         })
     }

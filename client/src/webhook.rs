@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::http::{ClientError, DEFAULT_TIMEOUT, Endpoint};
+use crate::http::{ClientError, ClientOptions, DEFAULT_TIMEOUT, Endpoint};
 
 /// A webhook at one URL.
 #[derive(Debug, Clone)]
@@ -30,8 +30,18 @@ impl Webhook {
     ///
     /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
     pub fn with_timeout(url: &str, timeout: Duration) -> Result<Webhook, ClientError> {
+        Webhook::with_options(url, &ClientOptions::with_timeout(timeout))
+    }
+
+    /// [`Webhook::new`] with other [`ClientOptions`] (timeout, the CAs
+    /// trusted for `https://`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidUrl`], [`ClientError::Setup`].
+    pub fn with_options(url: &str, options: &ClientOptions) -> Result<Webhook, ClientError> {
         Ok(Webhook {
-            endpoint: Endpoint::exact(url, timeout)?,
+            endpoint: Endpoint::exact(url, options)?,
         })
     }
 

@@ -202,7 +202,7 @@ fn two_maintainers_cosign_one_release() {
     ]));
     let pending = PathBuf::from(format!("{}.sigil-pending.json", file.display()));
     assert!(pending.is_file());
-    ok(sigil(&[
+    let mut cosign = sigil(&[
         "sign",
         "--key",
         p(&kb),
@@ -215,7 +215,9 @@ fn two_maintainers_cosign_one_release() {
         "--trust-root",
         p(&w.path("trust.json")),
         p(&file),
-    ]));
+    ]);
+    cosign.env("SIGIL_HOME", w.path("gus-home"));
+    ok(cosign);
     let (good, v) = w.verify(&file, &[]);
     assert!(good, "{v}");
     let signers: Vec<&str> = v["signers"]

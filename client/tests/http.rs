@@ -98,6 +98,8 @@ async fn a_404_on_release_proof_or_revocation_is_none() {
     let revoked = RevocationStatus {
         certificate_id: [9; 32],
         from_index: 12,
+        index: 14,
+        proof: "c2sp.org/tlog-proof@v1\n".into(),
     };
     let url = serve(
         Router::new()

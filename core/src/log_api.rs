@@ -330,15 +330,28 @@ pub struct ReleaseInfo {
 }
 
 /// `GET /api/v1/revocations/{certificate_id}`: the log holds a revocation
-/// of this certificate (`docs/formats.md` §1.4); absent ones are `404
-/// not_revoked`.
+/// of this certificate (`docs/formats.md` §1.4), and proves it: `proof` is
+/// the `.tlog-proof` of the revocation entry that sets `from_index`, at
+/// `index`, against the published checkpoint, so a client checks the
+/// entry, its inclusion and the checkpoint as it checks a release. Absent
+/// ones are `404 not_revoked`: the log's claim, not a proof (a log cannot
+/// prove non-membership; monitors audit it, `docs/log.md`).
+///
+/// ```json
+/// {"certificate_id": "<64 hex>", "from_index": 120, "index": 131,
+///  "proof": "c2sp.org/tlog-proof@v1\nextra <base64 entry>\nindex 131\n…"}
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationStatus {
     /// The certificate id (`sigil_verifier::certificate_id`), hex.
     #[serde(with = "hex32")]
     pub certificate_id: [u8; 32],
-    /// The first log index from which the certificate no longer counts.
+    /// The first log index from which the certificate no longer counts (the earliest, RevocationSet's rule).
     pub from_index: u64,
+    /// The index of the revocation entry that sets `from_index`.
+    pub index: u64,
+    /// That entry's `.tlog-proof` (C2SP tlog-proof, entry in `extra`) against the published checkpoint.
+    pub proof: String,
 }
 
 /// `GET /healthz`.

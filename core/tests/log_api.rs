@@ -311,6 +311,8 @@ fn responses_keep_their_wire_spelling() {
     round_trip(&RevocationStatus {
         certificate_id: [9; 32],
         from_index: 12,
+        index: 14,
+        proof: "c2sp.org/tlog-proof@v1\nextra AA==\nindex 14\n\ncheckpoint\n".into(),
     });
     round_trip(&Health {
         status: "ok".into(),
@@ -323,10 +325,16 @@ fn responses_refuse_malformed_encodings() {
     // A proof hash that is not 32 bytes, hex that is not 64 digits.
     let bad_hash = r#"{"index":1,"size":5,"hashes":["AAAA"]}"#;
     assert!(serde_json::from_str::<InclusionProof>(bad_hash).is_err());
-    let bad_hex = r#"{"certificate_id":"abc","from_index":1}"#;
+    let bad_hex = r#"{"certificate_id":"abc","from_index":1,"index":2,"proof":""}"#;
     assert!(serde_json::from_str::<RevocationStatus>(bad_hex).is_err());
-    let upper = format!(
+    // A status without its proof is not one (the old shape).
+    let unproven = format!(
         r#"{{"certificate_id":"{}","from_index":1}}"#,
+        "ab".repeat(32)
+    );
+    assert!(serde_json::from_str::<RevocationStatus>(&unproven).is_err());
+    let upper = format!(
+        r#"{{"certificate_id":"{}","from_index":1,"index":2,"proof":""}}"#,
         "AB".repeat(32)
     );
     assert_eq!(

@@ -61,8 +61,8 @@ pub fn stored_revocations<'a>(
 ) -> Result<RevocationSet, StorageError> {
     let mut set = RevocationSet::new();
     for id in ids {
-        if let Some(from_index) = storage.revocation(id)? {
-            set.insert(*id, from_index);
+        if let Some(revoked) = storage.revocation(id)? {
+            set.insert(*id, revoked.from_index);
         }
     }
     Ok(set)

@@ -343,19 +343,23 @@ async fn get_consistency(
     ))
 }
 
-/// `GET /api/v1/revocations/{certificate_id}`: whether the log holds a
-/// revocation of the certificate with this id (hex of
-/// `sigil_verifier::certificate_id`, the issuer key and serial), and from
-/// which index it voids releases. Online clients ask before they accept a
-/// release; the revocation entries themselves are in the log for monitors.
+/// `GET /api/v1/revocations/{certificate_id}`: the revocation of the
+/// certificate with this id (hex of `sigil_verifier::certificate_id`, the
+/// issuer key and serial) that sets from which index it voids releases,
+/// with its `.tlog-proof` against the published checkpoint
+/// ([`read::revocation_status`]). Online clients ask before they accept a
+/// release and check the proof; a `404 not_revoked` is the log's claim.
 async fn get_revocation(
     State(state): State<AppState>,
     Path(id_hex): Path<String>,
 ) -> Result<Json<RevocationStatus>, ApiError> {
     let mut id = [0u8; 32];
     hex::decode_to_slice(&id_hex, &mut id).map_err(|_| ApiError::BadCertificateId)?;
+    let published = state.published();
     Ok(Json(
-        state.read(move |s| read::revocation_status(s, id)).await?,
+        state
+            .read(move |s| read::revocation_status(s, id, &published))
+            .await?,
     ))
 }
 

@@ -20,7 +20,7 @@
 //! | revoked at the entry's index | 422 | `revoked` |
 //! | body over the limit | 413 | `body_too_large` |
 //! | rate limit | 429 | `rate_limited` |
-//! | pool full, shutting down, not sequenced in time | 503 | `unavailable` |
+//! | pool full, shutting down, not sequenced in time, a revocation being published | 503 | `unavailable` |
 //! | bad number, query, tile path, certificate id | 400 | `bad_number`, `bad_query`, `bad_tile_path`, `bad_certificate_id` |
 //! | out of the published range | 400 | `out_of_range` |
 //! | not in the published tree | 404 | `no_such_entry`, `no_such_tile`, `no_such_release`, `not_revoked`, `no_such_route` |
@@ -134,6 +134,7 @@ impl ApiError {
                 ReadError::NoSuchTile { .. } => H::not_found("no_such_tile", message),
                 ReadError::NoSuchRelease { .. } => H::not_found("no_such_release", message),
                 ReadError::NotRevoked => H::not_found("not_revoked", message),
+                ReadError::RevocationUnpublished => H::unavailable("unavailable", message, 2),
                 ReadError::InclusionOutOfRange { .. } | ReadError::ConsistencyOutOfRange { .. } => {
                     H::bad_request("out_of_range", message)
                 }

@@ -26,6 +26,8 @@ use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKi
 
 use crate::publisher::Published;
 use crate::storage::{Storage, StorageError};
+#[cfg(doc)]
+use crate::storage::RevocationRecord;
 use crate::tiles::{StorageTiles, cut_to_width};
 
 /// Why a read was not answered.
@@ -81,8 +83,16 @@ pub enum ReadError {
         version: String,
     },
     /// The log holds no revocation of the certificate.
-    #[error("the log holds no revocation of this certificate")]
+    #[error(
+        "the log holds no revocation of this certificate (the log's claim: a log cannot prove \
+         absence; monitors check it)"
+    )]
     NotRevoked,
+    /// A revocation of the certificate is integrated but not yet published.
+    #[error(
+        "a revocation of this certificate is being published; ask again in a few seconds"
+    )]
+    RevocationUnpublished,
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
@@ -232,19 +242,34 @@ pub fn release_proof(
     Ok(prove(&reader, record.index, published, entry)?)
 }
 
-/// `GET /api/v1/revocations/{certificate_id}`: whether the log holds a
-/// revocation of the certificate, and from which index it voids releases.
+/// `GET /api/v1/revocations/{certificate_id}`: the revocation of the
+/// certificate that sets its `from_index` (the earliest, storage's
+/// [`RevocationRecord`]), with the `.tlog-proof` of that entry against
+/// `published`. [`ReadError::NotRevoked`] if storage holds none: the log's
+/// claim, which a log cannot prove (`docs/log.md`, "Revocation status").
+/// [`ReadError::RevocationUnpublished`] if the entry that sets it is
+/// integrated but not yet published: the log does not answer "not revoked"
+/// (nor an older, later `from_index`) while it knows better.
 pub fn revocation_status(
     storage: &dyn Storage,
     certificate_id: [u8; 32],
+    published: &Published,
 ) -> Result<RevocationStatus, ReadError> {
-    match storage.revocation(&certificate_id)? {
-        Some(from_index) => Ok(RevocationStatus {
-            certificate_id,
-            from_index,
-        }),
-        None => Err(ReadError::NotRevoked),
+    let record = storage
+        .revocation(&certificate_id)?
+        .ok_or(ReadError::NotRevoked)?;
+    if record.index >= published.size {
+        return Err(ReadError::RevocationUnpublished);
     }
+    let reader = StorageTiles(storage);
+    let entry = read_entry(&reader, record.index, published.size)?;
+    let proof = prove(&reader, record.index, published, entry)?;
+    Ok(RevocationStatus {
+        certificate_id,
+        from_index: record.from_index,
+        index: record.index,
+        proof: String::from_utf8_lossy(&proof).into_owned(),
+    })
 }
 
 /// `GET /tile/...`: the tile's bytes. Any width up to the published one is

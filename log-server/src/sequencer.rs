@@ -21,9 +21,11 @@
 //!   same signed checkpoint) before anything else is sequenced. If it failed
 //!   but was persisted anyway, the reload sees the stored checkpoint equal
 //!   to the round's and moves on.
-//! - **Ordered checks.** Duplicates (crate@version) and revocations depend on
-//!   position, so they are decided here ([`Refusal`]), in index order,
-//!   including against earlier entries of the same round. Signatures and
+//! - **Ordered checks.** Duplicates (a release's crate@version, a certificate
+//!   chain, a revocation that moves nothing earlier: answered with the entry
+//!   already logged) and revocations depend on position, so they are
+//!   decided here ([`Refusal`]), in index order, including against earlier
+//!   entries of the same round. Signatures and
 //!   chains were checked at admission (`crate::admission`) and are not
 //!   repeated.
 //! - **Never blocked by publishing.** The hand-off to the publisher is an
@@ -53,14 +55,14 @@ use sigil_core::entry::{Entry, EntryBody, EntryError};
 use sigil_core::merkle::{self, Hash, MerkleError};
 use sigil_core::note::{self, Ed25519Signer, NoteError, NoteSigner, Verifiers};
 use sigil_core::tile::{self, TileError, TileHashReader};
-use sigil_verifier::{RevocationSet, VerifyError};
+use sigil_verifier::VerifyError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::admission::stored_revocations;
 use crate::metrics::{KindLabel, Metrics};
 use crate::publisher::{Handoff, Integrated, Reply, Waiting};
 use crate::read::read_entry;
-use crate::storage::{Batch, ReleaseRecord, Storage, StorageError};
+use crate::storage::{Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, chain_hash};
 use crate::tiles::{Overlay, StorageTiles, entry_bundles};
 
 /// A submission that passed admission, waiting in the pool.
@@ -230,6 +232,22 @@ pub struct Sequencer {
     publisher: mpsc::UnboundedSender<Handoff>,
 }
 
+/// What a round logged so far, by key: later submissions of the same
+/// round are decided against it before storage.
+#[derive(Default)]
+struct RoundRows {
+    releases: HashMap<(String, String), ReleaseRecord>,
+    certificates: HashMap<[u8; 32], u64>,
+    revocations: HashMap<[u8; 32], RevocationRecord>,
+}
+
+/// The rows a round writes with its batch.
+struct BatchRows {
+    releases: Vec<(String, String, ReleaseRecord)>,
+    certificates: Vec<([u8; 32], u64)>,
+    revocations: Vec<([u8; 32], RevocationRecord)>,
+}
+
 /// A round, computed and signed, waiting to be committed and handed off.
 struct Round {
     batch: Batch,
@@ -263,6 +281,7 @@ impl Sequencer {
                     new_size: 0,
                     tiles: vec![],
                     releases: vec![],
+                    certificates: vec![],
                     revocations: vec![],
                     checkpoint: checkpoint.clone(),
                 })?;
@@ -360,17 +379,21 @@ impl Sequencer {
         let now = sigil_serve::unix_ms().max(self.last_time);
         let old_size = self.size;
         let mut next = old_size;
-        let mut round_releases: HashMap<(String, String), ReleaseRecord> = HashMap::new();
-        let mut round_revocations = RevocationSet::new();
+        let mut rows = RoundRows::default();
         let mut entries: HashMap<u64, Vec<u8>> = HashMap::new();
         let mut ordered: Vec<Vec<u8>> = Vec::new();
         let mut answers = Vec::with_capacity(pending.len());
         let mut kinds = Vec::new();
         let mut batch_releases = Vec::new();
+        let mut batch_certificates = Vec::new();
         let mut batch_revocations = Vec::new();
 
         for p in pending {
-            let decision = self.decide(&p, next, &round_releases, &round_revocations);
+            let chain = match &p.body {
+                EntryBody::Certificate(c) => Some(chain_hash(&c.chain)),
+                _ => None,
+            };
+            let decision = self.decide(&p, chain, next, &rows);
             let outcome = match decision {
                 Err(e) => Err(e),
                 Ok(Some(existing)) => Ok((existing, false)),
@@ -389,13 +412,18 @@ impl Sequencer {
                                     index,
                                     sha256: *sha256,
                                 };
-                                round_releases
+                                rows.releases
                                     .insert((name.clone(), version.clone()), record.clone());
                                 batch_releases.push((name.clone(), version.clone(), record));
                             }
-                            if let Some((id, from)) = p.revokes {
-                                round_revocations.insert(id, from);
-                                batch_revocations.push((id, from));
+                            if let Some(hash) = chain {
+                                rows.certificates.insert(hash, index);
+                                batch_certificates.push((hash, index));
+                            }
+                            if let Some((id, from_index)) = p.revokes {
+                                let record = RevocationRecord { from_index, index };
+                                rows.revocations.insert(id, record);
+                                batch_revocations.push((id, record));
                             }
                             kinds.push(entry.kind_name());
                             entries.insert(index, bytes.clone());
@@ -419,7 +447,15 @@ impl Sequencer {
             return;
         }
 
-        let built = self.build(old_size, &ordered, batch_releases, batch_revocations);
+        let built = self.build(
+            old_size,
+            &ordered,
+            BatchRows {
+                releases: batch_releases,
+                certificates: batch_certificates,
+                revocations: batch_revocations,
+            },
+        );
         let (batch, root) = match built {
             Ok(b) => b,
             Err(e) => {
@@ -447,20 +483,43 @@ impl Sequencer {
         });
     }
 
-    /// Duplicate and revocation checks for one submission at `index`:
-    /// `Ok(Some(i))` for a release already logged at `i`, `Ok(None)` to log it.
+    /// The checks that depend on position, for one submission at `index`
+    /// (`chain`: the [`chain_hash`] of a certificate entry): `Ok(Some(i))`
+    /// when the log already holds what it says at `i` — the same release,
+    /// the same certificate chain, or a revocation of the same certificate
+    /// (whose id names its issuer's key, the only key that can sign its
+    /// revocation) from an index at or before this one's — and `Ok(None)`
+    /// to log it.
     fn decide(
         &self,
         p: &Pending,
+        chain: Option<[u8; 32]>,
         index: u64,
-        round_releases: &HashMap<(String, String), ReleaseRecord>,
-        round_revocations: &RevocationSet,
+        rows: &RoundRows,
     ) -> Result<Option<u64>, Refusal> {
+        if let Some(hash) = chain {
+            let existing = match rows.certificates.get(&hash) {
+                Some(i) => Some(*i),
+                None => self.storage.certificate(&hash)?,
+            };
+            return Ok(existing);
+        }
+        if let Some((id, from_index)) = p.revokes {
+            let existing = match rows.revocations.get(&id) {
+                Some(r) => Some(*r),
+                None => self.storage.revocation(&id)?,
+            };
+            // Only a revocation that moves from_index earlier changes what
+            // the log says (RevocationSet: the earliest wins).
+            return Ok(existing
+                .filter(|r| r.from_index <= from_index)
+                .map(|r| r.index));
+        }
         let Some((name, version, sha256)) = &p.release else {
             return Ok(None);
         };
         let key = (name.clone(), version.clone());
-        let existing = match round_releases.get(&key) {
+        let existing = match rows.releases.get(&key) {
             Some(r) => Some(r.clone()),
             None => self.storage.release(name, version)?,
         };
@@ -476,11 +535,11 @@ impl Sequencer {
             });
         }
         let mut known = stored_revocations(&*self.storage, &p.signer_ids)?;
-        known.extend(
-            p.signer_ids
-                .iter()
-                .filter_map(|id| round_revocations.revoked_from(id).map(|f| (*id, f))),
-        );
+        known.extend(p.signer_ids.iter().filter_map(|id| {
+            rows.revocations
+                .get(id)
+                .map(|r| (*id, r.from_index))
+        }));
         if let Err(VerifyError::Revoked { from_index, .. }) = known.check_path(&p.signer_ids, index)
         {
             return Err(Refusal::Revoked { from_index, index });
@@ -493,8 +552,7 @@ impl Sequencer {
         &self,
         old_size: u64,
         ordered: &[Vec<u8>],
-        releases: Vec<(String, String, ReleaseRecord)>,
-        revocations: Vec<([u8; 32], u64)>,
+        rows: BatchRows,
     ) -> Result<(Batch, Hash), RoundError> {
         let new_size = old_size + ordered.len() as u64;
         let base = StorageTiles(&*self.storage);
@@ -509,8 +567,9 @@ impl Sequencer {
                 old_size,
                 new_size,
                 tiles,
-                releases,
-                revocations,
+                releases: rows.releases,
+                certificates: rows.certificates,
+                revocations: rows.revocations,
                 checkpoint,
             },
             root,

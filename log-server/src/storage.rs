@@ -6,9 +6,11 @@
 //!
 //! What is stored: the C2SP tlog-tiles tiles (<https://c2sp.org/tlog-tiles>,
 //! hash tiles and entry bundles, see [`sigil_core::tile`]), the last signed
-//! checkpoint, and two indexes the API needs: release rows
-//! (crate, version → index, sha256) and revocations (certificate id →
-//! first void index).
+//! checkpoint, and three indexes the log needs: release rows
+//! (crate, version → index, sha256), certificate rows (SHA-256 of a logged
+//! certificate chain, [`chain_hash`] → index; a chain is logged once) and
+//! revocations (certificate id → first void index and the index of the
+//! revocation entry that set it, [`RevocationRecord`]).
 //!
 //! # Invariants
 //!
@@ -44,9 +46,13 @@
 //! 6. **Rows are never rewritten.** A release row, once written, never
 //!    changes: a batch that brings a different record for an existing
 //!    (crate, version) is refused whole ([`StorageError::ReleaseMismatch`]).
-//!    A revocation only moves to an earlier `from_index`.
+//!    Nor does a certificate row ([`StorageError::CertificateMismatch`]). A
+//!    revocation only moves to an earlier `from_index`, and then names the
+//!    entry that moved it (`sigil_verifier::RevocationSet`: the earliest
+//!    `from_index` wins; of two with the same one, the earlier entry).
 //! 7. **Failures.** A validation error ([`StorageError::InvalidBatch`],
-//!    [`StorageError::SizeDecrease`], [`StorageError::ReleaseMismatch`]) or
+//!    [`StorageError::SizeDecrease`], [`StorageError::ReleaseMismatch`],
+//!    [`StorageError::CertificateMismatch`]) or
 //!    a [`StorageError::Conflict`] means nothing was written. Any other error
 //!    from `append_batch` (I/O, RocksDB, an injected fault) means the outcome
 //!    is **unknown**: the batch may or may not be durable. The caller must
@@ -88,6 +94,30 @@ pub struct ReleaseRecord {
     pub sha256: [u8; 32],
 }
 
+/// A revocation in the log: what `GET /api/v1/revocations/{id}` answers
+/// and what the sequencer de-duplicates revocations against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevocationRecord {
+    /// The first log index from which the certificate no longer counts:
+    /// the earliest of every revocation of it in the log.
+    pub from_index: u64,
+    /// Index of the revocation entry that set `from_index`.
+    pub index: u64,
+}
+
+/// The key of a certificate row: SHA-256 over the chain, each certificate
+/// as its length (`u32`, big-endian) then its DER, leaf first — the
+/// certificates of a `certificate` entry (`docs/formats.md` §1).
+pub fn chain_hash(chain: &[Vec<u8>]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    for der in chain {
+        hash.update(u32::try_from(der.len()).unwrap_or(u32::MAX).to_be_bytes());
+        hash.update(der);
+    }
+    hash.finalize().into()
+}
+
 /// The log's current state as last committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredCheckpoint {
@@ -116,9 +146,15 @@ pub struct Batch {
     /// NUL; `record.index` is below `new_size`. A row identical to a stored
     /// one is accepted and changes nothing.
     pub releases: Vec<(String, String, ReleaseRecord)>,
-    /// Revocations: (certificate id, from_index). If the certificate is
-    /// already revoked, the earliest `from_index` is kept.
-    pub revocations: Vec<([u8; 32], u64)>,
+    /// New certificate rows: ([`chain_hash`], index of the `certificate`
+    /// entry); `index` is below `new_size`. A row identical to a stored one
+    /// is accepted and changes nothing.
+    pub certificates: Vec<([u8; 32], u64)>,
+    /// Revocations: (certificate id, record); `record.index` is below
+    /// `new_size`. If the certificate is already revoked, the record with the
+    /// earliest `from_index` is kept (of two with the same, the earlier
+    /// entry).
+    pub revocations: Vec<([u8; 32], RevocationRecord)>,
     /// The new signed checkpoint note, for `new_size`. Not empty.
     pub checkpoint: Vec<u8>,
 }
@@ -153,9 +189,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Every release of a crate, as (version, record), ordered by index.
     fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError>;
 
-    /// The index from which the certificate with this id is void, if it is
-    /// revoked.
-    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError>;
+    /// The index of the `certificate` entry of this chain ([`chain_hash`]),
+    /// if the log has one.
+    fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError>;
+
+    /// The revocation of the certificate with this id, if the log holds
+    /// one: the index from which it is void, and the entry that says so.
+    fn revocation(
+        &self,
+        certificate_id: &[u8; 32],
+    ) -> Result<Option<RevocationRecord>, StorageError>;
 
     /// Atomically and durably writes the whole batch, or nothing.
     ///
@@ -166,13 +209,15 @@ pub trait Storage: Send + Sync + 'static {
     /// Checks, in this order, each failing without writing anything:
     /// the batch itself ([`StorageError::SizeDecrease`] if
     /// `new_size < old_size`, [`StorageError::InvalidBatch`] for tiles,
-    /// release rows or a checkpoint that do not fit `new_size`, and
-    /// [`StorageError::ReleaseMismatch`] for one (crate, version) twice with
+    /// rows or a checkpoint that do not fit `new_size`, and
+    /// [`StorageError::ReleaseMismatch`] or
+    /// [`StorageError::CertificateMismatch`] for one key twice with
     /// different records); then the compare-and-swap
     /// ([`StorageError::Conflict`] if the stored size is not `old_size`);
-    /// then the rows ([`StorageError::ReleaseMismatch`] if a release row
-    /// exists with a different record). Any other error leaves the outcome
-    /// unknown (module documentation, invariant 7).
+    /// then the rows ([`StorageError::ReleaseMismatch`],
+    /// [`StorageError::CertificateMismatch`] if a row exists with a
+    /// different record). Any other error leaves the outcome unknown (module
+    /// documentation, invariant 7).
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError>;
 }
 
@@ -193,7 +238,13 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError> {
         (**self).releases(crate_name)
     }
-    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+    fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        (**self).certificate(chain_hash)
+    }
+    fn revocation(
+        &self,
+        certificate_id: &[u8; 32],
+    ) -> Result<Option<RevocationRecord>, StorageError> {
         (**self).revocation(certificate_id)
     }
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
@@ -218,7 +269,13 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError> {
         (**self).releases(crate_name)
     }
-    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+    fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        (**self).certificate(chain_hash)
+    }
+    fn revocation(
+        &self,
+        certificate_id: &[u8; 32],
+    ) -> Result<Option<RevocationRecord>, StorageError> {
         (**self).revocation(certificate_id)
     }
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
@@ -275,6 +332,15 @@ pub enum StorageError {
         /// The record already there (the batch's own is in the batch).
         existing: ReleaseRecord,
     },
+    /// A certificate row for this chain exists (in the store, or earlier in
+    /// the same batch) with another index. Nothing of the batch was written.
+    #[error("the certificate chain {} is already logged at index {existing}", hex::encode(chain_hash))]
+    CertificateMismatch {
+        /// The chain's [`chain_hash`].
+        chain_hash: [u8; 32],
+        /// The index already there.
+        existing: u64,
+    },
     /// A stored value cannot be what its key says. The store is damaged (or
     /// was written by something else); nothing is repaired.
     #[error("corrupt stored {what}: {reason}")]
@@ -295,8 +361,14 @@ pub enum StorageError {
         /// What was found.
         reason: &'static str,
     },
-    /// The store was written in another on-disk format version.
-    #[error("store format version {found} is not supported (this build reads version {supported})")]
+    /// The store was written in another on-disk format version. It is
+    /// left as it is: run it with the build that wrote it (the versions
+    /// are listed in [`rocks`]'s documentation).
+    #[error(
+        "store format version {found} is not supported (this build reads version {supported}); \
+         the store was left untouched: run it with the sigil-log that wrote it, or serve a new \
+         log from an empty --data-dir"
+    )]
     FormatVersion {
         /// Version recorded in the store.
         found: u32,
@@ -340,25 +412,48 @@ pub enum StorageError {
 }
 
 /// What a batch writes besides its tiles and checkpoint, once checked
-/// against the stored rows: the release rows that are new, and the
-/// revocations that move earlier (one per certificate).
+/// against the stored rows: the release and certificate rows that are new,
+/// and the revocations that move earlier (one per certificate).
 #[derive(Debug, Default)]
 struct RowWrites<'a> {
     /// Release rows to insert.
     releases: Vec<(&'a str, &'a str, &'a ReleaseRecord)>,
-    /// (certificate id, from_index) to store.
-    revocations: Vec<([u8; 32], u64)>,
+    /// Certificate rows to insert: (chain hash, index).
+    certificates: Vec<([u8; 32], u64)>,
+    /// (certificate id, record) to store.
+    revocations: Vec<([u8; 32], RevocationRecord)>,
+}
+
+/// Look-ups of the stored rows that [`plan_batch`] checks a batch against.
+struct StoredRows<R, C, V> {
+    release: R,
+    certificate: C,
+    revocation: V,
+}
+
+/// Whether `new` replaces `old` as the revocation of one certificate: the
+/// earliest `from_index` wins (`RevocationSet::insert`), and of two with the
+/// same `from_index`, the earlier entry.
+fn supersedes(new: &RevocationRecord, old: &RevocationRecord) -> bool {
+    let mut known = RevocationSet::new();
+    known.insert([0; 32], old.from_index);
+    known.insert([0; 32], new.from_index)
+        || (new.from_index == old.from_index && new.index < old.index)
 }
 
 /// The checks of [`Storage::append_batch`] shared by every implementation,
 /// in the documented order, given the stored size and look-ups of the
 /// stored rows. Run under the implementation's write lock; writes nothing.
-fn plan_batch<'a>(
+fn plan_batch<'a, R, C, V>(
     batch: &'a Batch,
     stored_size: u64,
-    mut stored_release: impl FnMut(&str, &str) -> Result<Option<ReleaseRecord>, StorageError>,
-    mut stored_revocation: impl FnMut(&[u8; 32]) -> Result<Option<u64>, StorageError>,
-) -> Result<RowWrites<'a>, StorageError> {
+    mut stored: StoredRows<R, C, V>,
+) -> Result<RowWrites<'a>, StorageError>
+where
+    R: FnMut(&str, &str) -> Result<Option<ReleaseRecord>, StorageError>,
+    C: FnMut(&[u8; 32]) -> Result<Option<u64>, StorageError>,
+    V: FnMut(&[u8; 32]) -> Result<Option<RevocationRecord>, StorageError>,
+{
     let batch_rows = check_batch(batch)?;
     if stored_size != batch.old_size {
         return Err(StorageError::Conflict {
@@ -368,7 +463,7 @@ fn plan_batch<'a>(
     }
     let mut writes = RowWrites::default();
     for (crate_name, version, record) in batch_rows.releases {
-        match stored_release(crate_name, version)? {
+        match (stored.release)(crate_name, version)? {
             None => writes.releases.push((crate_name, version, record)),
             Some(existing) if existing == *record => {}
             Some(existing) => {
@@ -380,15 +475,23 @@ fn plan_batch<'a>(
             }
         }
     }
-    for (id, from_index) in batch_rows.revocations {
-        // Only what moves a revocation earlier is written
-        // (`RevocationSet::insert`: the earliest from_index wins).
-        let mut known = RevocationSet::new();
-        if let Some(stored) = stored_revocation(&id)? {
-            known.insert(id, stored);
+    for (chain_hash, index) in batch_rows.certificates {
+        match (stored.certificate)(&chain_hash)? {
+            None => writes.certificates.push((chain_hash, index)),
+            Some(existing) if existing == index => {}
+            Some(existing) => {
+                return Err(StorageError::CertificateMismatch {
+                    chain_hash,
+                    existing,
+                });
+            }
         }
-        if known.insert(id, from_index) {
-            writes.revocations.push((id, from_index));
+    }
+    for (id, record) in batch_rows.revocations {
+        // Only what moves a revocation earlier is written.
+        match (stored.revocation)(&id)? {
+            Some(existing) if !supersedes(&record, &existing) => {}
+            _ => writes.revocations.push((id, record)),
         }
     }
     Ok(writes)
@@ -396,8 +499,8 @@ fn plan_batch<'a>(
 
 /// Checks a batch on its own (no stored state): sizes, tiles, names,
 /// duplicates, checkpoint. Returns its rows deduplicated: one release row
-/// per (crate, version), one revocation per certificate with the earliest
-/// index.
+/// per (crate, version), one certificate row per chain, one revocation per
+/// certificate (the one that wins, [`supersedes`]).
 fn check_batch(batch: &Batch) -> Result<RowWrites<'_>, StorageError> {
     let Batch {
         old_size, new_size, ..
@@ -468,8 +571,49 @@ fn check_batch(batch: &Batch) -> Result<RowWrites<'_>, StorageError> {
             }
         }
     }
-    let revocations: RevocationSet = batch.revocations.iter().copied().collect();
-    rows.revocations = revocations.iter().collect();
+    let beyond = |what: String, index: u64| {
+        invalid(format!(
+            "{what} at index {index} is beyond size {new_size}"
+        ))
+    };
+    let mut certificates = std::collections::HashMap::new();
+    for &(chain_hash, index) in &batch.certificates {
+        if index >= new_size {
+            return beyond(format!("certificate {}", hex::encode(chain_hash)), index);
+        }
+        match certificates.entry(chain_hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+                rows.certificates.push((chain_hash, index));
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                if *slot.get() != index {
+                    return Err(StorageError::CertificateMismatch {
+                        chain_hash,
+                        existing: *slot.get(),
+                    });
+                }
+            }
+        }
+    }
+    let mut revocations: std::collections::HashMap<[u8; 32], RevocationRecord> =
+        std::collections::HashMap::new();
+    for &(id, record) in &batch.revocations {
+        if record.index >= new_size {
+            return beyond(format!("revocation of {}", hex::encode(id)), record.index);
+        }
+        match revocations.entry(id) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(record);
+            }
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                if supersedes(&record, slot.get()) {
+                    slot.insert(record);
+                }
+            }
+        }
+    }
+    rows.revocations = revocations.into_iter().collect();
     Ok(rows)
 }
 

@@ -195,9 +195,12 @@ async fn a_failed_write_is_retried_with_the_same_checkpoint() {
     let h = start(store.clone()).await;
     h.submit(certificate(0), None).await.unwrap();
 
-    for fault in [Fault::NotPersisted, Fault::Persisted, Fault::NotPersisted] {
+    for (i, fault) in [Fault::NotPersisted, Fault::Persisted, Fault::NotPersisted]
+        .into_iter()
+        .enumerate()
+    {
         plan.lock().unwrap().push(fault);
-        let answer = h.submit(certificate(1), None).await.unwrap();
+        let answer = h.submit(certificate(1 + i as u32), None).await.unwrap();
         proof::verify(&answer.proof, &policy()).unwrap();
     }
     let attempts = attempts.lock().unwrap().clone();
@@ -318,5 +321,73 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
         other => panic!("expected a revocation refusal, got {other:?}"),
     }
     assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 1);
+    h.stop().await;
+}
+
+/// Submits a revocation of `id` from `from_index` (its checks are
+/// admission's; the body's bytes are what gets logged).
+async fn revoke(h: &Harness, id: [u8; 32], from_index: u64) -> Result<Accepted, SubmitError> {
+    use sigil_core::entry::Revocation;
+    let (respond, answer) = oneshot::channel();
+    h.write
+        .pool
+        .send(Pending {
+            body: EntryBody::Revocation(Revocation {
+                serial: vec![0x42],
+                reason: 1,
+                from_index,
+                revoked_at: 1_767_225_600_000,
+                signature: vec![0x30; 70],
+                signer_chain: vec![b"the CA".to_vec()],
+            }),
+            release: None,
+            signer_ids: vec![],
+            revokes: Some((id, from_index)),
+            received: Instant::now(),
+            respond,
+        })
+        .await
+        .map_err(|_| ())
+        .unwrap();
+    answer.await.unwrap()
+}
+
+#[tokio::test]
+async fn repeated_certificates_and_revocations_return_the_existing_entry() {
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone()).await;
+    let first = h.submit(certificate(1), None).await.unwrap();
+    assert!(first.created);
+    let again = h.submit(certificate(1), None).await.unwrap();
+    assert_eq!((again.index, again.created), (first.index, false));
+    proof::verify(&again.proof, &policy()).unwrap();
+    // In one round too.
+    let (a, b) = tokio::join!(
+        h.submit(certificate(2), None),
+        h.submit(certificate(2), None)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.index, b.index);
+    assert!(a.created != b.created);
+
+    let id = [7u8; 32];
+    let revoked = revoke(&h, id, 5).await.unwrap();
+    assert!(revoked.created);
+    // The same revocation, or one from a later index, changes nothing: the
+    // entry that already says so.
+    for from in [5, 9] {
+        let again = revoke(&h, id, from).await.unwrap();
+        assert_eq!((again.index, again.created), (revoked.index, false));
+    }
+    let size = store.load_checkpoint().unwrap().unwrap().size;
+    assert_eq!(size, 3);
+    // An earlier from_index is news: logged, and it is the one storage
+    // names from now on.
+    let earlier = revoke(&h, id, 2).await.unwrap();
+    assert!(earlier.created);
+    let record = store.revocation(&id).unwrap().unwrap();
+    assert_eq!((record.from_index, record.index), (2, earlier.index));
+    assert_eq!(revoke(&h, id, 5).await.unwrap().index, earlier.index);
+    assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 4);
     h.stop().await;
 }

@@ -21,7 +21,8 @@ use sigil_core::tile::{
     parse_bundle, partial_entry_tile, partial_tiles,
 };
 use sigil_log::storage::{
-    Batch, Fault, MemStore, ReleaseRecord, RocksStore, Storage, StorageError, StoredCheckpoint,
+    Batch, Fault, MemStore, ReleaseRecord, RevocationRecord, RocksStore, Storage, StorageError,
+    StoredCheckpoint, chain_hash,
 };
 
 const ORIGIN: &str = "example.com/sigil-test";
@@ -157,6 +158,7 @@ fn batch_for(reader: &impl TileReader, old_size: u64, entries: &[Vec<u8>]) -> Ba
         new_size,
         tiles,
         releases: Vec::new(),
+        certificates: Vec::new(),
         revocations: Vec::new(),
         checkpoint: note(new_size),
     }
@@ -202,6 +204,8 @@ fn append_to<S: Storage>(store: &S, new_size: u64) {
 
 const CRATES: &[&str] = &["serde", "serde-json", "ser", "tokio"];
 const IDS: &[[u8; 32]] = &[[1; 32], [2; 32], [3; 32], [4; 32]];
+/// Chain hashes of certificate rows.
+const CHAINS: &[[u8; 32]] = &[[0xC1; 32], [0xC2; 32], [0xC3; 32]];
 
 /// Everything observable in a store whose tree is at most `limit` entries:
 /// to check that a refused batch wrote nothing.
@@ -210,7 +214,8 @@ struct Snapshot {
     checkpoint: Option<StoredCheckpoint>,
     tiles: Vec<Option<Vec<u8>>>,
     releases: Vec<Vec<(String, ReleaseRecord)>>,
-    revocations: Vec<Option<u64>>,
+    certificates: Vec<Option<u64>>,
+    revocations: Vec<Option<RevocationRecord>>,
 }
 
 fn snapshot<S: Storage>(store: &S, limit: u64) -> Snapshot {
@@ -219,8 +224,17 @@ fn snapshot<S: Storage>(store: &S, limit: u64) -> Snapshot {
         checkpoint: store.load_checkpoint().unwrap(),
         tiles: store.read_tiles(&tiles).unwrap(),
         releases: CRATES.iter().map(|c| store.releases(c).unwrap()).collect(),
+        certificates: CHAINS
+            .iter()
+            .map(|h| store.certificate(h).unwrap())
+            .collect(),
         revocations: IDS.iter().map(|id| store.revocation(id).unwrap()).collect(),
     }
+}
+
+/// A revocation of `id` from `from_index`, by the entry at `index`.
+fn revoked(id: [u8; 32], from_index: u64, index: u64) -> ([u8; 32], RevocationRecord) {
+    (id, RevocationRecord { from_index, index })
 }
 
 fn record(index: u64, byte: u8) -> ReleaseRecord {
@@ -253,6 +267,7 @@ fn empty_store<H: Harness>() {
     assert_eq!(store.release("serde", "1.0.0").unwrap(), None);
     assert!(store.releases("serde").unwrap().is_empty());
     assert_eq!(store.revocation(&[7; 32]).unwrap(), None);
+    assert_eq!(store.certificate(&[7; 32]).unwrap(), None);
 }
 
 fn append_and_read_back<H: Harness>() {
@@ -329,7 +344,8 @@ fn conflict_writes_nothing<H: Harness>() {
     stale
         .releases
         .push(release("tokio", "1.0.0", record(300, 9)));
-    stale.revocations.push((IDS[0], 7));
+    stale.revocations.push(revoked(IDS[0], 7, 200));
+    stale.certificates.push((CHAINS[0], 201));
     let err = store.append_batch(&stale).unwrap_err();
     assert!(
         matches!(
@@ -422,13 +438,24 @@ fn invalid_batches_write_nothing<H: Harness>() {
             b.releases.push(release("tokio", "1.0.0", record(301, 1)));
             b.releases.push(release("tokio", "1.0.0", record(302, 1)));
         }),
+        ("certificate beyond new_size", |b| {
+            b.certificates.push((CHAINS[1], 600));
+        }),
+        ("certificate twice with different indexes", |b| {
+            b.certificates.push((CHAINS[1], 301));
+            b.certificates.push((CHAINS[1], 302));
+        }),
+        ("revocation entry beyond new_size", |b| {
+            b.revocations.push(revoked(IDS[2], 0, 600));
+        }),
     ];
     for (name, edit) in cases {
         let mut batch = grow(store, 300, 600);
         batch
             .releases
             .push(release("serde", "1.0.0", record(400, 3)));
-        batch.revocations.push((IDS[1], 10));
+        batch.revocations.push(revoked(IDS[1], 10, 401));
+        batch.certificates.push((CHAINS[0], 402));
         edit(&mut batch);
         let err = store
             .append_batch(&batch)
@@ -443,6 +470,9 @@ fn invalid_batches_write_nothing<H: Harness>() {
             ),
             "release twice with different records" => {
                 matches!(err, StorageError::ReleaseMismatch { ref existing, .. } if existing.index == 301)
+            }
+            "certificate twice with different indexes" => {
+                matches!(err, StorageError::CertificateMismatch { existing: 301, .. })
             }
             _ => matches!(err, StorageError::InvalidBatch(_)),
         };
@@ -467,7 +497,16 @@ fn releases_and_revocations<H: Harness>() {
         release("serde", "1.0.1", record(7, 0xA2)),
         release("serde-json", "1.0.0", record(5, 0xB1)),
     ];
-    b1.revocations = vec![(IDS[0], 5), (IDS[1], 9), (IDS[1], 4)];
+    // Within a batch the earliest from_index wins; of two alike, the
+    // earlier entry.
+    b1.revocations = vec![
+        revoked(IDS[0], 5, 1),
+        revoked(IDS[1], 9, 2),
+        revoked(IDS[1], 4, 6),
+        revoked(IDS[3], 4, 9),
+        revoked(IDS[3], 4, 8),
+    ];
+    b1.certificates = vec![(CHAINS[0], 0), (CHAINS[1], 4), (CHAINS[1], 4)];
     store.append_batch(&b1).unwrap();
     let mut b2 = grow(store, 10, 20);
     b2.releases = vec![
@@ -475,8 +514,16 @@ fn releases_and_revocations<H: Harness>() {
         // Identical to a stored row: accepted, changes nothing.
         release("serde", "1.0.0", record(3, 0xA1)),
     ];
-    // Later from_index: ignored. Earlier: replaces. New: stored.
-    b2.revocations = vec![(IDS[0], 8), (IDS[1], 2), (IDS[2], 0)];
+    // Later from_index: ignored. Earlier: replaces. New: stored. The same
+    // from_index by a later entry: ignored.
+    b2.revocations = vec![
+        revoked(IDS[0], 8, 11),
+        revoked(IDS[1], 2, 13),
+        revoked(IDS[2], 0, 14),
+        revoked(IDS[3], 4, 15),
+    ];
+    // Identical to a stored row: accepted, changes nothing.
+    b2.certificates = vec![(CHAINS[1], 4), (CHAINS[2], 19)];
     store.append_batch(&b2).unwrap();
 
     assert_eq!(
@@ -510,10 +557,57 @@ fn releases_and_revocations<H: Harness>() {
     );
     assert!(store.releases("ser").unwrap().is_empty());
     assert!(store.releases("serde\0").unwrap().is_empty());
-    assert_eq!(store.revocation(&IDS[0]).unwrap(), Some(5));
-    assert_eq!(store.revocation(&IDS[1]).unwrap(), Some(2));
-    assert_eq!(store.revocation(&IDS[2]).unwrap(), Some(0));
-    assert_eq!(store.revocation(&IDS[3]).unwrap(), None);
+    let revocations: Vec<_> = IDS
+        .iter()
+        .map(|id| store.revocation(id).unwrap())
+        .collect();
+    assert_eq!(
+        revocations,
+        [
+            Some(revoked(IDS[0], 5, 1).1),
+            Some(revoked(IDS[1], 2, 13).1),
+            Some(revoked(IDS[2], 0, 14).1),
+            Some(revoked(IDS[3], 4, 8).1),
+        ]
+    );
+    assert_eq!(store.certificate(&CHAINS[0]).unwrap(), Some(0));
+    assert_eq!(store.certificate(&CHAINS[1]).unwrap(), Some(4));
+    assert_eq!(store.certificate(&CHAINS[2]).unwrap(), Some(19));
+    assert_eq!(store.certificate(&[0; 32]).unwrap(), None);
+}
+
+fn certificate_mismatch_is_atomic<H: Harness>() {
+    let h = H::new();
+    let store = h.store();
+    let mut b1 = grow(store, 0, 10);
+    b1.certificates = vec![(CHAINS[0], 2)];
+    store.append_batch(&b1).unwrap();
+    let before = snapshot(store, 1000);
+    let mut b2 = grow(store, 10, 20);
+    b2.releases = vec![release("tokio", "1.0.0", record(12, 0xC1))];
+    b2.revocations = vec![revoked(IDS[0], 1, 13)];
+    // The same chain at another index.
+    b2.certificates = vec![(CHAINS[1], 14), (CHAINS[0], 15)];
+    let err = store.append_batch(&b2).unwrap_err();
+    assert!(
+        matches!(err, StorageError::CertificateMismatch { chain_hash, existing: 2 } if chain_hash == CHAINS[0]),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(store, 1000), before);
+}
+
+/// The key of a certificate row is the chain's length-prefixed SHA-256
+/// (`storage::chain_hash`): moving a byte between certificates changes it.
+#[test]
+fn chain_hash_is_length_prefixed() {
+    let a = chain_hash(&[b"ab".to_vec(), b"c".to_vec()]);
+    let b = chain_hash(&[b"a".to_vec(), b"bc".to_vec()]);
+    assert_ne!(a, b);
+    // SHA-256(00 00 00 01 'x'), from Python's hashlib.
+    assert_eq!(
+        hex::encode(chain_hash(&[b"x".to_vec()])),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"\x00\x00\x00\x01x"))
+    );
 }
 
 fn release_mismatch_is_atomic<H: Harness>() {
@@ -529,7 +623,8 @@ fn release_mismatch_is_atomic<H: Harness>() {
         // Same crate@version, another artifact.
         release("serde", "1.0.0", record(25, 0xA9)),
     ];
-    b2.revocations = vec![(IDS[0], 1)];
+    b2.revocations = vec![revoked(IDS[0], 1, 21)];
+    b2.certificates = vec![(CHAINS[0], 22)];
     let err = store.append_batch(&b2).unwrap_err();
     match err {
         StorageError::ReleaseMismatch {
@@ -558,7 +653,8 @@ fn reopen_keeps_everything<H: Harness>() {
     let mut h = H::new();
     let mut b = grow(h.store(), 0, 700);
     b.releases = vec![release("serde", "1.0.0", record(3, 0xA1))];
-    b.revocations = vec![(IDS[3], 44)];
+    b.revocations = vec![revoked(IDS[3], 44, 45)];
+    b.certificates = vec![(CHAINS[2], 46)];
     h.store().append_batch(&b).unwrap();
     let before = snapshot(h.store(), 2000);
     h.reopen();
@@ -718,6 +814,10 @@ macro_rules! conformance {
             #[test]
             fn releases_and_revocations() {
                 super::releases_and_revocations::<$harness>();
+            }
+            #[test]
+            fn certificate_mismatch_is_atomic() {
+                super::certificate_mismatch_is_atomic::<$harness>();
             }
             #[test]
             fn release_mismatch_is_atomic() {

@@ -30,7 +30,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 use sigil_core::tile::{Tile, TileKind};
 
 use super::{
-    Batch, ReleaseRecord, Storage, StorageError, StoredCheckpoint, check_stored_tile, plan_batch,
+    Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, StoredCheckpoint, StoredRows,
+    check_stored_tile, plan_batch,
 };
 
 /// How an injected append failure behaves.
@@ -64,8 +65,10 @@ struct State {
     tiles: HashMap<(TileKind, u64), Vec<u8>>,
     /// Release rows: crate → version → record.
     releases: BTreeMap<String, BTreeMap<String, ReleaseRecord>>,
-    /// Revocations: certificate id → from_index.
-    revocations: HashMap<[u8; 32], u64>,
+    /// Certificate rows: chain hash → index.
+    certificates: HashMap<[u8; 32], u64>,
+    /// Revocations: certificate id → record.
+    revocations: HashMap<[u8; 32], RevocationRecord>,
 }
 
 /// Fault-injection settings.
@@ -112,7 +115,7 @@ impl MemStore {
     }
 
     /// Makes the next `count` read calls (any of `load_checkpoint`,
-    /// `read_tiles`, `release`, `releases`, `revocation`) fail with
+    /// `read_tiles`, `release`, `releases`, `certificate`, `revocation`) fail with
     /// [`StorageError::InjectedRead`]; replaces the previous count. The reads
     /// `append_batch` makes for its own checks are not affected.
     pub fn fail_next_reads(&self, count: u64) {
@@ -217,7 +220,15 @@ impl Storage for MemStore {
         Ok(rows)
     }
 
-    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+    fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        self.read_fault()?;
+        Ok(self.read_state().certificates.get(chain_hash).copied())
+    }
+
+    fn revocation(
+        &self,
+        certificate_id: &[u8; 32],
+    ) -> Result<Option<RevocationRecord>, StorageError> {
         self.read_fault()?;
         Ok(self.read_state().revocations.get(certificate_id).copied())
     }
@@ -234,8 +245,11 @@ impl Storage for MemStore {
             let rows = plan_batch(
                 batch,
                 stored_size,
-                |crate_name, version| Ok(state.release(crate_name, version)),
-                |id| Ok(state.revocations.get(id).copied()),
+                StoredRows {
+                    release: |crate_name: &str, version: &str| Ok(state.release(crate_name, version)),
+                    certificate: |hash: &[u8; 32]| Ok(state.certificates.get(hash).copied()),
+                    revocation: |id: &[u8; 32]| Ok(state.revocations.get(id).copied()),
+                },
             )?;
             // COMMIT POINT (in memory): nothing below can fail.
             for (tile, data) in &batch.tiles {
@@ -248,6 +262,7 @@ impl Storage for MemStore {
                     .or_default()
                     .insert(version.to_string(), record.clone());
             }
+            state.certificates.extend(rows.certificates);
             state.revocations.extend(rows.revocations);
             state.checkpoint = Some(StoredCheckpoint {
                 size: batch.new_size,

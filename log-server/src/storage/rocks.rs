@@ -1,19 +1,20 @@
 //! [`RocksStore`]: the log's storage in one RocksDB database, the embedded
 //! default (DESIGN.md "Storage and the write path").
 //!
-//! # Key layout (format version 1)
+//! # Key layout (format version 2)
 //!
 //! One column family (`default`). Every key starts with one ASCII byte
 //! naming its table; integers are big-endian.
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | meta: format | `4D` `"format"` (`Mformat`) | version, `u32` (`00 00 00 01`) |
+//! | meta: format | `4D` `"format"` (`Mformat`) | version, `u32` (`00 00 00 02`) |
 //! | meta: origin | `4D` `"origin"` (`Morigin`) | the log's origin, UTF-8 |
 //! | meta: checkpoint | `4D` `"checkpoint"` (`Mcheckpoint`) | tree size `u64` ‖ signed checkpoint note |
 //! | tiles | `54` (`T`) ‖ kind `u8` ‖ index `u64` — 10 bytes | the tile's latest contents |
 //! | releases | `52` (`R`) ‖ crate ‖ `00` ‖ version | index `u64` ‖ sha256 (32 bytes) — 40 bytes |
-//! | revocations | `56` (`V`) ‖ certificate id (32 bytes) — 33 bytes | from_index `u64` |
+//! | certificates | `43` (`C`) ‖ chain hash (32 bytes, [`chain_hash`]) — 33 bytes | index `u64` of the `certificate` entry |
+//! | revocations | `56` (`V`) ‖ certificate id (32 bytes) — 33 bytes | from_index `u64` ‖ index `u64` of the revocation entry that set it — 16 bytes |
 //!
 //! The tile kind byte is the level, `00` to `3F`, for a hash tile and `FF`
 //! for an entry bundle. The width is not in the key: a partial tile and its
@@ -43,7 +44,16 @@
 //!   raw); entry bundles carry text that does.
 //!
 //! A different layout is a new [`FORMAT_VERSION`]; [`RocksStore::open`]
-//! refuses a store of another version rather than misread it.
+//! refuses a store of another version rather than misread it
+//! ([`StorageError::FormatVersion`]), and never rewrites one.
+//!
+//! Versions: **1** had no certificate rows and an 8-byte revocation value
+//! (from_index only). **2** added both, so that the log answers a repeated
+//! certificate or revocation with the entry already logged and proves a
+//! revocation's status with its entry (`docs/log.md`). A version-1 store is
+//! refused at open: its missing rows could only be rebuilt by reading every
+//! entry again, which this build does not do; run it with the build that
+//! wrote it.
 //!
 //! # Durability and crashes
 //!
@@ -95,12 +105,15 @@ use rocksdb::{
 use sigil_core::tile::{Tile, TileKind};
 
 use super::{
-    Batch, ReleaseRecord, Storage, StorageError, StoredCheckpoint, check_stored_tile, plan_batch,
+    Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, StoredCheckpoint, StoredRows,
+    check_stored_tile, plan_batch,
 };
+#[cfg(doc)]
+use super::chain_hash;
 
 /// The on-disk format version this build reads and writes (the layout in the
 /// module documentation).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Key of the format marker.
 const KEY_FORMAT: &[u8] = b"Mformat";
@@ -116,6 +129,10 @@ const ENTRIES_KIND: u8 = 0xFF;
 const RELEASE_PREFIX: u8 = b'R';
 /// First byte of revocation keys.
 const REVOCATION_PREFIX: u8 = b'V';
+/// First byte of certificate keys.
+const CERTIFICATE_PREFIX: u8 = b'C';
+/// Length of a revocation value: from_index `u64` ‖ index `u64`.
+const REVOCATION_VALUE_LEN: usize = 16;
 /// Length of a release value: index `u64` ‖ sha256.
 const RELEASE_VALUE_LEN: usize = 8 + 32;
 /// Block cache size; index and filter blocks are charged to it too.
@@ -389,17 +406,27 @@ impl Storage for RocksStore {
         Ok(rows)
     }
 
-    fn revocation(&self, certificate_id: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+    fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
         self.db
-            .get_pinned(revocation_key(certificate_id))?
+            .get_pinned(prefixed(CERTIFICATE_PREFIX, chain_hash))?
             .map(|value| {
                 <[u8; 8]>::try_from(&*value)
                     .map(u64::from_be_bytes)
                     .map_err(|_| StorageError::Corrupt {
-                        what: format!("revocation {}", hex::encode(certificate_id)),
+                        what: format!("certificate row {}", hex::encode(chain_hash)),
                         reason: format!("{} bytes, expected 8", value.len()),
                     })
             })
+            .transpose()
+    }
+
+    fn revocation(
+        &self,
+        certificate_id: &[u8; 32],
+    ) -> Result<Option<RevocationRecord>, StorageError> {
+        self.db
+            .get_pinned(prefixed(REVOCATION_PREFIX, certificate_id))?
+            .map(|value| decode_revocation(certificate_id, &value))
             .transpose()
     }
 
@@ -413,8 +440,11 @@ impl Storage for RocksStore {
         let rows = plan_batch(
             batch,
             self.stored_size()?,
-            |crate_name, version| self.release(crate_name, version),
-            |id| self.revocation(id),
+            StoredRows {
+                release: |crate_name: &str, version: &str| self.release(crate_name, version),
+                certificate: |hash: &[u8; 32]| self.certificate(hash),
+                revocation: |id: &[u8; 32]| self.revocation(id),
+            },
         )?;
         let mut write = WriteBatch::default();
         for (tile, data) in &batch.tiles {
@@ -423,8 +453,14 @@ impl Storage for RocksStore {
         for (crate_name, version, record) in rows.releases {
             write.put(release_key(crate_name, version), encode_release(record));
         }
-        for (id, from_index) in rows.revocations {
-            write.put(revocation_key(&id), from_index.to_be_bytes());
+        for (chain_hash, index) in rows.certificates {
+            write.put(
+                prefixed(CERTIFICATE_PREFIX, &chain_hash),
+                index.to_be_bytes(),
+            );
+        }
+        for (id, record) in rows.revocations {
+            write.put(prefixed(REVOCATION_PREFIX, &id), encode_revocation(&record));
         }
         write.put(
             KEY_CHECKPOINT,
@@ -495,12 +531,34 @@ fn release_key(crate_name: &str, version: &str) -> Vec<u8> {
     key
 }
 
-/// `V` ‖ certificate id.
-fn revocation_key(id: &[u8; 32]) -> [u8; 33] {
+/// `V` ‖ certificate id, or `C` ‖ chain hash.
+fn prefixed(prefix: u8, hash: &[u8; 32]) -> [u8; 33] {
     let mut key = [0u8; 33];
-    key[0] = REVOCATION_PREFIX;
-    key[1..].copy_from_slice(id);
+    key[0] = prefix;
+    key[1..].copy_from_slice(hash);
     key
+}
+
+/// from_index `u64` ‖ index `u64`.
+fn encode_revocation(record: &RevocationRecord) -> [u8; REVOCATION_VALUE_LEN] {
+    let mut value = [0u8; REVOCATION_VALUE_LEN];
+    value[..8].copy_from_slice(&record.from_index.to_be_bytes());
+    value[8..].copy_from_slice(&record.index.to_be_bytes());
+    value
+}
+
+/// Inverse of [`encode_revocation`].
+fn decode_revocation(id: &[u8; 32], value: &[u8]) -> Result<RevocationRecord, StorageError> {
+    let corrupt = || StorageError::Corrupt {
+        what: format!("revocation {}", hex::encode(id)),
+        reason: format!("{} bytes, expected {REVOCATION_VALUE_LEN}", value.len()),
+    };
+    let value: &[u8; REVOCATION_VALUE_LEN] = value.try_into().map_err(|_| corrupt())?;
+    let (from_index, index) = value.split_at(8);
+    Ok(RevocationRecord {
+        from_index: u64::from_be_bytes(from_index.try_into().map_err(|_| corrupt())?),
+        index: u64::from_be_bytes(index.try_into().map_err(|_| corrupt())?),
+    })
 }
 
 /// index `u64` ‖ sha256.

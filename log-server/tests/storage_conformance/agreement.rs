@@ -9,11 +9,13 @@ const VERSIONS: &[&str] = &["0.1.0", "1.0.0", "1.0.0-rc.1"];
 #[derive(Clone, Debug)]
 enum Op {
     /// Append `n` entries, with release rows (crate, version, sha byte,
-    /// index seed) and revocations (id, from_index).
+    /// index seed), revocations (id, from_index, index seed) and
+    /// certificate rows (chain, index seed).
     Grow {
         n: u64,
         releases: Vec<(usize, usize, u8, u64)>,
-        revocations: Vec<(usize, u64)>,
+        revocations: Vec<(usize, u64, u64)>,
+        certificates: Vec<(usize, u64)>,
     },
     /// A batch with the wrong old size.
     Stale { n: u64, off: u64 },
@@ -28,9 +30,15 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (
             0u64..600,
             vec((0..CRATES.len(), 0..VERSIONS.len(), 0..3u8, any::<u64>()), 0..4),
-            vec((0..IDS.len(), 0u64..500), 0..3),
+            vec((0..IDS.len(), 0u64..500, any::<u64>()), 0..3),
+            vec((0..CHAINS.len(), any::<u64>()), 0..3),
         )
-            .prop_map(|(n, releases, revocations)| Op::Grow { n, releases, revocations }),
+            .prop_map(|(n, releases, revocations, certificates)| Op::Grow {
+                n,
+                releases,
+                revocations,
+                certificates,
+            }),
         1 => (1u64..300, 1u64..40).prop_map(|(n, off)| Op::Stale { n, off }),
         1 => Just(Op::Shrink),
         1 => Just(Op::Reopen),
@@ -43,6 +51,7 @@ fn batch_of(op: &Op, mem: &MemStore, size: u64) -> Option<Batch> {
             n,
             releases,
             revocations,
+            certificates,
         } => {
             let mut batch = grow(mem, size, size + n);
             let new_size = size + n;
@@ -54,10 +63,16 @@ fn batch_of(op: &Op, mem: &MemStore, size: u64) -> Option<Batch> {
                     })
                     .collect();
             }
-            batch.revocations = revocations
-                .iter()
-                .map(|&(k, from)| (IDS[k], from))
-                .collect();
+            if new_size > 0 {
+                batch.revocations = revocations
+                    .iter()
+                    .map(|&(k, from, seed)| revoked(IDS[k], from, seed % new_size))
+                    .collect();
+                batch.certificates = certificates
+                    .iter()
+                    .map(|&(k, seed)| (CHAINS[k], seed % new_size))
+                    .collect();
+            }
             Some(batch)
         }
         Op::Stale { n, off } => {

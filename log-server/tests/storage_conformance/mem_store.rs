@@ -150,7 +150,8 @@ fn append_to_without_reading(store: &MemStore, old: u64, new: u64) {
     copy.append_batch(&grow(&copy, 0, old)).unwrap();
     let mut batch = grow(&copy, old, new);
     batch.releases = vec![release("a", "1", record(old, 1))];
-    batch.revocations = vec![(IDS[0], 3)];
+    batch.revocations = vec![revoked(IDS[0], 3, old)];
+    batch.certificates = vec![(CHAINS[0], old)];
     store.append_batch(&batch).unwrap();
 }
 

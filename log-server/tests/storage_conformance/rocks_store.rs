@@ -8,7 +8,8 @@ fn key_layout_is_as_documented() {
     let h = Rocks::new();
     let mut batch = grow(h.store(), 0, 300);
     batch.releases = vec![release("serde", "1.0.219", record(5, 0xAB))];
-    batch.revocations = vec![([0x11; 32], 7)];
+    batch.revocations = vec![revoked([0x11; 32], 7, 8)];
+    batch.certificates = vec![([0x22; 32], 9)];
     h.store().append_batch(&batch).unwrap();
     drop(h.store);
     let db = raw_db(h.dir.path());
@@ -25,7 +26,7 @@ fn key_layout_is_as_documented() {
             b"Mcheckpoint".to_vec(),
             [&300u64.to_be_bytes()[..], &note(300)].concat(),
         ),
-        (b"Mformat".to_vec(), vec![0, 0, 0, 1]),
+        (b"Mformat".to_vec(), vec![0, 0, 0, 2]),
         (b"Morigin".to_vec(), ORIGIN.as_bytes().to_vec()),
         (
             b"Rserde\x001.0.219".to_vec(),
@@ -37,7 +38,11 @@ fn key_layout_is_as_documented() {
     }
     expected.push((
         [&[b'V'][..], &[0x11; 32]].concat(),
-        7u64.to_be_bytes().to_vec(),
+        [7u64.to_be_bytes(), 8u64.to_be_bytes()].concat(),
+    ));
+    expected.push((
+        [&[b'C'][..], &[0x22; 32]].concat(),
+        9u64.to_be_bytes().to_vec(),
     ));
     expected.sort();
     assert_eq!(rows.len(), expected.len());
@@ -149,18 +154,22 @@ fn creates_a_missing_directory() {
 fn refuses_another_format_version() {
     let dir = tempfile::tempdir().unwrap();
     drop(RocksStore::open(dir.path(), ORIGIN).unwrap());
-    raw_put(dir.path(), b"Mformat", &2u32.to_be_bytes());
-    let err = RocksStore::open(dir.path(), ORIGIN).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StorageError::FormatVersion {
-                found: 2,
-                supported: 1
-            }
-        ),
-        "{err:?}"
-    );
+    // A version-1 store (before certificate rows and revocation entry
+    // indexes) and a store from a later build: refused, and left as found.
+    for version in [1u32, 3] {
+        raw_put(dir.path(), b"Mformat", &version.to_be_bytes());
+        let err = RocksStore::open(dir.path(), ORIGIN).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StorageError::FormatVersion { found, supported: 2 } if found == version
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("left untouched"), "{err}");
+        let marker = raw_db(dir.path()).get(b"Mformat").unwrap().unwrap();
+        assert_eq!(marker, version.to_be_bytes());
+    }
     raw_put(dir.path(), b"Mformat", b"v1");
     let err = RocksStore::open(dir.path(), ORIGIN).unwrap_err();
     assert!(matches!(err, StorageError::Corrupt { .. }), "{err:?}");
@@ -182,12 +191,15 @@ fn corrupt_rows_are_errors() {
         release("serde", "1.0.0", record(3, 1)),
         release("serde", "1.0.1", record(4, 1)),
     ];
-    batch.revocations = vec![(IDS[0], 1)];
+    batch.revocations = vec![revoked(IDS[0], 1, 2)];
+    batch.certificates = vec![(CHAINS[0], 5)];
     h.store().append_batch(&batch).unwrap();
     h.store = None;
     let dir = &h.dir.path().to_path_buf();
     raw_put(dir, b"Rserde\x001.0.1", &[0; 39]);
-    raw_put(dir, &[&[b'V'][..], &IDS[0]].concat(), &[0; 3]);
+    // A version-1 revocation value (from_index only).
+    raw_put(dir, &[&[b'V'][..], &IDS[0]].concat(), &[0; 8]);
+    raw_put(dir, &[&[b'C'][..], &CHAINS[0]].concat(), &[0; 9]);
     h.reopen();
     let store = h.store();
     assert!(matches!(
@@ -201,6 +213,10 @@ fn corrupt_rows_are_errors() {
     ));
     assert!(matches!(
         store.revocation(&IDS[0]),
+        Err(StorageError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.certificate(&CHAINS[0]),
         Err(StorageError::Corrupt { .. })
     ));
 

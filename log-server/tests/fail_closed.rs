@@ -1,0 +1,138 @@
+//! Issue #11, "fail closed, everywhere", end to end against the real
+//! `sigil-log` binary (127.0.0.1, port 0, temporary directories): the log
+//! proves what it says about a revocation, cannot be grown for free by
+//! repeating what it already holds, refuses a client over its rate before
+//! it reads the body, and judges an entry at the time it stamps it.
+//! Test names carry the item number of the issue.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use sigil_ca::issue;
+use sigil_core::entry::{CertificateEntry, CrlReason, Entry, EntryBody, Revocation};
+use sigil_core::log_api::{Health, RevocationStatus, Submitted};
+use sigil_core::proof;
+use sigil_serve::unix_ms;
+use sigil_verifier::x509::Certificate;
+
+/// The certificate id of `leaf` (its issuer's key and its serial), as
+/// the log keys revocations.
+fn certificate_id(ca: &TestCa, leaf: &[u8]) -> [u8; 32] {
+    let issuer = Certificate::parse(ca.intermediate.certificate_der()).unwrap();
+    let leaf = Certificate::parse(leaf).unwrap();
+    sigil_verifier::certificate_id(issuer.spki_der(), leaf.serial())
+}
+
+/// The CA's revocation of `leaf` from `from_index`.
+fn revocation(ca: &TestCa, leaf: &[u8], from_index: u64) -> EntryBody {
+    let serial = Certificate::parse(leaf).unwrap().serial().to_vec();
+    EntryBody::Revocation(
+        issue::sign_revocation(
+            &ca.intermediate,
+            &serial,
+            CrlReason::KeyCompromise,
+            from_index,
+            unix_ms(),
+        )
+        .unwrap(),
+    )
+}
+
+fn size(log: &LogServer) -> u64 {
+    let (status, health) = get_json::<Health>(log, "/healthz");
+    assert_eq!(status, 200);
+    ok(health).size
+}
+
+fn submitted(answer: (u16, Answer<Submitted>), want: u16) -> Submitted {
+    let (status, body) = answer;
+    assert_eq!(status, want, "{body:?}");
+    ok(body)
+}
+
+#[test]
+fn item5_revocation_status_is_the_entry_with_its_inclusion_proof() {
+    let s = setup();
+    let log = s.start();
+    let policy = s.policy();
+    let alice = s.ca.maintainer(&["five"]);
+    let id = certificate_id(&s.ca, &alice.chain[0]);
+    let path = format!("/api/v1/revocations/{}", hex::encode(id));
+
+    // Nothing logged: the log's claim of absence.
+    let (status, answer) = get_json::<RevocationStatus>(&log, &path);
+    assert_eq!((status, error_code(&answer)), (404, "not_revoked"));
+
+    submitted(
+        submit(&log, &alice.release_body("five", "1.0.0", b"one")),
+        201,
+    );
+    let first = submitted(submit(&log, &revocation(&s.ca, &alice.chain[0], 9)), 201);
+    let (status, answer) = get_json::<RevocationStatus>(&log, &path);
+    assert_eq!(status, 200, "{answer:?}");
+    let status = ok(answer);
+    assert_eq!(
+        (status.certificate_id, status.from_index, status.index),
+        (id, 9, first.index)
+    );
+    // The proof is the revocation entry's, against the published checkpoint:
+    // a client checks it like a release's.
+    let verified = proof::verify(status.proof.as_bytes(), &policy).unwrap();
+    assert_eq!(verified.index, first.index);
+    assert_eq!(verified.checkpoint.checkpoint, checkpoint_of(&log, &policy));
+    let Entry {
+        body: EntryBody::Revocation(Revocation { from_index, .. }),
+        ..
+    } = Entry::decode(&verified.entry).unwrap()
+    else {
+        panic!("the proven entry is not a revocation");
+    };
+    assert_eq!(from_index, 9);
+
+    // A revocation from an earlier index is the one that counts now, and
+    // the status proves that entry.
+    let earlier = submitted(submit(&log, &revocation(&s.ca, &alice.chain[0], 1)), 201);
+    let status = ok(get_json::<RevocationStatus>(&log, &path).1);
+    assert_eq!((status.from_index, status.index), (1, earlier.index));
+    let verified = proof::verify(status.proof.as_bytes(), &policy).unwrap();
+    assert_eq!(verified.index, earlier.index);
+
+    // Another certificate is still not revoked; a malformed id is a 400.
+    let other = certificate_id(&s.ca, &s.ca.maintainer(&["five"]).chain[0]);
+    let (status, _) = get(&log, &format!("/api/v1/revocations/{}", hex::encode(other)));
+    assert_eq!(status, 404);
+    let (status, _) = get(&log, "/api/v1/revocations/abc");
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn item7_a_repeated_certificate_or_revocation_does_not_grow_the_log() {
+    let s = setup();
+    let log = s.start();
+    let alice = s.ca.maintainer(&["seven"]);
+    let certificate = EntryBody::Certificate(CertificateEntry {
+        chain: alice.chain.clone(),
+    });
+    let first = submitted(submit(&log, &certificate), 201);
+    let before = size(&log);
+    for _ in 0..3 {
+        let again = submitted(submit(&log, &certificate), 200);
+        assert_eq!(again.index, first.index);
+        proof::verify(again.proof.as_bytes(), &s.policy()).unwrap();
+    }
+    assert_eq!(size(&log), before);
+
+    // The same revocation, submitted again, and a fresh signature of one
+    // from a later index: both are what the log already holds.
+    let revoke = revocation(&s.ca, &alice.chain[0], 5);
+    let revoked = submitted(submit(&log, &revoke), 201);
+    let before = size(&log);
+    let again = submitted(submit(&log, &revoke), 200);
+    assert_eq!(again.index, revoked.index);
+    let later = submitted(submit(&log, &revocation(&s.ca, &alice.chain[0], 50)), 200);
+    assert_eq!(later.index, revoked.index);
+    assert_eq!(size(&log), before);
+    let metrics = String::from_utf8(get(&log, "/metrics").1).unwrap();
+    assert!(metrics.contains("sigil_log_duplicates_total 5"), "{metrics}");
+}

@@ -5,7 +5,19 @@
 //! and the pinned trust root are enough (`sigil_verifier::release_file`).
 //! With `--log`, the client also asks the log for revocations of the
 //! signers' certificates and for the consistency proofs that let its
-//! checkpoint cache advance; a fork is a `SECURITY ERROR`.
+//! checkpoint cache advance; a fork is a `SECURITY ERROR`. Online, every
+//! answer is checked or refused, never taken on trust:
+//!
+//! - a revocation counts only with its proof: the revocation entry's
+//!   `.tlog-proof` verifies under the trust root, proves a CA-signed
+//!   revocation of exactly that certificate from exactly that index, and
+//!   its checkpoint is consistent with the cached one;
+//! - "not revoked" is the log's `404 not_revoked` and nothing else (any
+//!   other answer, or none, fails the check). It is the log's claim, not a
+//!   proof: a log cannot prove that an entry is absent; monitors, which
+//!   read every entry, catch a log that hides one (docs/log.md);
+//! - a consistency proof that cannot be had fails the check
+//!   (`no_consistency_proof`).
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +27,11 @@ use sigil_client::checkpoint_cache::{
     CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
 };
 use sigil_core::checkpoint::CheckpointPolicy;
+use sigil_core::entry::{Entry, EntryBody};
+use sigil_core::log_api::RevocationStatus;
 use sigil_core::trust_root::TrustRoot;
 use sigil_verifier::release_file::{VerifiedRelease, verify_release};
-use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots};
+use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, check_revocation};
 
 use crate::error::CliError;
 
@@ -157,14 +171,16 @@ impl Client {
         })?;
         if let Some(log) = &self.log {
             // Online: what the log knows of revocations of every signer's
-            // path; a failure to ask is an error, never "not revoked".
+            // path. A failure to ask is an error, never "not revoked"; a
+            // revocation counts only with its proof (module docs).
             let mut revocations = RevocationSet::new();
             for id in release.certificate_ids() {
                 let status = log
                     .revocation(&id)
                     .map_err(|e| CliError::from_client("the log", e))?;
                 if let Some(status) = status {
-                    revocations.insert(id, status.from_index);
+                    let from_index = self.proven_revocation(&id, &status)?;
+                    revocations.insert(id, from_index);
                 }
             }
             revocations
@@ -197,5 +213,55 @@ impl Client {
                 },
             })?;
         Ok(Verified { release, cache })
+    }
+
+    /// Checks the log's answer about a revocation of certificate `id`
+    /// before it counts: its `.tlog-proof` verifies under the trust root
+    /// (log signature, witness quorum, inclusion at the index the log
+    /// named), the entry is a revocation signed by a trusted CA of exactly
+    /// this certificate with the `from_index` the log named, and its
+    /// checkpoint is consistent with the cached one (online, so a withheld
+    /// proof fails). Returns the `from_index`.
+    fn proven_revocation(&self, id: &[u8; 32], status: &RevocationStatus) -> Result<u64, CliError> {
+        let bad = |reason: String| CliError::Check {
+            code: "bad_revocation_proof",
+            message: format!(
+                "the log says certificate {} is revoked from index {}, but {reason}; the \
+                 answer cannot be trusted either way: report it to the log operator",
+                hex::encode(id),
+                status.from_index
+            ),
+        };
+        let proved = sigil_core::proof::verify(status.proof.as_bytes(), &self.policy)
+            .map_err(|e| bad(format!("its proof does not verify ({e})")))?;
+        if proved.index != status.index {
+            return Err(bad(format!(
+                "its proof is for index {}, not {}",
+                proved.index, status.index
+            )));
+        }
+        let entry = Entry::decode(&proved.entry)
+            .map_err(|e| bad(format!("the proven entry does not decode ({e})")))?;
+        let EntryBody::Revocation(revocation) = &entry.body else {
+            return Err(bad(format!(
+                "the proven entry is a {} entry, not a revocation",
+                entry.kind_name()
+            )));
+        };
+        let revoked = check_revocation(revocation, entry.integrated_at, &self.roots)
+            .map_err(|e| bad(format!("the proven revocation does not verify ({e})")))?;
+        if &revoked != id || revocation.from_index != status.from_index {
+            return Err(bad(
+                "the proven revocation is of another certificate or from another index".into(),
+            ));
+        }
+        let source = self.log.as_ref().map(|l| l as &dyn ConsistencySource);
+        self.cache
+            .offer(&self.policy, &proved.checkpoint.note, source)
+            .map_err(|e| match e {
+                CacheError::Fork { .. } => CliError::Security(e.to_string()),
+                other => bad(format!("its checkpoint cannot be trusted ({other})")),
+            })?;
+        Ok(status.from_index)
     }
 }

@@ -51,6 +51,9 @@ use crate::http::{
 /// (`sigil_serve::http_error::no_such_route`).
 const NO_SUCH_ROUTE: &str = "no_such_route";
 
+/// The log's code for "it holds no revocation of this certificate".
+const NOT_REVOKED: &str = "not_revoked";
+
 /// An async client of one log (module docs).
 #[derive(Clone)]
 pub struct LogClient {
@@ -286,8 +289,9 @@ impl LogClient {
     }
 
     /// `GET /api/v1/revocations/{certificate_id}`: the log's revocation of
-    /// this certificate (`sigil_verifier::certificate_id`), or `None` if it
-    /// holds none (`404 not_revoked`).
+    /// this certificate (`sigil_verifier::certificate_id`) with the
+    /// entry's proof (the caller checks it), or `None` if the log says it
+    /// holds none (`404` with the code `not_revoked`, and nothing else).
     ///
     /// # Errors
     ///
@@ -299,7 +303,14 @@ impl LogClient {
     ) -> Result<Option<RevocationStatus>, ClientError> {
         let path = format!("{REVOCATIONS_PATH}/{}", hex::encode(certificate_id));
         let url = format!("{}{path}", self.url());
-        match absent_on_404(self.endpoint.get(&path).await)? {
+        // Only the log's own `not_revoked` means absent: any other 404 (a
+        // proxy's, a bare one) is an error, never "not revoked".
+        let answer = match self.endpoint.get(&path).await {
+            Ok(body) => Some(body),
+            Err(ClientError::NotFound { code, .. }) if code == NOT_REVOKED => None,
+            Err(e) => return Err(e),
+        };
+        match answer {
             None => Ok(None),
             Some(body) => {
                 let status: RevocationStatus = parse_json(&url, &body)?;

@@ -25,9 +25,9 @@ use sigil_core::proof::TlogProof;
 use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader};
 
 use crate::publisher::Published;
-use crate::storage::{Storage, StorageError};
 #[cfg(doc)]
 use crate::storage::RevocationRecord;
+use crate::storage::{Storage, StorageError};
 use crate::tiles::{StorageTiles, cut_to_width};
 
 /// Why a read was not answered.
@@ -89,9 +89,7 @@ pub enum ReadError {
     )]
     NotRevoked,
     /// A revocation of the certificate is integrated but not yet published.
-    #[error(
-        "a revocation of this certificate is being published; ask again in a few seconds"
-    )]
+    #[error("a revocation of this certificate is being published; ask again in a few seconds")]
     RevocationUnpublished,
     /// Storage failed.
     #[error("storage: {0}")]

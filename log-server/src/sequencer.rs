@@ -535,11 +535,11 @@ impl Sequencer {
             });
         }
         let mut known = stored_revocations(&*self.storage, &p.signer_ids)?;
-        known.extend(p.signer_ids.iter().filter_map(|id| {
-            rows.revocations
-                .get(id)
-                .map(|r| (*id, r.from_index))
-        }));
+        known.extend(
+            p.signer_ids
+                .iter()
+                .filter_map(|id| rows.revocations.get(id).map(|r| (*id, r.from_index))),
+        );
         if let Err(VerifyError::Revoked { from_index, .. }) = known.check_path(&p.signer_ids, index)
         {
             return Err(Refusal::Revoked { from_index, index });

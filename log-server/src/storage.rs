@@ -334,7 +334,10 @@ pub enum StorageError {
     },
     /// A certificate row for this chain exists (in the store, or earlier in
     /// the same batch) with another index. Nothing of the batch was written.
-    #[error("the certificate chain {} is already logged at index {existing}", hex::encode(chain_hash))]
+    #[error(
+        "the certificate chain {} is already logged at index {existing}",
+        hex::encode(chain_hash)
+    )]
     CertificateMismatch {
         /// The chain's [`chain_hash`].
         chain_hash: [u8; 32],
@@ -572,9 +575,7 @@ fn check_batch(batch: &Batch) -> Result<RowWrites<'_>, StorageError> {
         }
     }
     let beyond = |what: String, index: u64| {
-        invalid(format!(
-            "{what} at index {index} is beyond size {new_size}"
-        ))
+        invalid(format!("{what} at index {index} is beyond size {new_size}"))
     };
     let mut certificates = std::collections::HashMap::new();
     for &(chain_hash, index) in &batch.certificates {

@@ -134,5 +134,8 @@ fn item7_a_repeated_certificate_or_revocation_does_not_grow_the_log() {
     assert_eq!(later.index, revoked.index);
     assert_eq!(size(&log), before);
     let metrics = String::from_utf8(get(&log, "/metrics").1).unwrap();
-    assert!(metrics.contains("sigil_log_duplicates_total 5"), "{metrics}");
+    assert!(
+        metrics.contains("sigil_log_duplicates_total 5"),
+        "{metrics}"
+    );
 }

@@ -557,10 +557,7 @@ fn releases_and_revocations<H: Harness>() {
     );
     assert!(store.releases("ser").unwrap().is_empty());
     assert!(store.releases("serde\0").unwrap().is_empty());
-    let revocations: Vec<_> = IDS
-        .iter()
-        .map(|id| store.revocation(id).unwrap())
-        .collect();
+    let revocations: Vec<_> = IDS.iter().map(|id| store.revocation(id).unwrap()).collect();
     assert_eq!(
         revocations,
         [

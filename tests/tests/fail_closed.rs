@@ -273,3 +273,91 @@ fn item10_clients_cap_what_they_read() {
         "the refusal names the cap: {v}"
     );
 }
+
+/// Item 5: online revocation status is proved, and fails closed. A
+/// maintainer's certificate is revoked from index 0; through an honest
+/// proxy the release is refused (`revoked`). A log that answers the
+/// revocation request with a bare 404, an empty object, a server error, the
+/// real proof with a later `from_index`, or another entry's proof is not
+/// believed either way: the check fails (`bad_revocation_proof` or a
+/// refusal), it never passes as "not revoked".
+#[test]
+fn item5_revocation_status_is_proved_and_fails_closed() {
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("dan", &["hello"]);
+    let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
+    let release_proof = std::fs::read_to_string(format!("{}.tlog-proof", file.display())).unwrap();
+    let serial = {
+        let pem = std::fs::read(&cert).unwrap();
+        let der = rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
+            .next()
+            .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
+            .unwrap();
+        hex::encode(
+            sigil_verifier::x509::Certificate::parse(&der)
+                .unwrap()
+                .serial(),
+        )
+    };
+    let mut revoke = sigil_e2e::command("sigil-ca").unwrap();
+    revoke
+        .args(["revoke", "--ca", &w.ca.url, "--serial", &serial])
+        .args(["--reason", "keyCompromise", "--from-index", "0"])
+        .arg("--admin-token-file")
+        .arg(w.path("ca/admin.token"));
+    world::ok(revoke);
+
+    let honest = Proxy::start(&w.log.url, |_| Reply::Forward);
+    let (good, v) = w.verify(&file, &["--log", &honest.url]);
+    assert!(!good);
+    assert_eq!(code(&v), "revoked", "{v}");
+
+    let later_from_index = |answer: Answer| {
+        let mut v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        v["from_index"] = serde_json::json!(1_000_000);
+        Answer::json(answer.status, &v.to_string())
+    };
+    type Lie = Box<dyn Fn() -> Reply + Send + Sync>;
+    let lies: Vec<(&str, Lie)> = vec![
+        (
+            "a bare 404",
+            Box::new(|| Reply::Answer(Answer::text(404, "not found"))),
+        ),
+        (
+            "an empty object",
+            Box::new(|| Reply::Answer(Answer::json(200, "{}"))),
+        ),
+        (
+            "a server error",
+            Box::new(|| Reply::Answer(Answer::text(500, "oops"))),
+        ),
+        (
+            "a later from_index",
+            Box::new(move || Reply::Edit(Box::new(later_from_index))),
+        ),
+        ("another entry's proof", {
+            let other = release_proof.clone();
+            Box::new(move || {
+                let other = other.clone();
+                Reply::Edit(Box::new(move |answer: Answer| {
+                    let mut v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                    v["proof"] = serde_json::Value::String(other);
+                    Answer::json(answer.status, &v.to_string())
+                }))
+            })
+        }),
+    ];
+    for (what, lie) in lies {
+        let proxy = Proxy::start(&w.log.url, move |r| {
+            if r.path.starts_with("/api/v1/revocations/") {
+                lie()
+            } else {
+                Reply::Forward
+            }
+        });
+        let (good, v) = w.verify(&file, &["--log", &proxy.url]);
+        assert!(!good, "{what}: the release passed as not revoked: {v}");
+        assert_ne!(code(&v), "revoked", "{what}: {v}");
+    }
+}

@@ -246,7 +246,9 @@ impl Storage for MemStore {
                 batch,
                 stored_size,
                 StoredRows {
-                    release: |crate_name: &str, version: &str| Ok(state.release(crate_name, version)),
+                    release: |crate_name: &str, version: &str| {
+                        Ok(state.release(crate_name, version))
+                    },
                     certificate: |hash: &[u8; 32]| Ok(state.certificates.get(hash).copied()),
                     revocation: |id: &[u8; 32]| Ok(state.revocations.get(id).copied()),
                 },

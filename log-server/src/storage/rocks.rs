@@ -104,12 +104,12 @@ use rocksdb::{
 };
 use sigil_core::tile::{Tile, TileKind};
 
+#[cfg(doc)]
+use super::chain_hash;
 use super::{
     Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, StoredCheckpoint, StoredRows,
     check_stored_tile, plan_batch,
 };
-#[cfg(doc)]
-use super::chain_hash;
 
 /// The on-disk format version this build reads and writes (the layout in the
 /// module documentation).

@@ -354,11 +354,14 @@ pub fn issue_leaf(
 }
 
 /// Signs a revocation (`docs/formats.md` §1.4) of the certificate with
-/// serial `serial` that `intermediate` issued: void from log index
-/// `from_index` on, revoked at `revoked_at_ms`. The signer chain is the
-/// intermediate's certificate alone (the root is not included).
+/// serial `serial` that `intermediate` issued, for the log whose checkpoint
+/// origin line is `origin` (the revocation verifies in that log only):
+/// void from log index `from_index` on, revoked at `revoked_at_ms`. The
+/// signer chain is the intermediate's certificate alone (the root is not
+/// included).
 pub fn sign_revocation(
     intermediate: &CaCertificate,
+    origin: &str,
     serial: &[u8],
     reason: CrlReason,
     from_index: u64,
@@ -367,6 +370,7 @@ pub fn sign_revocation(
     validate_serial(serial)?;
     let key = intermediate.p256_signing_key()?;
     Ok(Revocation::sign(
+        origin,
         serial.to_vec(),
         reason.code(),
         from_index,

@@ -562,9 +562,23 @@ async fn revoke(
             .await
             .map_err(|e| log_error(e, "the revocation is not in effect"))?,
     };
+    // Signed for the log it goes to (docs/formats.md §1.4): the name of the
+    // log's verifier key.
+    let origin = log.origin().ok_or_else(|| {
+        HttpError::internal(
+            "the CA has no log key (--log-key), so no log origin to sign revocations for",
+        )
+    })?;
     let now = unix_ms();
-    let revocation = sign_revocation(&inner.config.intermediate, &serial, reason, from_index, now)
-        .map_err(|e| HttpError::internal(format!("signing the revocation: {e}")))?;
+    let revocation = sign_revocation(
+        &inner.config.intermediate,
+        origin,
+        &serial,
+        reason,
+        from_index,
+        now,
+    )
+    .map_err(|e| HttpError::internal(format!("signing the revocation: {e}")))?;
     let logged = log
         .submit(&EntryBody::Revocation(revocation))
         .await

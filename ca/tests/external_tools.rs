@@ -317,7 +317,10 @@ fn pkilint_reports_errors_in_bad_certificates() {
     let (_, der) = leaves(&intermediate, now).swap_remove(0);
     let leaf = write_pem(dir.path(), "leaf", &der);
     let lint = pkilint(&python, PAIR, &[&root_pem, &leaf]);
-    assert!(lint.errors > 0, "pkilint accepts a leaf under the wrong issuer");
+    assert!(
+        lint.errors > 0,
+        "pkilint accepts a leaf under the wrong issuer"
+    );
     assert!(
         lint.findings
             .iter()

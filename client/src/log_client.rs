@@ -120,6 +120,13 @@ impl LogClient {
         self.policy.is_some()
     }
 
+    /// The log's origin line, when the client has the log's key or policy
+    /// ([`LogClient::with_verifier_key`]): what a revocation for this log
+    /// is signed for (`docs/formats.md` §1.4).
+    pub fn origin(&self) -> Option<&str> {
+        self.policy.as_deref().map(|p| p.origin.as_str())
+    }
+
     /// The log's base URL, without a trailing `/`.
     pub fn url(&self) -> &str {
         self.endpoint.base()

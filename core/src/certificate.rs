@@ -162,15 +162,11 @@ pub const SCOPE_EXTENSION_OID_ARCS: [u64; 9] = [1, 3, 6, 1, 4, 1, 32473, 1, 1];
 
 /// The OID of [`SCOPE_EXTENSION_OID_ARCS`] in dotted form, computed from the
 /// arcs at compile time.
-pub const SCOPE_EXTENSION_OID: &str = match std::str::from_utf8(
-    SCOPE_OID_TEXT
-        .0
-        .split_at(SCOPE_OID_TEXT.1)
-        .0,
-) {
-    Ok(text) => text,
-    Err(_) => panic!("the dotted OID is ASCII"),
-};
+pub const SCOPE_EXTENSION_OID: &str =
+    match std::str::from_utf8(SCOPE_OID_TEXT.0.split_at(SCOPE_OID_TEXT.1).0) {
+        Ok(text) => text,
+        Err(_) => panic!("the dotted OID is ASCII"),
+    };
 
 /// The content octets of the DER encoding (X.690 §8.19) of
 /// [`SCOPE_EXTENSION_OID_ARCS`]: what follows the `06` tag and the length
@@ -618,7 +614,9 @@ mod tests {
         let (buf, len) = oid_content_octets(&[2, 25, 128, u64::MAX]);
         assert_eq!(
             &buf[..len],
-            [0x69, 0x81, 0x00, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]
+            [
+                0x69, 0x81, 0x00, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f
+            ]
         );
         let (buf, len) = oid_dotted(&[2, 0, 10, u64::MAX]);
         assert_eq!(&buf[..len], b"2.0.10.18446744073709551615");

@@ -70,7 +70,8 @@ pub struct Pending {
     /// For a release: (crate, version, sha256), for duplicate detection.
     pub release: Option<(String, String, [u8; 32])>,
     /// For a release: the certificate ids of its signers' paths (leaves and
-    /// intermediates), for the revocation re-check in index order.
+    /// intermediates); for a revocation: its signer's. For the revocation
+    /// re-check in index order.
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
@@ -110,16 +111,17 @@ pub enum Refusal {
         /// SHA-256 of the `.crate` already logged.
         existing_sha256: [u8; 32],
     },
-    /// A certificate on a signer's path is revoked from an index at or
-    /// before the one this release would get (`sigil_verifier::RevocationSet`).
+    /// A certificate on a signer's path (a release's, or a revocation's
+    /// CA) is revoked from an index at or before the one this entry would
+    /// get (`sigil_verifier::RevocationSet`).
     #[error(
         "a signing certificate was revoked from log index {from_index}; \
-         this release would be at index {index}. Enroll a new key and sign again"
+         this entry would be at index {index}. Enroll a new key and sign again"
     )]
     Revoked {
         /// The revocation's first void index.
         from_index: u64,
-        /// The index the release would have had.
+        /// The index the entry would have had.
         index: u64,
     },
     /// The entry, stamped, is larger than an entry may be.
@@ -456,25 +458,26 @@ impl Sequencer {
         round_releases: &HashMap<(String, String), ReleaseRecord>,
         round_revocations: &RevocationSet,
     ) -> Result<Option<u64>, Refusal> {
-        let Some((name, version, sha256)) = &p.release else {
-            return Ok(None);
-        };
-        let key = (name.clone(), version.clone());
-        let existing = match round_releases.get(&key) {
-            Some(r) => Some(r.clone()),
-            None => self.storage.release(name, version)?,
-        };
-        if let Some(existing) = existing {
-            if existing.sha256 == *sha256 {
-                return Ok(Some(existing.index));
+        if let Some((name, version, sha256)) = &p.release {
+            let key = (name.clone(), version.clone());
+            let existing = match round_releases.get(&key) {
+                Some(r) => Some(r.clone()),
+                None => self.storage.release(name, version)?,
+            };
+            if let Some(existing) = existing {
+                if existing.sha256 == *sha256 {
+                    return Ok(Some(existing.index));
+                }
+                return Err(Refusal::Conflict {
+                    crate_name: name.clone(),
+                    version: version.clone(),
+                    existing_index: existing.index,
+                    existing_sha256: existing.sha256,
+                });
             }
-            return Err(Refusal::Conflict {
-                crate_name: name.clone(),
-                version: version.clone(),
-                existing_index: existing.index,
-                existing_sha256: existing.sha256,
-            });
         }
+        // A release's signers, or a revocation's signer (issue #11 item 6:
+        // a revoked CA cannot sign revocations), at this entry's index.
         let mut known = stored_revocations(&*self.storage, &p.signer_ids)?;
         known.extend(
             p.signer_ids

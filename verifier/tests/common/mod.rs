@@ -24,10 +24,7 @@ pub fn time(ms: u64) -> OffsetDateTime {
 /// The scope extension for `crates`, non-critical.
 pub fn scope_extension(crates: &[&str]) -> CustomExtension {
     let crates: Vec<String> = crates.iter().map(|s| s.to_string()).collect();
-    CustomExtension::from_oid_content(
-        &SCOPE_EXTENSION_OID_ARCS,
-        encode_scope(&crates).unwrap(),
-    )
+    CustomExtension::from_oid_content(&SCOPE_EXTENSION_OID_ARCS, encode_scope(&crates).unwrap())
 }
 
 /// A CA: its parameters, key and certificate.

@@ -21,8 +21,8 @@ use rcgen::{
 };
 use rustls_pki_types::CertificateDer;
 use sigil_core::certificate::{
-    INTERMEDIATE_PATH_LEN, IdentityKind, ROOT_PATH_LEN, classify_identity, encode_scope,
-    validate_serial,
+    INTERMEDIATE_PATH_LEN, IdentityKind, ROOT_PATH_LEN, SCOPE_EXTENSION_OID_ARCS,
+    classify_identity, encode_scope, validate_serial,
 };
 use sigil_core::entry::{CrlReason, Revocation};
 use sigil_core::statement::p256_public_key_point;
@@ -30,7 +30,6 @@ use sigil_verifier::x509::Certificate;
 use time::OffsetDateTime;
 
 use crate::error::CaError;
-use crate::scope_oid::{self, PLACEHOLDER_ARCS, ScopeOidSigner};
 
 /// Length of the random serial numbers the CA draws, in octets (RFC 5280
 /// §4.1.2.2 allows up to 20; CA/Browser Forum rules ask for 64 random bits,
@@ -285,9 +284,11 @@ pub fn issue_leaf(
     serial: Option<&[u8]>,
 ) -> Result<Vec<u8>, CaError> {
     let issuer_cert = intermediate.parsed()?;
-    let issuer_point = issuer_cert.p256_point().ok_or(CaError::BadKey {
-        reason: "the intermediate's key is not ECDSA P-256",
-    })?;
+    if issuer_cert.p256_point().is_none() {
+        return Err(CaError::BadKey {
+            reason: "the intermediate's key is not ECDSA P-256",
+        });
+    }
     let san = match classify_identity(identity)? {
         IdentityKind::Uri => SanType::URI(identity.try_into()?),
         _ => SanType::Rfc822Name(identity.try_into()?),
@@ -337,13 +338,12 @@ pub fn issue_leaf(
     ski.extend(key_identifier(public_key.der_bytes()));
     params.custom_extensions = vec![
         CustomExtension::from_oid_content(&SUBJECT_KEY_IDENTIFIER_ARCS, ski),
-        CustomExtension::from_oid_content(&PLACEHOLDER_ARCS, scope),
+        CustomExtension::from_oid_content(&SCOPE_EXTENSION_OID_ARCS, scope),
     ];
 
     let key = intermediate.key_pair()?;
-    let issuer = intermediate.issuer(ScopeOidSigner { key: &key })?;
-    let cert = params.signed_by(&public_key, &issuer)?;
-    let der = scope_oid::finish(cert.der().to_vec(), issuer_point)?;
+    let issuer = intermediate.issuer(&key)?;
+    let der = params.signed_by(&public_key, &issuer)?.der().to_vec();
     // The leaf must carry exactly the key given, in the uncompressed form
     // verifiers read (a compressed point passes p256 but not the profile).
     let issued = Certificate::parse(&der).map_err(CaError::BadCertificate)?;
@@ -354,11 +354,14 @@ pub fn issue_leaf(
 }
 
 /// Signs a revocation (`docs/formats.md` §1.4) of the certificate with
-/// serial `serial` that `intermediate` issued: void from log index
-/// `from_index` on, revoked at `revoked_at_ms`. The signer chain is the
-/// intermediate's certificate alone (the root is not included).
+/// serial `serial` that `intermediate` issued, for the log whose checkpoint
+/// origin line is `origin` (the revocation verifies in that log only):
+/// void from log index `from_index` on, revoked at `revoked_at_ms`. The
+/// signer chain is the intermediate's certificate alone (the root is not
+/// included).
 pub fn sign_revocation(
     intermediate: &CaCertificate,
+    origin: &str,
     serial: &[u8],
     reason: CrlReason,
     from_index: u64,
@@ -367,6 +370,7 @@ pub fn sign_revocation(
     validate_serial(serial)?;
     let key = intermediate.p256_signing_key()?;
     Ok(Revocation::sign(
+        origin,
         serial.to_vec(),
         reason.code(),
         from_index,

@@ -22,7 +22,6 @@ pub mod csr;
 pub mod error;
 pub mod invite;
 pub mod issue;
-mod scope_oid;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod setup;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! sigil-ca init --out DIR [--name NAME]
-//! sigil-ca serve --dir DIR --data-dir DIR --log URL --admin-token-file F [--listen ADDR]
+//! sigil-ca serve --dir DIR --data-dir DIR --log URL --log-key PUB --admin-token-file F [--listen ADDR]
 //! sigil-ca invite --ca URL --admin-token-file F --identity ID --crate NAME... [--ttl DUR]
 //! sigil-ca revoke --ca URL --admin-token-file F --serial HEX --reason R [--from-index N]
 //! sigil-ca trust-root (--dir DIR | --ca URL)
@@ -73,11 +73,13 @@ enum Command {
         /// File holding the admin bearer token (mode 0600).
         #[arg(long)]
         admin_token_file: PathBuf,
-        /// The log's verifier key file (`sigil-log keygen`'s log.pub):
-        /// every proof the log returns is checked before a certificate is
-        /// handed out.
+        /// The log's verifier key file (`sigil-log keygen`'s log.pub),
+        /// required: every proof the log returns is checked before a
+        /// certificate is handed out, a revocation's default `from_index`
+        /// comes from a checkpoint whose signature is checked, and
+        /// revocations are signed for the key's name, the log's origin.
         #[arg(long)]
-        log_key: Option<PathBuf>,
+        log_key: PathBuf,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:6963")]
         listen: SocketAddr,
@@ -133,7 +135,8 @@ enum Command {
         #[arg(long)]
         reason: String,
         /// Releases logged before this index stay valid (default: the
-        /// log's current size, i.e. from now on).
+        /// size of the log's checkpoint, whose signature the CA checks,
+        /// i.e. from now on; a larger index is refused).
         #[arg(long)]
         from_index: Option<u64>,
     },
@@ -215,20 +218,12 @@ fn run(cli: Cli) -> Result<(), String> {
             issuer_id.copy_from_slice(issuer.as_ref());
             let store = CaStore::open(&data_dir, &issuer_id)
                 .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-            let mut log = LogClient::with_timeout(&log, log_timeout).map_err(|e| e.to_string())?;
-            match log_key {
-                Some(path) => {
-                    let vkey = std::fs::read_to_string(&path)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    log = log
-                        .with_verifier_key(&vkey)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                }
-                None => tracing::warn!(
-                    "no --log-key: the log's proofs are passed on unchecked; give the log's \
-                     verifier key so that a certificate is handed out only with a valid proof"
-                ),
-            }
+            let vkey = std::fs::read_to_string(&log_key)
+                .map_err(|e| format!("{}: {e}", log_key.display()))?;
+            let log = LogClient::with_timeout(&log, log_timeout)
+                .map_err(|e| e.to_string())?
+                .with_verifier_key(&vkey)
+                .map_err(|e| format!("{}: {e}", log_key.display()))?;
             let config = CaConfig {
                 intermediate,
                 root_der,

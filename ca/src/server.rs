@@ -26,9 +26,11 @@
 //! The CSR may also be base64 DER. The CA checks the token (known,
 //! unexpired, unredeemed), checks the CSR (its signature proves possession
 //! of the key; P-256 only; its subject and extensions are ignored), issues
-//! the leaf with the identity and crates of the invitation, submits a
-//! `certificate` entry to the log and waits until the log has sequenced it.
-//! Only then does it redeem the token and answer `201`:
+//! the leaf with the identity and crates of the invitation, **records it**
+//! as the invitation's pending certificate (with its serial, in one synced
+//! batch: `crate::store`, "Recorded before submitted"), then submits a
+//! `certificate` entry to the log and waits until the log has sequenced
+//! it. Only then does it redeem the token and answer `201`:
 //!
 //! ```json
 //! {"certificate": "<leaf PEM>", "chain": "<intermediate PEM><root PEM>",
@@ -37,9 +39,24 @@
 //!  "log_index": <index>, "proof": "<.tlog-proof text>"}
 //! ```
 //!
-//! If the log is unreachable or refuses, no certificate is handed out and
-//! the token stays unredeemed (503 / 502). Two enrollments with one token
-//! at once: the second gets 409 `token_in_use`.
+//! If the log is unreachable, times out, refuses or answers with a proof
+//! that does not hold, no certificate is handed out and the token stays
+//! unredeemed (503 / 502), but the certificate stays on record: the log may
+//! have logged it (a timeout says nothing), so it is revocable by serial,
+//! and a retry with the same token (and a CSR for the same key, else `409
+//! enrollment_pending`) resubmits **the same certificate** and answers with
+//! it, even after the token expired. One token, one certificate, always.
+//! Two enrollments with one token at once: the second gets 409
+//! `token_in_use`.
+//!
+//! # Revocation
+//!
+//! The CA signs a revocation for the origin of the log it submits to (the
+//! name of `--log-key`, `docs/formats.md` §1.4). The default `from_index`
+//! is the size of the log's checkpoint **after verifying its signature**
+//! with the log's key; a `from_index` beyond that size is refused (`400
+//! bad_from_index`), and a checkpoint that does not verify gets `502
+//! log_checkpoint_invalid` and nothing is signed.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -72,7 +89,9 @@ use tokio::net::TcpListener;
 use crate::csr;
 use crate::invite::{self, AdminToken};
 use crate::issue::{CaCertificate, issue_leaf, sign_revocation};
-use crate::store::{CaStore, Invite, IssuedCertificate, RevocationRecord, StoreError};
+use crate::store::{
+    CaStore, Invite, IssuedCertificate, PendingCertificate, RevocationRecord, StoreError,
+};
 
 /// How far a leaf's notBefore is set before the moment of issuance, so
 /// that a log or verifier whose clock is a little behind the CA's still
@@ -88,9 +107,11 @@ pub struct CaConfig {
     pub root_der: Vec<u8>,
     /// The admin bearer token.
     pub admin: AdminToken,
-    /// The log every certificate goes to before it is handed out (with
-    /// the log's verifier key, its proofs are checked:
-    /// `sigil_client::log_client`, "Checked submissions").
+    /// The log every certificate goes to before it is handed out. It must
+    /// have the log's verifier key (`LogClient::with_verifier_key`): its
+    /// proofs and checkpoints are checked (`sigil_client::log_client`,
+    /// "Checked submissions"), and its name is the origin revocations are
+    /// signed for.
     pub log: LogClient,
     /// Lifetime of issued leaves.
     pub leaf_validity: Duration,
@@ -221,9 +242,16 @@ fn log_error(e: ClientError, consequence: &str) -> HttpError {
     }
 }
 
-/// [`log_error`] for an enrollment.
-fn enroll_log_error(e: ClientError) -> HttpError {
-    log_error(e, "nothing was issued and the token is still valid")
+/// [`log_error`] for an enrollment whose certificate is on record.
+fn enroll_log_error(e: ClientError, serial: &str) -> HttpError {
+    log_error(
+        e,
+        &format!(
+            "no certificate was handed out and the token is still valid; certificate {serial} \
+             is on record and may be in the log: retry with the same token and the same key to \
+             receive exactly that certificate"
+        ),
+    )
 }
 
 /// Removes its token hash from the in-flight set when dropped.
@@ -292,24 +320,25 @@ async fn enroll(
     let invite = check_invite(found, &hash, now)?;
 
     let intermediate = &inner.config.intermediate;
-    let validity_ms = u64::try_from(inner.config.leaf_validity.as_millis()).unwrap_or(u64::MAX);
-    let backdate_ms = u64::try_from(BACKDATE.as_millis()).unwrap_or(0);
-    let not_before = now
-        .saturating_sub(backdate_ms)
-        .max(intermediate.not_before_ms());
-    let not_after = now
-        .saturating_add(validity_ms)
-        .min(intermediate.not_after_ms());
-    let leaf = issue_leaf(
-        intermediate,
-        checked.spki_der(),
-        &invite.identity,
-        &invite.crates,
-        not_before,
-        not_after,
-        None,
-    )
-    .map_err(|e| HttpError::internal(format!("issuing: {e}")))?;
+    let leaf = match &invite.pending {
+        // A retry: the certificate recorded for this token, never another.
+        Some(pending) => pending_certificate(pending, checked.spki_der())?,
+        None => {
+            let leaf = issue_for(inner, &invite, checked.spki_der(), now)?;
+            let serial = sigil_verifier::x509::Certificate::parse(&leaf)
+                .map_err(|e| HttpError::internal(format!("issued certificate: {e}")))?
+                .serial()
+                .to_vec();
+            let pending = PendingCertificate {
+                serial: hex::encode(&serial),
+                der: STANDARD.encode(&leaf),
+                submitted_at: now,
+            };
+            let store = inner.store.clone();
+            blocking(move || store.record_pending(&hash, &pending, &serial)).await?;
+            leaf
+        }
+    };
     let parsed = sigil_verifier::x509::Certificate::parse(&leaf)
         .map_err(|e| HttpError::internal(format!("issued certificate: {e}")))?;
     let serial = parsed.serial().to_vec();
@@ -322,7 +351,7 @@ async fn enroll(
         .log
         .submit(&entry)
         .await
-        .map_err(enroll_log_error)?;
+        .map_err(|e| enroll_log_error(e, &hex::encode(&serial)))?;
 
     let issued = IssuedCertificate {
         serial: hex::encode(&serial),
@@ -366,8 +395,66 @@ async fn enroll(
         .into_response())
 }
 
+/// Issues the leaf for `invite` and the key `spki_der` (a P-256
+/// SubjectPublicKeyInfo from a checked CSR), valid from a little before
+/// `now` for the configured lifetime, within the intermediate's validity.
+fn issue_for(
+    inner: &Inner,
+    invite: &Invite,
+    spki_der: &[u8],
+    now: u64,
+) -> Result<Vec<u8>, HttpError> {
+    let intermediate = &inner.config.intermediate;
+    let validity_ms = u64::try_from(inner.config.leaf_validity.as_millis()).unwrap_or(u64::MAX);
+    let backdate_ms = u64::try_from(BACKDATE.as_millis()).unwrap_or(0);
+    let not_before = now
+        .saturating_sub(backdate_ms)
+        .max(intermediate.not_before_ms());
+    let not_after = now
+        .saturating_add(validity_ms)
+        .min(intermediate.not_after_ms());
+    issue_leaf(
+        intermediate,
+        spki_der,
+        &invite.identity,
+        &invite.crates,
+        not_before,
+        not_after,
+        None,
+    )
+    .map_err(|e| HttpError::internal(format!("issuing: {e}")))
+}
+
+/// The certificate recorded for a token, if the retry is for the same key
+/// (the CSR's `spki_der`): a token never gets a second certificate.
+fn pending_certificate(
+    pending: &PendingCertificate,
+    spki_der: &[u8],
+) -> Result<Vec<u8>, HttpError> {
+    let leaf = STANDARD
+        .decode(&pending.der)
+        .map_err(|e| HttpError::internal(format!("stored pending certificate: {e}")))?;
+    let parsed = sigil_verifier::x509::Certificate::parse(&leaf)
+        .map_err(|e| HttpError::internal(format!("stored pending certificate: {e}")))?;
+    if parsed.spki_der() != spki_der {
+        return Err(HttpError::new(
+            StatusCode::CONFLICT,
+            "enrollment_pending",
+            format!(
+                "certificate {} was already issued for this token, for another key, and sent to \
+                 the log; retry with the key it was issued for (the same CSR), or ask the CA \
+                 operator to revoke it and invite you again",
+                pending.serial
+            ),
+        ));
+    }
+    Ok(leaf)
+}
+
 /// The invitation if it may be redeemed now; the error tells the
-/// maintainer what happened to it otherwise.
+/// maintainer what happened to it otherwise. An invitation with a pending
+/// certificate may be completed after it expired: the certificate was
+/// issued while it was valid.
 fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invite, HttpError> {
     let invite = found
         .filter(|i| {
@@ -391,7 +478,7 @@ fn check_invite(found: Option<Invite>, hash: &[u8; 32], now: u64) -> Result<Invi
              operator for a new invitation",
         ));
     }
-    if now >= invite.expires_at {
+    if now >= invite.expires_at && invite.pending.is_none() {
         return Err(HttpError::new(
             StatusCode::GONE,
             "token_expired",
@@ -497,6 +584,7 @@ async fn create_invite(
         created_at: now,
         expires_at: now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
         redeemed: None,
+        pending: None,
     };
     let record = invite.clone();
     let store = inner.store.clone();
@@ -548,23 +636,51 @@ async fn revoke(
     })?;
     let store = inner.store.clone();
     let key = serial.clone();
-    if blocking(move || store.certificate(&key)).await?.is_none() {
+    // Every certificate this CA ever submitted to the log, handed out or
+    // still pending, may be revoked.
+    if !blocking(move || store.is_known_serial(&key)).await? {
         return Err(HttpError::not_found(
             "unknown_certificate",
             format!("this CA issued no certificate with serial {}", req.serial),
         ));
     }
     let log = &inner.config.log;
+    let origin = log.origin().ok_or_else(|| {
+        HttpError::internal("the CA has no log key, so no log origin to sign revocations for")
+    })?;
+    // The size of a checkpoint the log signed, never an unchecked one: a
+    // forged size would void releases the revocation is not meant to.
+    let size = log.verified_tree_size().await.map_err(|e| match e {
+        ClientError::BadProof { .. } => HttpError::new(
+            StatusCode::BAD_GATEWAY,
+            "log_checkpoint_invalid",
+            format!("{e}; nothing was signed, the revocation is not in effect"),
+        ),
+        other => log_error(other, "the revocation is not in effect"),
+    })?;
     let from_index = match req.from_index {
+        Some(i) if i > size => {
+            return Err(HttpError::bad_request(
+                "bad_from_index",
+                format!(
+                    "from_index {i} is beyond the log's size {size} (its signed checkpoint); \
+                     give an index the log has reached, or none for its current size"
+                ),
+            ));
+        }
         Some(i) => i,
-        None => log
-            .tree_size()
-            .await
-            .map_err(|e| log_error(e, "the revocation is not in effect"))?,
+        None => size,
     };
     let now = unix_ms();
-    let revocation = sign_revocation(&inner.config.intermediate, &serial, reason, from_index, now)
-        .map_err(|e| HttpError::internal(format!("signing the revocation: {e}")))?;
+    let revocation = sign_revocation(
+        &inner.config.intermediate,
+        origin,
+        &serial,
+        reason,
+        from_index,
+        now,
+    )
+    .map_err(|e| HttpError::internal(format!("signing the revocation: {e}")))?;
     let logged = log
         .submit(&EntryBody::Revocation(revocation))
         .await
@@ -608,13 +724,30 @@ async fn get_certificate(
     require_admin(&state, &headers)?;
     let serial = parse_serial(&serial_hex)?;
     let store = state.inner.store.clone();
-    let (cert, revocation) =
-        blocking(move || Ok((store.certificate(&serial)?, store.revocation(&serial)?))).await?;
+    let (cert, revocation, known) = blocking(move || {
+        Ok((
+            store.certificate(&serial)?,
+            store.revocation(&serial)?,
+            store.is_known_serial(&serial)?,
+        ))
+    })
+    .await?;
     let certificate = cert.ok_or_else(|| {
-        HttpError::not_found(
-            "unknown_certificate",
-            format!("this CA issued no certificate with serial {serial_hex}"),
-        )
+        if known {
+            HttpError::not_found(
+                "certificate_pending",
+                format!(
+                    "certificate {serial_hex} was issued and sent to the log, but its enrollment \
+                     has not completed (the maintainer retries with the same token); it can be \
+                     revoked"
+                ),
+            )
+        } else {
+            HttpError::not_found(
+                "unknown_certificate",
+                format!("this CA issued no certificate with serial {serial_hex}"),
+            )
+        }
     })?;
     Ok(axum::Json(CertificateStatus {
         certificate,

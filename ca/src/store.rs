@@ -9,7 +9,8 @@
 //! | `meta/format` | [`FORMAT_VERSION`], ASCII |
 //! | `meta/issuer` | SHA-256 of the intermediate certificate this store belongs to |
 //! | `invite/<first 16 octets of the token hash>` | [`Invite`], JSON, with the whole hash |
-//! | `cert/<serial octets>` | [`IssuedCertificate`], JSON |
+//! | `cert/<serial octets>` | [`IssuedCertificate`], JSON: a certificate handed out |
+//! | `submitted/<serial octets>` | the token hash (hex) of the invitation it was issued for: every certificate ever submitted to the log |
 //! | `revocation/<serial octets>` | [`RevocationRecord`], JSON |
 //!
 //! Tokens are never stored, only their SHA-256 (see [`crate::invite`]):
@@ -19,9 +20,16 @@
 //! # Invariants
 //!
 //! * Every write is one `WriteBatch`, fsync'd before the call returns: after
-//!   a crash the store holds a whole write or none of it. Redeeming an
-//!   invitation and recording the certificate issued for it are one batch,
-//!   so a token is consumed exactly when its certificate is on record.
+//!   a crash the store holds a whole write or none of it.
+//! * **Recorded before submitted** (issue #11 item 3). A certificate is
+//!   written as its invitation's [`Invite::pending`], with its serial under
+//!   `submitted/`, in one synced batch ([`CaStore::record_pending`]) before
+//!   it is sent to the log. So every certificate the log may hold is known
+//!   here (revocable by serial), and an invitation never gets a second
+//!   one: a retry with the same token resubmits the pending certificate.
+//! * Redeeming an invitation (clearing `pending`) and recording the
+//!   certificate handed out under `cert/` are one batch, so a token is
+//!   consumed exactly when its certificate is on record.
 //! * A store belongs to one intermediate: opening it with another is
 //!   refused, so invitations and serials never mix between CAs.
 //! * Stored values are decoded defensively: a value that does not parse is
@@ -43,6 +51,7 @@ const KEY_ISSUER: &[u8] = b"meta/issuer";
 const PREFIX_INVITE: &[u8] = b"invite/";
 const PREFIX_CERT: &[u8] = b"cert/";
 const PREFIX_REVOCATION: &[u8] = b"revocation/";
+const PREFIX_SUBMITTED: &[u8] = b"submitted/";
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +107,24 @@ pub struct Invite {
     pub expires_at: u64,
     /// Set once redeemed.
     pub redeemed: Option<Redemption>,
+    /// The certificate issued for this invitation and submitted to the log
+    /// but not yet handed out (the log's answer did not come, or did not
+    /// hold): a retry with the same token resubmits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingCertificate>,
+}
+
+/// A certificate recorded before it was submitted to the log (module docs,
+/// "Recorded before submitted").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingCertificate {
+    /// Serial, hex.
+    pub serial: String,
+    /// The certificate, base64 DER.
+    pub der: String,
+    /// When it was first submitted, Unix ms.
+    pub submitted_at: u64,
 }
 
 /// When an invitation was redeemed and for which certificate.
@@ -240,8 +267,45 @@ impl CaStore {
         self.get_json(&invite_key(token_hash))
     }
 
+    /// Records `pending` as the certificate of the invitation with this
+    /// token hash, and its serial as submitted, in one synced batch: call
+    /// it before submitting the certificate to the log. Refuses an
+    /// invitation that is gone, redeemed, or already has a pending
+    /// certificate (one token, one certificate).
+    pub fn record_pending(
+        &self,
+        token_hash: &[u8; 32],
+        pending: &PendingCertificate,
+        serial: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut invite = self
+            .invite(token_hash)?
+            .ok_or(StoreError::Conflict("the invitation is gone"))?;
+        if invite.redeemed.is_some() {
+            return Err(StoreError::Conflict("the invitation was already redeemed"));
+        }
+        if invite.pending.is_some() {
+            return Err(StoreError::Conflict(
+                "the invitation already has a certificate pending",
+            ));
+        }
+        invite.pending = Some(pending.clone());
+        let mut batch = WriteBatch::default();
+        batch.put(invite_key(token_hash), Self::json(&invite)?);
+        batch.put(key(PREFIX_SUBMITTED, serial), hex::encode(token_hash));
+        self.write(batch)
+    }
+
+    /// Whether a certificate with this serial (content octets) was ever
+    /// submitted to the log or handed out by this CA: what may be revoked.
+    pub fn is_known_serial(&self, serial: &[u8]) -> Result<bool, StoreError> {
+        Ok(self.db.get(key(PREFIX_SUBMITTED, serial))?.is_some()
+            || self.db.get(key(PREFIX_CERT, serial))?.is_some())
+    }
+
     /// Redeems an invitation and records the certificate issued for it, in
-    /// one synced batch. The caller serialises redemptions of one token
+    /// one synced batch. A pending certificate, if any, must be this one
+    /// (same serial); it is cleared. The caller serialises redemptions of one token
     /// (the server holds a per-token lock); this re-checks that the
     /// invitation is still unredeemed and refuses otherwise.
     pub fn redeem(
@@ -257,6 +321,16 @@ impl CaStore {
         if invite.redeemed.is_some() {
             return Err(StoreError::Conflict("the invitation was already redeemed"));
         }
+        if invite
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.serial != issued.serial)
+        {
+            return Err(StoreError::Conflict(
+                "another certificate is pending for the invitation",
+            ));
+        }
+        invite.pending = None;
         invite.redeemed = Some(Redemption {
             at,
             serial: issued.serial.clone(),
@@ -312,6 +386,7 @@ mod tests {
             created_at: 1,
             expires_at: 2,
             redeemed: None,
+            pending: None,
         }
     }
 
@@ -354,6 +429,42 @@ mod tests {
         assert_eq!(got.redeemed.unwrap().serial, "41");
         assert_eq!(store.certificate(&[0x41]).unwrap().unwrap(), issued());
         assert!(store.certificate(&[0x42]).unwrap().is_none());
+    }
+
+    /// Item 3: the certificate is on record (revocable, and the one the
+    /// token gets) before it is submitted; redeeming clears it.
+    #[test]
+    fn pending_is_recorded_once_and_redeemed_with_the_same_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CaStore::open(dir.path(), &[1; 32]).unwrap();
+        store.put_invite(&[9; 32], &invite()).unwrap();
+        assert!(!store.is_known_serial(&[0x41]).unwrap());
+        let pending = PendingCertificate {
+            serial: "41".into(),
+            der: "AA==".into(),
+            submitted_at: 3,
+        };
+        store.record_pending(&[9; 32], &pending, &[0x41]).unwrap();
+        assert!(store.is_known_serial(&[0x41]).unwrap());
+        assert_eq!(
+            store.invite(&[9; 32]).unwrap().unwrap().pending,
+            Some(pending.clone())
+        );
+        assert!(matches!(
+            store.record_pending(&[9; 32], &pending, &[0x42]),
+            Err(StoreError::Conflict(_))
+        ));
+        let mut other = issued();
+        other.serial = "42".into();
+        assert!(matches!(
+            store.redeem(&[9; 32], 5, &other, &[0x42]),
+            Err(StoreError::Conflict(_))
+        ));
+        store.redeem(&[9; 32], 5, &issued(), &[0x41]).unwrap();
+        let got = store.invite(&[9; 32]).unwrap().unwrap();
+        assert_eq!(got.pending, None);
+        assert_eq!(got.redeemed.unwrap().serial, "41");
+        assert!(store.is_known_serial(&[0x41]).unwrap());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Certificates that tools nobody here wrote accept (DESIGN.md
 //! "Certificates": "Certificates must pass a real linter for RFC 5280"):
-//! OpenSSL validates the chain root → intermediate → leaf, and pkilint's
-//! RFC 5280 linter finds no error in any of the three nor in the
-//! issuer/subject pairs (`tools/pkilint_lint.py`, docs/certificates.md).
+//! OpenSSL validates the chain root → intermediate → leaf, and stock
+//! pkilint's RFC 5280 linters (`lint_pkix_cert`,
+//! `lint_pkix_signer_signee_cert_chain`, run as pkilint installs them, no
+//! workaround) find no error in any of the three nor in the issuer/subject
+//! pairs (docs/certificates.md).
 //!
 //! Both tools come from outside Cargo: `bash .ci/run` installs `openssl`
 //! (Debian) and pkilint (PyPI, in a venv) and exports `SIGIL_PKILINT`, the
@@ -21,18 +23,6 @@ use sigil_core::pem::certificate_pem;
 use sigil_core::statement::public_key_spki_der;
 
 const DAY_MS: u64 = 86_400_000;
-/// tools/pkilint_lint.py, found from the package directory cargo reports at
-/// run time (the compile-time path is only the fallback).
-fn script() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .join("../tools/pkilint_lint.py")
-}
-/// What pyasn1_fasder (pkilint 0.13.3's DER decoder) says of the scope
-/// extension's OID.
-const WIDE_ARC_ERROR: &str = "OID contains arc which is larger than 32-bits";
-
 /// Whether the tools may be missing: `SIGIL_SKIP_EXTERNAL_TOOLS=1`.
 fn skipping() -> bool {
     std::env::var_os("SIGIL_SKIP_EXTERNAL_TOOLS").is_some_and(|v| v == "1")
@@ -194,24 +184,64 @@ fn openssl_validates_the_chain_and_refuses_another_root() {
     }
 }
 
-/// Runs `tools/pkilint_lint.py` with `args`; returns whether it exited 0
-/// (no ERROR or FATAL finding) and its output.
-fn pkilint(python: &Path, args: &[&Path]) -> (bool, String) {
-    let (ok, out) = run(Command::new(python).arg(script()).args(args));
-    eprintln!("pkilint {args:?}:\n{out}");
-    (ok, out)
+/// What stock pkilint found in one run.
+struct Lint {
+    /// Every finding, one `SEVERITY code @ path` line each.
+    findings: Vec<String>,
+    /// How many are ERROR or FATAL.
+    errors: usize,
 }
 
-fn assert_clean(python: &Path, args: &[&Path]) {
-    let (ok, out) = pkilint(python, args);
-    assert!(ok, "pkilint finds an ERROR or FATAL in {args:?}:\n{out}");
-    assert!(out.contains(", 0 ERROR or FATAL"), "{args:?}:\n{out}");
-    assert!(
-        !out.lines()
-            .any(|l| l.starts_with("ERROR ") || l.starts_with("FATAL ")),
-        "{args:?}:\n{out}"
+/// Runs pkilint's own command `linter` (`lint_pkix_cert`, or
+/// `lint_pkix_signer_signee_cert_chain` with the issuer then the subject)
+/// from the venv of `python`, unchanged, asking for every finding as JSON.
+/// Panics if pkilint cannot load a certificate (it prints no JSON then).
+fn pkilint(python: &Path, linter: &str, certs: &[&Path]) -> Lint {
+    let bin = python.parent().unwrap().join(linter);
+    let (_, out) = run(Command::new(&bin)
+        .args(["lint", "--severity", "ALL", "--format", "JSON"])
+        .args(certs));
+    let json: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("{linter} {certs:?} printed no report ({e}):\n{out}"));
+    let mut lint = Lint {
+        findings: Vec::new(),
+        errors: 0,
+    };
+    for result in json["results"].as_array().unwrap() {
+        for finding in result["finding_descriptions"].as_array().unwrap() {
+            let severity = finding["severity"].as_str().unwrap();
+            lint.errors += usize::from(matches!(severity, "ERROR" | "FATAL"));
+            lint.findings.push(format!(
+                "{severity} {} @ {}",
+                finding["code"].as_str().unwrap(),
+                result["node_path"].as_str().unwrap()
+            ));
+        }
+    }
+    eprintln!(
+        "{linter} {certs:?}: {} findings, {} ERROR or FATAL\n{}",
+        lint.findings.len(),
+        lint.errors,
+        lint.findings.join("\n")
     );
+    lint
 }
+
+/// No ERROR or FATAL finding, and nothing but what docs/certificates.md
+/// says pkilint reports: the INFO that names the key identifier method.
+fn assert_clean(python: &Path, linter: &str, certs: &[&Path]) {
+    let lint = pkilint(python, linter, certs);
+    assert_eq!(lint.errors, 0, "{linter} {certs:?}:\n{:#?}", lint.findings);
+    for finding in &lint.findings {
+        assert!(
+            finding.starts_with("INFO pkix.subject_key_identifier_rfc7093_method_1_identified "),
+            "{linter} {certs:?}: unexpected finding {finding}"
+        );
+    }
+}
+
+const CERT: &str = "lint_pkix_cert";
+const PAIR: &str = "lint_pkix_signer_signee_cert_chain";
 
 #[test]
 fn pkilint_finds_no_error_in_root_intermediate_and_leaves() {
@@ -223,40 +253,22 @@ fn pkilint_finds_no_error_in_root_intermediate_and_leaves() {
     let (root, intermediate) = new_pki("Sigil pkilint", now);
     let root_pem = write_pem(dir.path(), "root", root.certificate_der());
     let intermediate_pem = write_pem(dir.path(), "intermediate", intermediate.certificate_der());
-    let pyasn1 = Path::new("--pyasn1-decoder");
-    let issuer = Path::new("--issuer");
 
-    // The CA certificates have no wide OID arc: stock pkilint reads them.
-    assert_clean(&python, &[&root_pem]);
-    assert_clean(&python, &[&intermediate_pem]);
-    assert_clean(&python, &[issuer, &root_pem, &intermediate_pem]);
-
+    assert_clean(&python, CERT, &[&root_pem]);
+    assert_clean(&python, CERT, &[&intermediate_pem]);
+    assert_clean(&python, PAIR, &[&root_pem, &root_pem]);
+    assert_clean(&python, PAIR, &[&root_pem, &intermediate_pem]);
     for (stem, der) in leaves(&intermediate, now) {
         let leaf = write_pem(dir.path(), stem, &der);
-        assert_clean(&python, &[pyasn1, &leaf]);
-        assert_clean(&python, &[pyasn1, issuer, &intermediate_pem, &leaf]);
-
-        // Stock pkilint refuses the leaf for the scope OID's 127-bit arc
-        // alone. If this fails because pkilint now loads the leaf, drop
-        // --pyasn1-decoder here and in docs/certificates.md.
-        let (ok, out) = pkilint(&python, &[&leaf]);
-        assert!(
-            !ok && out.contains("Failed to load certificate") && out.contains(WIDE_ARC_ERROR),
-            "stock pkilint no longer fails on {stem} with {WIDE_ARC_ERROR:?}; \
-             drop the --pyasn1-decoder workaround:\n{out}"
-        );
-        assert_eq!(
-            out.lines().count(),
-            1,
-            "{stem}: more than the one error:\n{out}"
-        );
+        assert_clean(&python, CERT, &[&leaf]);
+        assert_clean(&python, PAIR, &[&intermediate_pem, &leaf]);
     }
 }
 
 /// The lint step can fail: a leaf like Sigil's but with one mistake (its
 /// subject is empty and its subjectAltName is not critical, which RFC 5280
 /// §4.2.1.6 forbids), and a leaf paired with an issuer that did not sign
-/// it, are errors to pkilint, with either decoder.
+/// it, are errors to stock pkilint.
 #[test]
 fn pkilint_reports_errors_in_bad_certificates() {
     let Some(python) = pkilint_python() else {
@@ -266,7 +278,6 @@ fn pkilint_reports_errors_in_bad_certificates() {
     let now = now_ms();
     let (root, intermediate) = new_pki("Sigil pkilint", now);
     let root_pem = write_pem(dir.path(), "root", root.certificate_der());
-    let pyasn1 = Path::new("--pyasn1-decoder");
 
     let intermediate_key = rcgen::KeyPair::try_from(intermediate.key_pkcs8_der()).unwrap();
     let issuer =
@@ -289,25 +300,32 @@ fn pkilint_reports_errors_in_bad_certificates() {
     let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let bad = params.signed_by(&leaf_key, &issuer).unwrap();
     let bad = write_pem(dir.path(), "san-not-critical", bad.der());
-    for args in [&[&*bad][..], &[pyasn1, &bad]] {
-        let (ok, out) = pkilint(&python, args);
-        assert!(
-            !ok,
-            "pkilint accepts a non-critical SAN and an empty subject:\n{out}"
-        );
-        assert!(
-            out.contains("ERROR pkix.san_extension_not_critical_empty_subject"),
-            "{args:?}:\n{out}"
-        );
-    }
+    let lint = pkilint(&python, CERT, &[&bad]);
+    assert!(
+        lint.errors > 0,
+        "pkilint accepts a non-critical SAN and an empty subject"
+    );
+    assert!(
+        lint.findings
+            .iter()
+            .any(|f| f.starts_with("ERROR pkix.san_extension_not_critical_empty_subject ")),
+        "{:#?}",
+        lint.findings
+    );
 
     // A leaf the root did not sign, linted as if it had.
     let (_, der) = leaves(&intermediate, now).swap_remove(0);
     let leaf = write_pem(dir.path(), "leaf", &der);
-    let (ok, out) = pkilint(&python, &[pyasn1, Path::new("--issuer"), &root_pem, &leaf]);
-    assert!(!ok, "pkilint accepts a leaf under the wrong issuer:\n{out}");
+    let lint = pkilint(&python, PAIR, &[&root_pem, &leaf]);
     assert!(
-        out.contains("ERROR pkix.signature_verification_failed"),
-        "{out}"
+        lint.errors > 0,
+        "pkilint accepts a leaf under the wrong issuer"
+    );
+    assert!(
+        lint.findings
+            .iter()
+            .any(|f| f.starts_with("ERROR pkix.signature_verification_failed ")),
+        "{:#?}",
+        lint.findings
     );
 }

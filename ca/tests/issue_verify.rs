@@ -21,6 +21,8 @@ use sigil_verifier::{
 
 /// 2026-01-01T00:00:00Z, Unix ms.
 const NOW: u64 = 1_767_225_600_000;
+/// The origin of the log the test revocations are signed for.
+const ORIGIN: &str = "issue-verify.sigil.example/log";
 const HOUR: u64 = 3_600_000;
 const DAY: u64 = 24 * HOUR;
 
@@ -175,7 +177,7 @@ fn signed_release_passes() {
         body: EntryBody::Release(release),
     };
     let entry = Entry::decode(&entry.encode().unwrap()).unwrap();
-    match check_entry(&entry, 5, &pki.roots, RevocationSet::empty(), None).unwrap() {
+    match check_entry(&entry, ORIGIN, 5, &pki.roots, RevocationSet::empty(), None).unwrap() {
         CheckedEntry::Release(signers) => assert_eq!(signers[0].serial, m.serial),
         other => panic!("{other:?}"),
     }
@@ -393,13 +395,23 @@ fn revocation_applies_from_its_index() {
     let release = release_by("hello", &[&m]);
     let revocation = sign_revocation(
         &pki.intermediate,
+        ORIGIN,
         &m.serial,
         CrlReason::KeyCompromise,
         10,
         NOW,
     )
     .unwrap();
-    let id = check_revocation(&revocation, NOW, &pki.roots).unwrap();
+    let id = check_revocation(
+        &revocation,
+        ORIGIN,
+        NOW,
+        0,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap()
+    .certificate_id;
     let signer = verify_chain(&m.chain, &pki.roots, NOW, None).unwrap();
     assert_eq!(id, signer.certificate_id);
 
@@ -440,9 +452,25 @@ fn revoking_the_intermediate_voids_its_leaves() {
         .serial()
         .to_vec();
     // The root signs the revocation of the intermediate it issued.
-    let revocation =
-        sign_revocation(&pki.root, &inter_serial, CrlReason::CaCompromise, 3, NOW).unwrap();
-    let id = check_revocation(&revocation, NOW, &pki.roots).unwrap();
+    let revocation = sign_revocation(
+        &pki.root,
+        ORIGIN,
+        &inter_serial,
+        CrlReason::CaCompromise,
+        3,
+        NOW,
+    )
+    .unwrap();
+    let id = check_revocation(
+        &revocation,
+        ORIGIN,
+        NOW,
+        0,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap()
+    .certificate_id;
     assert_eq!(
         id,
         certificate_id(&spki_of(pki.root.certificate_der()), &inter_serial)
@@ -451,6 +479,103 @@ fn revoking_the_intermediate_voids_its_leaves() {
     check_release(&release, NOW, 2, &pki.roots, &view, None).unwrap();
     let err = check_release(&release, NOW, 3, &pki.roots, &view, None).unwrap_err();
     assert_eq!(code_of(&err), ("revoked", Some(0)));
+}
+
+/// Issue #11 item 6: once the intermediate is revoked (by the root, from
+/// index 3), a revocation it signs is refused at index 3 and after, and
+/// still valid before; the signer's id is the one a leaf's path names.
+#[test]
+fn item6_a_revoked_intermediate_cannot_sign_revocations() {
+    let pki = new_pki("Sigil Test");
+    let m = maintainer(&pki, "alice@example.com", &["hello"]);
+    let inter_serial = Certificate::parse(pki.intermediate.certificate_der())
+        .unwrap()
+        .serial()
+        .to_vec();
+    let of_intermediate = sign_revocation(
+        &pki.root,
+        ORIGIN,
+        &inter_serial,
+        CrlReason::CaCompromise,
+        3,
+        NOW,
+    )
+    .unwrap();
+    let checked = check_revocation(
+        &of_intermediate,
+        ORIGIN,
+        NOW,
+        2,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap();
+    let path = verify_chain(&m.chain, &pki.roots, NOW, None).unwrap();
+    // The intermediate's id as the revocation names it is the one in the
+    // leaf's path, and the one check_revocation gives its signatures.
+    assert_eq!(path.issuer_ids, [checked.certificate_id]);
+    let view: RevocationSet = [(checked.certificate_id, checked.from_index)]
+        .into_iter()
+        .collect();
+
+    let by_intermediate = sign_revocation(
+        &pki.intermediate,
+        ORIGIN,
+        &m.serial,
+        CrlReason::KeyCompromise,
+        0,
+        NOW,
+    )
+    .unwrap();
+    let before = check_revocation(&by_intermediate, ORIGIN, NOW, 2, &pki.roots, &view).unwrap();
+    assert_eq!(before.signer_id, checked.certificate_id);
+    assert_eq!(before.certificate_id, path.certificate_id);
+    for index in [3, 4, 1_000] {
+        let err =
+            check_revocation(&by_intermediate, ORIGIN, NOW, index, &pki.roots, &view).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::Revoked {
+                certificate_id: checked.certificate_id,
+                from_index: 3,
+                index
+            },
+            "index {index}"
+        );
+    }
+    let logged = Entry {
+        integrated_at: NOW,
+        body: EntryBody::Revocation(by_intermediate),
+    };
+    assert_eq!(
+        check_entry(&logged, ORIGIN, 3, &pki.roots, &view, None)
+            .unwrap_err()
+            .code(),
+        "revoked"
+    );
+}
+
+/// Issue #11 item 8: a revocation signed for one log is refused with
+/// another log's origin, by the same verifier and the same roots.
+#[test]
+fn item8_a_revocation_for_another_log_is_refused() {
+    let pki = new_pki("Sigil Test");
+    let m = maintainer(&pki, "alice@example.com", &["hello"]);
+    let for_a = sign_revocation(
+        &pki.intermediate,
+        "log-a.example/sigil",
+        &m.serial,
+        CrlReason::KeyCompromise,
+        0,
+        NOW,
+    )
+    .unwrap();
+    let none = RevocationSet::empty();
+    check_revocation(&for_a, "log-a.example/sigil", NOW, 0, &pki.roots, none).unwrap();
+    let err =
+        check_revocation(&for_a, "log-b.example/sigil", NOW, 0, &pki.roots, none).unwrap_err();
+    assert_eq!(err.code(), "bad_revocation");
+    assert!(err.to_string().contains("log-b.example/sigil"), "{err}");
 }
 
 #[test]
@@ -484,7 +609,7 @@ fn certificate_entries() {
         body: EntryBody::Certificate(entry.clone()),
     };
     assert_eq!(
-        check_entry(&logged, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
+        check_entry(&logged, ORIGIN, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
         CheckedEntry::Certificate(signer)
     );
 
@@ -502,8 +627,15 @@ fn certificate_entries() {
 fn revocation_entries() {
     let pki = new_pki("Sigil Test");
     let m = maintainer(&pki, "alice@example.com", &["hello"]);
-    let good =
-        sign_revocation(&pki.intermediate, &m.serial, CrlReason::Superseded, 7, NOW).unwrap();
+    let good = sign_revocation(
+        &pki.intermediate,
+        ORIGIN,
+        &m.serial,
+        CrlReason::Superseded,
+        7,
+        NOW,
+    )
+    .unwrap();
     let logged = Entry {
         integrated_at: NOW,
         body: EntryBody::Revocation(good.clone()),
@@ -513,7 +645,7 @@ fn revocation_entries() {
         .unwrap()
         .certificate_id;
     assert_eq!(
-        check_entry(&logged, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
+        check_entry(&logged, ORIGIN, 0, &pki.roots, RevocationSet::empty(), None).unwrap(),
         CheckedEntry::Revocation {
             certificate_id: id,
             from_index: 7
@@ -524,6 +656,7 @@ fn revocation_entries() {
     let other = new_pki("Other");
     let mut forged = sign_revocation(
         &other.intermediate,
+        ORIGIN,
         &m.serial,
         CrlReason::Superseded,
         7,
@@ -531,42 +664,85 @@ fn revocation_entries() {
     )
     .unwrap();
     forged.signer_chain = good.signer_chain.clone();
-    let err = check_revocation(&forged, NOW, &pki.roots).unwrap_err();
+    let err =
+        check_revocation(&forged, ORIGIN, NOW, 0, &pki.roots, RevocationSet::empty()).unwrap_err();
     assert_eq!(err.code(), "bad_revocation");
     // A field changed after signing.
     let mut altered = good.clone();
     altered.from_index = 100;
-    let err = check_revocation(&altered, NOW, &pki.roots).unwrap_err();
+    let err =
+        check_revocation(&altered, ORIGIN, NOW, 0, &pki.roots, RevocationSet::empty()).unwrap_err();
     assert_eq!(err.code(), "bad_revocation");
 
     // Signer not a CA: a maintainer signs with its own leaf.
-    let by_leaf =
-        Revocation::sign(m.serial.clone(), 1, 7, NOW, vec![m.leaf.clone()], &m.key).unwrap();
-    let err = check_revocation(&by_leaf, NOW, &pki.roots).unwrap_err();
+    let by_leaf = Revocation::sign(
+        ORIGIN,
+        m.serial.clone(),
+        1,
+        7,
+        NOW,
+        vec![m.leaf.clone()],
+        &m.key,
+    )
+    .unwrap();
+    let err =
+        check_revocation(&by_leaf, ORIGIN, NOW, 0, &pki.roots, RevocationSet::empty()).unwrap_err();
     assert_eq!(err, VerifyError::NotCa);
     assert_eq!(err.code(), "not_a_ca");
 
     // Signer from another root.
-    let err = check_revocation(&forged_by(&other, &m.serial), NOW, &pki.roots).unwrap_err();
+    let err = check_revocation(
+        &forged_by(&other, &m.serial),
+        ORIGIN,
+        NOW,
+        0,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "untrusted_chain");
 
     // Signer outside its validity at the time of judgement.
-    let err = check_revocation(&good, NOW + 5000 * DAY, &pki.roots).unwrap_err();
+    let err = check_revocation(
+        &good,
+        ORIGIN,
+        NOW + 5000 * DAY,
+        0,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "expired");
-    let err = check_revocation(&good, NOW - 40 * DAY, &pki.roots).unwrap_err();
+    let err = check_revocation(
+        &good,
+        ORIGIN,
+        NOW - 40 * DAY,
+        0,
+        &pki.roots,
+        RevocationSet::empty(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "not_yet_valid");
 
     // No signer certificate.
     let mut empty = good.clone();
     empty.signer_chain.clear();
     assert_eq!(
-        check_revocation(&empty, NOW, &pki.roots).unwrap_err(),
+        check_revocation(&empty, ORIGIN, NOW, 0, &pki.roots, RevocationSet::empty()).unwrap_err(),
         VerifyError::EmptyChain
     );
 }
 
 fn forged_by(pki: &Pki, serial: &[u8]) -> Revocation {
-    sign_revocation(&pki.intermediate, serial, CrlReason::KeyCompromise, 0, NOW).unwrap()
+    sign_revocation(
+        &pki.intermediate,
+        ORIGIN,
+        serial,
+        CrlReason::KeyCompromise,
+        0,
+        NOW,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -712,8 +888,15 @@ fn issue_leaf_refuses_what_the_profile_forbids() {
 #[test]
 fn revocation_serial_must_be_valid() {
     let pki = new_pki("Sigil Test");
-    let err =
-        sign_revocation(&pki.intermediate, &[0, 1], CrlReason::Unspecified, 0, NOW).unwrap_err();
+    let err = sign_revocation(
+        &pki.intermediate,
+        ORIGIN,
+        &[0, 1],
+        CrlReason::Unspecified,
+        0,
+        NOW,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,

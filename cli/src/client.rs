@@ -248,9 +248,19 @@ impl Client {
                 entry.kind_name()
             )));
         };
-        let revoked = check_revocation(revocation, entry.integrated_at, &self.roots)
-            .map_err(|e| bad(format!("the proven revocation does not verify ({e})")))?;
-        if &revoked != id || revocation.from_index != status.from_index {
+        // The signer's own revocation status at this index is the log's
+        // check at admission, audited by monitors; here the entry must be
+        // a revocation the CA signed for this log.
+        let revoked = check_revocation(
+            revocation,
+            &self.policy.origin,
+            entry.integrated_at,
+            proved.index,
+            &self.roots,
+            RevocationSet::empty(),
+        )
+        .map_err(|e| bad(format!("the proven revocation does not verify ({e})")))?;
+        if &revoked.certificate_id != id || revocation.from_index != status.from_index {
             return Err(bad(
                 "the proven revocation is of another certificate or from another index".into(),
             ));

@@ -127,7 +127,8 @@ pub enum ClientError {
     },
     /// The log's `.tlog-proof` for a submission does not prove it (the
     /// client was given the log's verifier key): its checkpoint does not
-    /// verify, its inclusion proof fails, or it proves another entry.
+    /// verify, its inclusion proof fails, or it proves another entry; or
+    /// the log's checkpoint itself does not verify.
     #[error("{url}: the log's proof does not hold: {reason}")]
     BadProof {
         /// The URL asked.

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | [`LogClient::submit`] | `POST /api/v1/entries` | [`Submitted`] |
 //! | [`LogClient::checkpoint`], [`LogClient::tree_size`] | `GET /checkpoint` | the signed note (C2SP tlog-checkpoint) |
+//! | [`LogClient::verified_checkpoint`], [`LogClient::verified_tree_size`] | `GET /checkpoint` | the note, verified with the log's key |
 //! | [`LogClient::tile`] | `GET /tile/...` (C2SP tlog-tiles) | the tile's bytes |
 //! | [`LogClient::entry`] | `GET /api/v1/entries/{index}` | [`EntryInfo`] |
 //! | [`LogClient::inclusion_proof`] | `GET /api/v1/proofs/inclusion` | [`InclusionProof`] |
@@ -34,7 +35,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy};
+use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy, VerifiedCheckpoint, verify_checkpoint};
 use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::log_api::{
     CHECKPOINT_PATH, CONSISTENCY_PATH, ConsistencyProof, ENTRIES_PATH, EntryInfo, HEALTH_PATH,
@@ -135,6 +136,13 @@ impl LogClient {
         self.policy.is_some()
     }
 
+    /// The log's origin line, when the client has the log's key or policy
+    /// ([`LogClient::with_verifier_key`]): what a revocation for this log
+    /// is signed for (`docs/formats.md` §1.4).
+    pub fn origin(&self) -> Option<&str> {
+        self.policy.as_deref().map(|p| p.origin.as_str())
+    }
+
     /// The log's base URL, without a trailing `/`.
     pub fn url(&self) -> &str {
         self.endpoint.base()
@@ -189,6 +197,39 @@ impl LogClient {
         };
         let note = Note::parse(&note).map_err(|e| bad(&e))?;
         Ok(Checkpoint::parse(&note.text).map_err(|e| bad(&e))?.size)
+    }
+
+    /// `GET /checkpoint`, verified under the log's key or policy
+    /// (`sigil_core::checkpoint::verify_checkpoint`: the log's signature,
+    /// its origin, the witness quorum): a size to act on, unlike
+    /// [`LogClient::tree_size`].
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Setup`] if the client has no key or policy
+    /// ([`LogClient::with_verifier_key`]); [`ClientError::BadProof`] if the
+    /// checkpoint does not verify; transport and HTTP errors.
+    pub async fn verified_checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
+        let policy = self.policy.as_deref().ok_or_else(|| {
+            ClientError::Setup(
+                "a verified checkpoint needs the log's verifier key (LogClient::with_verifier_key)"
+                    .into(),
+            )
+        })?;
+        let note = self.checkpoint().await?;
+        verify_checkpoint(&note, policy).map_err(|e| ClientError::BadProof {
+            url: format!("{}{CHECKPOINT_PATH}", self.url()),
+            reason: format!("the checkpoint does not verify: {e}"),
+        })
+    }
+
+    /// The tree size of [`LogClient::verified_checkpoint`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LogClient::verified_checkpoint`].
+    pub async fn verified_tree_size(&self) -> Result<u64, ClientError> {
+        Ok(self.verified_checkpoint().await?.checkpoint.size)
     }
 
     /// `GET /<path>`: a tile or entry bundle (C2SP tlog-tiles), `path` as

@@ -223,13 +223,14 @@ impl Monitor {
     /// A monitor of the log `policy` names, judging chains against `roots`.
     pub fn new(policy: CheckpointPolicy, roots: TrustedRoots, watch: Watch) -> Monitor {
         Monitor {
-            policy,
             judge: Judge {
+                origin: policy.origin.clone(),
                 roots,
                 chains: ChainCache::new(),
                 watch,
                 time_tolerance_ms: DEFAULT_TIME_TOLERANCE_MS,
             },
+            policy,
             save_interval: DEFAULT_SAVE_INTERVAL,
         }
     }

@@ -624,6 +624,7 @@ fn later_revocation_voids_earlier_releases_and_refuses_later_ones() {
     // alice's releases in base[..30] are at 3, 6, …, 27. Revoke her leaf
     // from index 12, at index 30.
     let revocation = Revocation::sign(
+        ORIGIN,
         alice_leaf.serial.clone(),
         1,
         12,

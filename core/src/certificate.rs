@@ -4,7 +4,8 @@
 //! Specifications: RFC 5280 (X.509 v3 certificates; section numbers below
 //! are RFC 5280's unless marked otherwise), RFC 5480 and RFC 5758 §3.2
 //! (ECDSA P-256 keys and `ecdsa-with-SHA256` signatures), ITU-T X.690 §10
-//! (DER), ITU-T X.667 (OIDs under `2.25` from UUIDs), and DESIGN.md
+//! (DER and OBJECT IDENTIFIER encoding), RFC 5612 (the documentation
+//! enterprise number the scope OID sits under for now), and DESIGN.md
 //! "Certificates". `sigil-ca` issues certificates to this profile and
 //! `sigil-verifier` checks them; this module holds what both need: the
 //! profile's constants and the encoder and decoder of the scope extension.
@@ -69,20 +70,25 @@
 //!
 //! The leaf lists the crates its holder may sign in a private extension
 //! (§4.2: "Communities may elect to use additional extensions"). Its OID,
-//! [`SCOPE_EXTENSION_OID`], is the `2.25` OID (X.667 §8) of the UUID
-//! `68f7deaf-a3df-48f0-9b6d-e29d16751ff0`. It MUST be non-critical: a
-//! relying party that does not know Sigil still validates the chain, and
-//! rustls-webpki refuses certificates with unknown critical extensions. A
-//! Sigil verifier refuses a leaf without it, and one where it is critical.
-//! Its third arc has 127 bits, which some parsers refuse along with the
-//! whole certificate (pkilint's DER decoder; as far as we know Go's
-//! `crypto/x509`): `docs/certificates.md`.
+//! [`SCOPE_EXTENSION_OID`] (`1.3.6.1.4.1.32473.1.1`), sits under RFC 5612's
+//! documentation enterprise number until the project's own IANA Private
+//! Enterprise Number is assigned; it is written once, as
+//! [`SCOPE_EXTENSION_OID_ARCS`]. Every arc fits in 31 bits, so parsers that
+//! keep arcs in machine integers (Go's `crypto/x509`, pkilint's DER
+//! decoder, Botan, RustCrypto's `const-oid`) read the certificate
+//! (`docs/certificates.md`). It MUST be non-critical: a relying party that
+//! does not know Sigil still validates the chain, and rustls-webpki refuses
+//! certificates with unknown critical extensions. A Sigil verifier refuses
+//! a leaf without it, and one where it is critical.
 //!
 //! ```text
 //! SigilScope DEFINITIONS EXPLICIT TAGS ::= BEGIN
 //!
+//! -- 32473: RFC 5612's documentation enterprise number, a placeholder
+//! -- for the project's own IANA Private Enterprise Number
 //! id-sigil-scope OBJECT IDENTIFIER ::=
-//!     { joint-iso-itu-t uuid(25) 139526725496265795380794671847951376368 }
+//!     { iso(1) identified-organization(3) dod(6) internet(1) private(4)
+//!       enterprise(1) 32473 sigil(1) scope(1) }
 //!
 //! -- extnValue of the extension with extnID id-sigil-scope
 //! CrateScope ::= SEQUENCE SIZE (1..256) OF CrateName
@@ -113,11 +119,12 @@
 //! §11.5):
 //!
 //! ```text
-//! 30 2d                                      Extension SEQUENCE, 45 bytes
-//!    06 14                                   extnID OBJECT IDENTIFIER, 20 bytes
-//!       69                                   2.25 (2 * 40 + 25)
-//!       81 d1 f7 ef ab f4 bd fa a3 e1        139526725496265795380794671847951376368
-//!       9b b6 f8 d3 d1 b3 d4 bf 70             in base 128, 19 bytes
+//! 30 23                                      Extension SEQUENCE, 35 bytes
+//!    06 0a                                   extnID OBJECT IDENTIFIER, 10 bytes
+//!       2b                                   1.3 (1 * 40 + 3)
+//!       06 01 04 01                          6.1.4.1
+//!       81 fd 59                             32473 in base 128
+//!       01 01                                1.1 (sigil, scope)
 //!    04 15                                   extnValue OCTET STRING, 21 bytes
 //!       30 13                                CrateScope SEQUENCE, 19 bytes
 //!          0c 05 68 65 6c 6c 6f              UTF8String "hello"
@@ -125,12 +132,13 @@
 //! ```
 //!
 //! ```
-//! use sigil_core::certificate::{decode_scope, encode_scope};
+//! use sigil_core::certificate::{SCOPE_EXTENSION_OID_DER, decode_scope, encode_scope};
 //!
 //! let scope = vec!["hello".to_string(), "sigil-core".to_string()];
 //! let der = encode_scope(&scope)?;
 //! assert_eq!(hex::encode(&der), "30130c0568656c6c6f0c0a736967696c2d636f7265");
 //! assert_eq!(decode_scope(&der)?, scope);
+//! assert_eq!(hex::encode(SCOPE_EXTENSION_OID_DER), "2b0601040181fd590101");
 //! # Ok::<(), sigil_core::certificate::CertificateError>(())
 //! ```
 
@@ -138,24 +146,98 @@ use std::collections::HashSet;
 
 use crate::statement::{StatementError, validate_crate_name};
 
-/// The scope extension's OID in dotted form: the `2.25` OID (ITU-T X.667
-/// §8) of UUID `68f7deaf-a3df-48f0-9b6d-e29d16751ff0`.
-pub const SCOPE_EXTENSION_OID: &str = "2.25.139526725496265795380794671847951376368";
+/// The scope extension's OID, as its arcs: `1.3.6.1.4.1.32473.1.1`,
+/// `{ iso(1) identified-organization(3) dod(6) internet(1) private(4)
+/// enterprise(1) 32473 sigil(1) scope(1) }`.
+///
+/// `32473` is the Private Enterprise Number that RFC 5612 §2 reserves for
+/// documentation, taken as a placeholder: every arc fits in 31 bits, so
+/// every X.509 parser reads the certificate (Go's `crypto/x509`, pkilint,
+/// Botan and RustCrypto's `const-oid` refuse arcs such as 128-bit `2.25`
+/// UUIDs). **To be replaced by the project's own IANA Private Enterprise
+/// Number once it is assigned** (`1.3.6.1.4.1.<PEN>.1.1`); this is the only
+/// place the OID is written, everything else ([`SCOPE_EXTENSION_OID`],
+/// [`SCOPE_EXTENSION_OID_DER`], the CA's rcgen calls) derives from it.
+pub const SCOPE_EXTENSION_OID_ARCS: [u64; 9] = [1, 3, 6, 1, 4, 1, 32473, 1, 1];
 
-/// The UUID [`SCOPE_EXTENSION_OID`] is made from.
-pub const SCOPE_EXTENSION_UUID: &str = "68f7deaf-a3df-48f0-9b6d-e29d16751ff0";
+/// The OID of [`SCOPE_EXTENSION_OID_ARCS`] in dotted form, computed from the
+/// arcs at compile time.
+pub const SCOPE_EXTENSION_OID: &str =
+    match std::str::from_utf8(SCOPE_OID_TEXT.0.split_at(SCOPE_OID_TEXT.1).0) {
+        Ok(text) => text,
+        Err(_) => panic!("the dotted OID is ASCII"),
+    };
 
-/// The third arc of [`SCOPE_EXTENSION_OID`]: the UUID as a 128-bit integer
-/// (X.667 §8). It does not fit in 64 bits, which some encoders (rcgen's
-/// yasna) require of every arc.
-pub const SCOPE_EXTENSION_UUID_ARC: u128 = 0x68f7_deaf_a3df_48f0_9b6d_e29d_1675_1ff0;
+/// The content octets of the DER encoding (X.690 §8.19) of
+/// [`SCOPE_EXTENSION_OID_ARCS`]: what follows the `06` tag and the length
+/// in a certificate. Computed from the arcs at compile time.
+pub const SCOPE_EXTENSION_OID_DER: &[u8] = SCOPE_OID_DER.0.split_at(SCOPE_OID_DER.1).0;
 
-/// The content octets of the DER encoding of [`SCOPE_EXTENSION_OID`]
-/// (X.690 §8.19): what follows the `06 14` tag and length.
-pub const SCOPE_EXTENSION_OID_DER: [u8; 20] = [
-    0x69, 0x81, 0xd1, 0xf7, 0xef, 0xab, 0xf4, 0xbd, 0xfa, 0xa3, 0xe1, 0x9b, 0xb6, 0xf8, 0xd3, 0xd1,
-    0xb3, 0xd4, 0xbf, 0x70,
-];
+/// Room for the encodings below; the OID needs far less.
+const OID_BUFFER: usize = 64;
+const SCOPE_OID_DER: ([u8; OID_BUFFER], usize) = oid_content_octets(&SCOPE_EXTENSION_OID_ARCS);
+const SCOPE_OID_TEXT: ([u8; OID_BUFFER], usize) = oid_dotted(&SCOPE_EXTENSION_OID_ARCS);
+
+/// X.690 §8.19: the first two arcs as one subidentifier `40 * X + Y`, then
+/// each subidentifier in base 128, most significant group first, the high
+/// bit set on every octet but the last. For arcs below 2.40 (every OID
+/// this module encodes; a bad constant fails to compile).
+const fn oid_content_octets(arcs: &[u64]) -> ([u8; OID_BUFFER], usize) {
+    assert!(arcs.len() >= 2 && arcs[0] <= 2 && arcs[1] < 40);
+    let mut out = [0u8; OID_BUFFER];
+    let mut len = 0;
+    let mut i = 1;
+    while i < arcs.len() {
+        let sub = if i == 1 {
+            arcs[0] * 40 + arcs[1]
+        } else {
+            arcs[i]
+        };
+        let mut groups = 1;
+        while groups < 10 && sub >> (7 * groups) != 0 {
+            groups += 1;
+        }
+        let mut g = groups;
+        while g > 0 {
+            g -= 1;
+            let septet = ((sub >> (7 * g)) & 0x7f) as u8;
+            out[len] = if g > 0 { septet | 0x80 } else { septet };
+            len += 1;
+        }
+        i += 1;
+    }
+    (out, len)
+}
+
+/// The arcs in decimal, joined by `.`.
+const fn oid_dotted(arcs: &[u64]) -> ([u8; OID_BUFFER], usize) {
+    let mut out = [0u8; OID_BUFFER];
+    let mut len = 0;
+    let mut i = 0;
+    while i < arcs.len() {
+        if i > 0 {
+            out[len] = b'.';
+            len += 1;
+        }
+        let arc = arcs[i];
+        let mut digits = 1;
+        let mut rest = arc / 10;
+        while rest > 0 {
+            digits += 1;
+            rest /= 10;
+        }
+        let mut d = digits;
+        let mut value = arc;
+        while d > 0 {
+            d -= 1;
+            out[len + d] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        len += digits;
+        i += 1;
+    }
+    (out, len)
+}
 
 /// `id-kp-codeSigning` (RFC 5280 §4.2.1.12), the extended key usage of the
 /// leaf and the intermediate.
@@ -510,29 +592,34 @@ mod tests {
 
     use super::*;
 
-    /// Recomputes the OID content octets from the UUID arc (X.690 §8.19.4:
-    /// base 128, high bit set on all but the last octet).
+    /// The derived forms of the one OID constant, checked against values
+    /// written out by hand (X.690 §8.19.4: 1.3 is 0x2b; 32473 is
+    /// 1·128² + 125·128 + 89, so 81 fd 59).
     #[test]
-    fn scope_oid_der_matches_its_arcs() {
-        let mut arc = SCOPE_EXTENSION_UUID_ARC;
-        let mut base128 = vec![(arc & 0x7f) as u8];
-        arc >>= 7;
-        while arc > 0 {
-            base128.push((arc & 0x7f) as u8 | 0x80);
-            arc >>= 7;
-        }
-        base128.reverse();
-        let mut der = vec![2 * 40 + 25];
-        der.extend(base128);
-        assert_eq!(der, SCOPE_EXTENSION_OID_DER);
+    fn scope_oid_forms_follow_from_its_arcs() {
+        assert_eq!(SCOPE_EXTENSION_OID, "1.3.6.1.4.1.32473.1.1");
         assert_eq!(
-            SCOPE_EXTENSION_OID,
-            format!("2.25.{}", SCOPE_EXTENSION_UUID_ARC)
+            SCOPE_EXTENSION_OID_DER,
+            [0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xfd, 0x59, 0x01, 0x01]
         );
+        assert_eq!(CODE_SIGNING_EKU_OID_DER, {
+            let (buf, len) = oid_content_octets(&[1, 3, 6, 1, 5, 5, 7, 3, 3]);
+            <[u8; 8]>::try_from(&buf[..len]).unwrap()
+        });
+        let (buf, len) = oid_dotted(&[1, 3, 6, 1, 5, 5, 7, 3, 3]);
+        assert_eq!(&buf[..len], CODE_SIGNING_EKU_OID.as_bytes());
+        // Every arc fits in 31 bits (Go's crypto/x509 reads arcs as int).
+        assert!(SCOPE_EXTENSION_OID_ARCS.iter().all(|&a| a < 1 << 31));
+        // Multi-octet and large arcs.
+        let (buf, len) = oid_content_octets(&[2, 25, 128, u64::MAX]);
         assert_eq!(
-            SCOPE_EXTENSION_UUID.replace('-', ""),
-            format!("{SCOPE_EXTENSION_UUID_ARC:032x}")
+            &buf[..len],
+            [
+                0x69, 0x81, 0x00, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f
+            ]
         );
+        let (buf, len) = oid_dotted(&[2, 0, 10, u64::MAX]);
+        assert_eq!(&buf[..len], b"2.0.10.18446744073709551615");
     }
 
     #[test]

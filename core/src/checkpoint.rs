@@ -28,7 +28,8 @@
 //! [`verify_checkpoint`] checks a signed checkpoint against a
 //! [`CheckpointPolicy`]: a valid signature from the log's key (whose name
 //! SHOULD, but need not, equal the origin), the expected origin, and
-//! cosignatures from at least `quorum` distinct trusted witnesses. Unknown
+//! cosignatures from at least `quorum` distinct trusted witness keys (a key
+//! listed under two names counts once). Unknown
 //! signatures are ignored (they enable key rotation and witnessing); a bad
 //! signature from any trusted key rejects the note.
 //!
@@ -135,12 +136,12 @@ pub enum CheckpointError {
         /// The origin line of the checkpoint.
         found: String,
     },
-    /// Fewer distinct trusted witnesses cosigned than the quorum requires (c2sp.org/tlog-cosignature).
+    /// Fewer distinct trusted witness keys cosigned than the quorum requires (c2sp.org/tlog-cosignature).
     #[error("{found} of the {required} required witness cosignatures")]
     InsufficientCosignatures {
         /// The policy's quorum.
         required: usize,
-        /// Distinct trusted witnesses with a valid cosignature.
+        /// Distinct trusted witness keys with a valid cosignature.
         found: usize,
     },
     /// The policy cannot be applied (quorum above the number of witnesses,
@@ -238,7 +239,7 @@ pub struct CheckpointPolicy {
     pub log: Box<dyn NoteVerifier>,
     /// Trusted witnesses, one entry per witness.
     pub witnesses: Vec<CosignatureVerifier>,
-    /// How many distinct witnesses must have cosigned (0 for none).
+    /// How many distinct witness keys must have cosigned (0 for none).
     pub quorum: usize,
 }
 
@@ -285,8 +286,9 @@ pub struct VerifiedCheckpoint {
     pub checkpoint: Checkpoint,
     /// The signed note, byte for byte as given.
     pub note: Vec<u8>,
-    /// Trusted witnesses with a valid cosignature, in note order, once each:
-    /// witness key name and cosignature timestamp (POSIX seconds).
+    /// Trusted witnesses with a valid cosignature, in note order, one per
+    /// distinct public key (under the first name it signed with): witness
+    /// key name and cosignature timestamp (POSIX seconds).
     pub cosigners: Vec<(String, u64)>,
 }
 
@@ -295,8 +297,9 @@ pub struct VerifiedCheckpoint {
 ///
 /// Requires a valid signature from `policy.log` (its name may differ from
 /// the origin), the origin line equal to `policy.origin`, and valid
-/// cosignatures from at least `policy.quorum` distinct witnesses of
-/// `policy.witnesses`. Signatures from other keys are ignored. Every
+/// cosignatures from at least `policy.quorum` distinct witness keys of
+/// `policy.witnesses`: a public key listed under two names counts once,
+/// since a `cosignature/v1` does not sign the witness's name. Signatures from other keys are ignored. Every
 /// signature from a trusted key is checked, and one that fails rejects the
 /// note. Signatures are checked before the text is interpreted.
 ///
@@ -317,6 +320,7 @@ pub fn verify_checkpoint(
     let log = &*policy.log;
     let mut log_verified = false;
     let mut cosigners: Vec<(String, u64)> = Vec::new();
+    let mut counted: Vec<[u8; 32]> = Vec::new();
     for sig in &note.signatures {
         let invalid = || NoteError::InvalidSignature {
             name: sig.name.clone(),
@@ -335,9 +339,12 @@ pub fn verify_checkpoint(
             let timestamp = witness
                 .verify_timestamp(text, &sig.signature)
                 .ok_or_else(invalid)?;
-            // Witness entries have distinct (name, key ID) (policy.check), so
-            // the name identifies the entry.
-            if !cosigners.iter().any(|(name, _)| *name == sig.name) {
+            // A key counts once, whatever names it is listed under: the
+            // cosigned message does not name the witness, so one witness's
+            // cosignature verifies under every name its key is listed with.
+            let key = witness.public_key();
+            if !counted.contains(&key) {
+                counted.push(key);
                 cosigners.push((sig.name.clone(), timestamp));
             }
         }

@@ -80,10 +80,13 @@
 //! # Revocation signature
 //!
 //! A revocation's `signature` is made by the CA key of `signer_chain[0]`
-//! over [`revocation_signed_message`]:
-//! `"sigil-revocation/v1\n"` (20 bytes) followed by the encoded `serial`,
-//! `reason`, `from_index` and `revoked_at`, i.e. by the revocation body up
-//! to, not including, its `signature` field.
+//! over [`revocation_signed_message`]: `"sigil-revocation/v2\n"` (20
+//! bytes), the origin line of the log it is for as `opaque
+//! origin<1..2^16-1>`, then the encoded `serial`, `reason`, `from_index`
+//! and `revoked_at`, i.e. the revocation body up to, not including, its
+//! `signature` field. The origin is not in the entry: each verifier
+//! supplies its own log's, so a revocation signed for one log is refused
+//! by every other.
 //!
 //! # Forward compatibility
 //!
@@ -111,11 +114,11 @@
 //! 00 00 00 00 00 00 00 2a                          # from_index = 42
 //! 00 00 01 9b 76 d1 80 40                          # revoked_at = 1767225000000
 //! 47                                               # signature length = 71
-//! 30 45 02 21 00 80 4d 59 ac 0a 42 c9 2f 57 9a 4c  # signature (DER ECDSA)
-//! 1c f2 ca 8b 2c ec a3 bf ed 5b f5 40 d8 07 46 72
-//! f9 89 64 d5 e2 02 20 4d 32 78 77 e5 60 e0 7d 9e
-//! 15 b9 8f c7 aa a2 b2 15 28 18 dd 14 4d 54 fd c5
-//! c0 7f 85 e1 26 50 30
+//! 30 45 02 20 42 bb 5a f1 f9 67 4d f3 0d 41 76 72  # signature (DER ECDSA)
+//! 16 70 f3 19 43 64 6a 64 a6 c5 6d 98 79 ac 83 43
+//! f2 91 e9 81 02 21 00 b3 33 6d 3c 33 5e 1e 49 8e
+//! 8d 7e 7d 7c 03 7c e9 2b 4f b9 14 f1 4a 8a bc 76
+//! e6 84 93 e9 2a 8c 12
 //! 00 13                                            # signer_chain length = 19
 //! 00 11                                            #   certificate[0] length = 17
 //! 69 6e 74 65 72 6d 65 64 69 61 74 65 2d 63 65 72  #   "intermediate-cert"
@@ -126,10 +129,10 @@
 //! use sigil_core::entry::{Entry, EntryBody};
 //!
 //! let bytes = hex::decode(concat!(
-//!     "010000019b76daa80003080123456789abcdef01000000000000002a0000019b76d18040",
-//!     "473045022100804d59ac0a42c92f579a4c1cf2ca8b2ceca3bfed5bf540d8074672f989",
-//!     "64d5e202204d327877e560e07d9e15b98fc7aaa2b2152818dd144d54fdc5c07f85e126",
-//!     "503000130011696e7465726d6564696174652d63657274",
+//!     "010000019b76daa80003080123456789abcdef01000000000000002a0000019b76d180",
+//!     "40473045022042bb5af1f9674df30d4176721670f31943646a64a6c56d9879ac8343f2",
+//!     "91e981022100b3336d3c335e1e498e8d7e7d7c037ce92b4fb914f14a8abc76e68493e9",
+//!     "2a8c1200130011696e7465726d6564696174652d63657274",
 //! ))?;
 //! let entry = Entry::decode(&bytes)?;
 //! assert_eq!(entry.kind_name(), "revocation");

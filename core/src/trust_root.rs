@@ -19,7 +19,7 @@
 //!     "origin": "<origin line>",            non-empty, no newline (tlog-checkpoint)
 //!     "key": "<verifier key>"               name+keyid+base64(type||key), type 0x01 or 0x02
 //!   },
-//!   "witnesses": ["<verifier key>", ...],   cosignature/v1 keys (type 0x04), distinct
+//!   "witnesses": ["<verifier key>", ...],   cosignature/v1 keys (type 0x04), distinct keys
 //!   "quorum": 0,                            0 <= quorum <= len(witnesses)
 //!   "ca_roots": ["<PEM CERTIFICATE>", ...]  at least one; one PEM block each
 //! }
@@ -125,6 +125,24 @@ pub enum TrustRootError {
         /// Position in `witnesses` of the second occurrence, from 0.
         index: usize,
     },
+    /// Two entries hold the same public key under different names (or key
+    /// types): one witness would count twice toward the quorum, since a
+    /// cosignature does not sign the witness's name and so can be
+    /// repeated under the other name, or the log would witness itself.
+    #[error(
+        "{first} ({first_name}) and {second} ({second_name}) of the trust root hold the same public key; \
+         a key counts once toward the quorum: list each witness once, under one name, and never the log's key"
+    )]
+    DuplicatePublicKey {
+        /// The first entry holding the key.
+        first: KeyEntry,
+        /// Its key name.
+        first_name: String,
+        /// The later entry holding the same key.
+        second: KeyEntry,
+        /// Its key name.
+        second_name: String,
+    },
     /// `quorum` exceeds the number of witnesses: no checkpoint could meet it.
     #[error(
         "the trust root asks for {quorum} witness cosignatures but lists {witnesses} witnesses"
@@ -148,6 +166,25 @@ pub enum TrustRootError {
         /// Position in `ca_roots`, from 0.
         index: usize,
     },
+}
+
+/// Which key of a trust root an error is about (`docs/formats.md` §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyEntry {
+    /// `log.key`.
+    Log,
+    /// `witnesses[i]`, from 0.
+    Witness(usize),
+}
+
+impl std::fmt::Display for KeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyEntry::Log => f.write_str("log.key"),
+            KeyEntry::Witness(i) => write!(f, "witnesses[{i}]"),
+        }
+    }
 }
 
 /// A client's pinned trust: the log, its witnesses and quorum, and the CA
@@ -215,7 +252,8 @@ impl TrustRoot {
     /// Checks every field (`docs/formats.md` §4): the origin is a possible
     /// origin line, the log key is an Ed25519 or ECDSA P-256 signed-note
     /// verifier key, each witness a `cosignature/v1` key, no two keys share
-    /// a name and key ID, the quorum can be met, and there is at least one
+    /// a name and key ID, no two hold the same public key (a witness under
+    /// two names, or the log's own key as a witness), the quorum can be met, and there is at least one
     /// CA root, each one PEM `CERTIFICATE` block (its contents are checked
     /// by the verifier).
     ///
@@ -242,6 +280,7 @@ impl TrustRoot {
             return Err(TrustRootError::BadOrigin);
         }
         let log = parse_log_key(&self.log_key)?;
+        let log_public = verifier_key_public_key(&self.log_key);
         let mut witnesses: Vec<CosignatureVerifier> = Vec::with_capacity(self.witnesses.len());
         for (index, vkey) in self.witnesses.iter().enumerate() {
             let w = CosignatureVerifier::from_verifier_key(vkey).map_err(|e| {
@@ -255,6 +294,23 @@ impl TrustRoot {
                 || witnesses.iter().any(|o| same(o.name(), o.key_id()))
             {
                 return Err(TrustRootError::DuplicateKey { index });
+            }
+            let public = w.public_key();
+            let earlier = if log_public.as_deref() == Some(&public[..]) {
+                Some((KeyEntry::Log, log.name()))
+            } else {
+                witnesses
+                    .iter()
+                    .position(|o| o.public_key() == public)
+                    .and_then(|i| Some((KeyEntry::Witness(i), witnesses.get(i)?.name())))
+            };
+            if let Some((first, first_name)) = earlier {
+                return Err(TrustRootError::DuplicatePublicKey {
+                    first,
+                    first_name: first_name.to_owned(),
+                    second: KeyEntry::Witness(index),
+                    second_name: w.name().to_owned(),
+                });
             }
             witnesses.push(w);
         }
@@ -315,6 +371,18 @@ fn parse_log_key(vkey: &str) -> Result<Box<dyn NoteVerifier>, TrustRootError> {
         ));
     }
     note::parse_verifier_key(vkey).map_err(|e: NoteError| TrustRootError::BadLogKey(e.to_string()))
+}
+
+/// The public key of a signed-note verifier key `name+keyid+base64(type ||
+/// key)` (c2sp.org/signed-note), without its type byte; `None` if the text
+/// is not of that shape (the caller has parsed it already).
+fn verifier_key_public_key(vkey: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let encoded = vkey.trim().rsplit('+').next()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    decoded.get(1..).map(<[u8]>::to_vec)
 }
 
 /// Exactly one PEM `CERTIFICATE` block (RFC 7468 §5), optionally

@@ -4,9 +4,30 @@
 
 use proptest::prelude::*;
 use sigil_core::certificate::{
-    CertificateError, IdentityKind, MAX_SCOPE_CRATES, classify_identity, decode_scope,
+    CertificateError, IdentityKind, MAX_SCOPE_CRATES, SCOPE_EXTENSION_OID,
+    SCOPE_EXTENSION_OID_ARCS, SCOPE_EXTENSION_OID_DER, classify_identity, decode_scope,
     encode_scope, validate_serial,
 };
+
+/// RustCrypto's `const-oid`, a parser nobody here wrote that keeps arcs in
+/// 32-bit integers, reads the scope OID and encodes it to the same octets;
+/// it refuses the 128-bit `2.25` UUID arc the OID used to have
+/// (docs/certificates.md).
+#[test]
+fn const_oid_reads_the_scope_oid() {
+    let oid = const_oid::ObjectIdentifier::new(SCOPE_EXTENSION_OID).unwrap();
+    assert_eq!(oid.as_bytes(), SCOPE_EXTENSION_OID_DER);
+    assert_eq!(oid.to_string(), SCOPE_EXTENSION_OID);
+    assert_eq!(
+        const_oid::ObjectIdentifier::from_bytes(SCOPE_EXTENSION_OID_DER).unwrap(),
+        oid
+    );
+    let arcs: Vec<u64> = oid.arcs().map(u64::from).collect();
+    assert_eq!(arcs, SCOPE_EXTENSION_OID_ARCS);
+    assert!(
+        const_oid::ObjectIdentifier::new("2.25.139526725496265795380794671847951376368").is_err()
+    );
+}
 
 fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()

@@ -370,6 +370,46 @@ fn quorum_counts_distinct_valid_witnesses() {
     );
 }
 
+/// Issue #11 item 9: one witness key listed under two names meets a
+/// quorum of 2 only once. A `cosignature/v1` does not sign the witness's
+/// name, so the same cosignature bytes verify under the second name's key
+/// ID; the key is counted, not the name.
+#[test]
+fn item9_one_witness_key_under_two_names_counts_once() {
+    let f = fixture();
+    let alias = CosignatureSigner::from_seed("alias.example", [1; 32]).unwrap();
+    assert_eq!(alias.public_key(), f.witnesses[0].public_key());
+    let mut policy = f.policy(2);
+    policy.witnesses = vec![f.witnesses[0].verifier(), alias.verifier()];
+    let real = f.cosig(0, 1000);
+    // The same cosignature, relabelled with the alias's name and key ID.
+    let copied = NoteSignature {
+        name: alias.verifier().name().to_owned(),
+        key_id: alias.verifier().key_id(),
+        signature: real.signature.clone(),
+    };
+    let note = f.with(&[real, copied]);
+    assert_eq!(
+        verify_checkpoint(&note, &policy).unwrap_err(),
+        InsufficientCosignatures {
+            required: 2,
+            found: 1
+        }
+    );
+    let fresh = f.with(&[f.cosig(0, 1000), alias.cosign(&f.text, 1001).unwrap()]);
+    assert_eq!(
+        verify_checkpoint(&fresh, &policy).unwrap_err(),
+        InsufficientCosignatures {
+            required: 2,
+            found: 1
+        }
+    );
+    // Quorum 1: met, and the key is reported once, under the first name.
+    policy.quorum = 1;
+    let v = verify_checkpoint(&note, &policy).unwrap();
+    assert_eq!(v.cosigners, [("witness1.example".to_owned(), 1000)]);
+}
+
 #[test]
 fn unknown_extra_signatures_are_ignored() {
     let f = fixture();

@@ -47,9 +47,9 @@ const CERTIFICATE_HEX: &str = concat!(
 /// The worked-example revocation entry of `docs/formats.md` §1.6 (and of
 /// the `entry` module documentation).
 const REVOCATION_HEX: &str = concat!(
-    "010000019b76daa80003080123456789abcdef01000000000000002a0000019b76d18040473045022100",
-    "804d59ac0a42c92f579a4c1cf2ca8b2ceca3bfed5bf540d8074672f98964d5e202204d327877e560e07d",
-    "9e15b98fc7aaa2b2152818dd144d54fdc5c07f85e126503000130011696e7465726d6564696174652d63",
+    "010000019b76daa80003080123456789abcdef01000000000000002a0000019b76d18040473045022042",
+    "bb5af1f9674df30d4176721670f31943646a64a6c56d9879ac8343f291e981022100b3336d3c335e1e49",
+    "8e8d7e7d7c037ce92b4fb914f14a8abc76e68493e92a8c1200130011696e7465726d6564696174652d63",
     "657274",
 );
 
@@ -82,8 +82,13 @@ fn example_certificate_entry() -> Entry {
     }
 }
 
+/// The origin of the example log of `docs/formats.md` §3.3, which the
+/// worked-example revocation is signed for.
+const EXAMPLE_ORIGIN: &str = "example.com/sigil";
+
 fn example_revocation_entry() -> Entry {
     let revocation = Revocation::sign(
+        EXAMPLE_ORIGIN,
         vec![0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
         CrlReason::KeyCompromise.code(),
         42,
@@ -195,13 +200,63 @@ fn worked_example_signatures_verify() {
     else {
         panic!()
     };
-    revocation.verify_signature(&spki).unwrap();
+    revocation.verify_signature(EXAMPLE_ORIGIN, &spki).unwrap();
     let mut tampered = revocation.clone();
     tampered.from_index += 1;
     assert!(matches!(
-        tampered.verify_signature(&spki),
+        tampered.verify_signature(EXAMPLE_ORIGIN, &spki),
         Err(EntryError::Statement(StatementError::BadSignature))
     ));
+}
+
+/// Issue #11 item 8: a revocation is bound to the log it was signed for.
+/// The same bytes checked with another log's origin (or with a prefix or
+/// an extension of it) do not verify, and the origin cannot be empty.
+#[test]
+fn item8_a_revocation_verifies_only_for_its_own_log() {
+    let spki = public_key_spki_der(example_key().verifying_key()).unwrap();
+    let EntryBody::Revocation(revocation) = example_revocation_entry().body else {
+        unreachable!()
+    };
+    revocation.verify_signature(EXAMPLE_ORIGIN, &spki).unwrap();
+    for other in [
+        "example.com/other-log",
+        "example.com/sigi",
+        "example.com/sigil2",
+        "example.com/sigil\n",
+    ] {
+        assert!(
+            matches!(
+                revocation.verify_signature(other, &spki),
+                Err(EntryError::Statement(StatementError::BadSignature))
+            ),
+            "{other:?}"
+        );
+    }
+    assert!(matches!(
+        revocation.verify_signature("", &spki),
+        Err(EntryError::FieldLength {
+            field: "origin",
+            ..
+        })
+    ));
+    // The same revocation signed for another log differs only in its
+    // signature; the entry does not carry the origin.
+    let other = Revocation::sign(
+        "example.com/other-log",
+        revocation.serial.clone(),
+        revocation.reason,
+        revocation.from_index,
+        revocation.revoked_at,
+        revocation.signer_chain.clone(),
+        &example_key(),
+    )
+    .unwrap();
+    assert_ne!(other.signature, revocation.signature);
+    assert!(other.verify_signature(EXAMPLE_ORIGIN, &spki).is_err());
+    other
+        .verify_signature("example.com/other-log", &spki)
+        .unwrap();
 }
 
 // ---------------------------------------------------------------- fixed cases
@@ -213,13 +268,22 @@ fn revocation_signed_message_is_context_then_body_prefix() {
     let EntryBody::Revocation(r) = &entry.body else {
         unreachable!()
     };
-    let message =
-        revocation_signed_message(&r.serial, r.reason, r.from_index, r.revoked_at).unwrap();
-    assert_eq!(REVOCATION_CONTEXT, b"sigil-revocation/v1\n");
+    let message = revocation_signed_message(
+        EXAMPLE_ORIGIN,
+        &r.serial,
+        r.reason,
+        r.from_index,
+        r.revoked_at,
+    )
+    .unwrap();
+    assert_eq!(REVOCATION_CONTEXT, b"sigil-revocation/v2\n");
     assert_eq!(&message[..20], REVOCATION_CONTEXT);
+    // origin = 2-byte length || "example.com/sigil"
+    assert_eq!(&message[20..22], &[0x00, 0x11]);
+    assert_eq!(&message[22..22 + 17], EXAMPLE_ORIGIN.as_bytes());
     // body = serial (1 + 8) || reason (1) || from_index (8) || revoked_at (8) || ...
-    assert_eq!(&message[20..], &bytes[10..10 + 9 + 1 + 8 + 8]);
-    assert_eq!(r.signed_message().unwrap(), message);
+    assert_eq!(&message[22 + 17..], &bytes[10..10 + 9 + 1 + 8 + 8]);
+    assert_eq!(r.signed_message(EXAMPLE_ORIGIN).unwrap(), message);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use sigil_core::checkpoint::{self, Checkpoint};
 use sigil_core::cosignature::CosignatureSigner;
 use sigil_core::note::{self, Ed25519Signer, NoteSigner};
-use sigil_core::trust_root::{MAX_TRUST_ROOT_SIZE, TrustRoot, TrustRootError};
+use sigil_core::trust_root::{KeyEntry, MAX_TRUST_ROOT_SIZE, TrustRoot, TrustRootError};
 
 const ORIGIN: &str = "example.com/sigil";
 const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----\n";
@@ -280,6 +280,49 @@ fn every_malformed_case_is_refused() {
         assert!(expected(&err), "{what}: got {err:?}");
         assert!(!err.to_string().contains('\n'), "{what}: {err}");
     }
+}
+
+/// Issue #11 item 9: the same public key under two names is refused, with
+/// an error that names both entries; so is a witness holding the log's
+/// own Ed25519 key.
+#[test]
+fn item9_the_same_key_under_two_names_is_refused() {
+    let alias = CosignatureSigner::from_seed("alias.example", [51; 32]).unwrap();
+    assert_eq!(alias.public_key(), witness(1).public_key());
+    let mut root = good();
+    root.witnesses.push(alias.verifier().verifier_key());
+    root.quorum = 2;
+    let err = TrustRoot::parse(root.to_json().as_bytes()).unwrap_err();
+    assert_eq!(
+        err,
+        TrustRootError::DuplicatePublicKey {
+            first: KeyEntry::Witness(0),
+            first_name: "witness1.example".into(),
+            second: KeyEntry::Witness(2),
+            second_name: "alias.example".into(),
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("witnesses[0] (witness1.example)")
+            && message.contains("witnesses[2] (alias.example)"),
+        "{message}"
+    );
+    assert_eq!(root.policy().unwrap_err(), err);
+
+    // The log's key as a witness key (type 0x04 under another name).
+    let log_as_witness = CosignatureSigner::from_seed("w.example", [7; 32]).unwrap();
+    let mut root = good();
+    root.witnesses[1] = log_as_witness.verifier().verifier_key();
+    assert_eq!(
+        root.validate().unwrap_err(),
+        TrustRootError::DuplicatePublicKey {
+            first: KeyEntry::Log,
+            first_name: ORIGIN.into(),
+            second: KeyEntry::Witness(1),
+            second_name: "w.example".into(),
+        }
+    );
 }
 
 #[test]

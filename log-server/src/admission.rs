@@ -47,7 +47,8 @@ pub struct Admitted {
     /// For a release: (crate, version, sha256).
     pub release: Option<(String, String, [u8; 32])>,
     /// For a release: the certificate ids of its signers' paths (leaves and
-    /// intermediates).
+    /// intermediates); for a revocation: its signer's. A revocation of any
+    /// of them from an index at or before the entry's voids it.
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
@@ -69,11 +70,13 @@ pub fn stored_revocations<'a>(
 }
 
 /// Parses a submission and runs every check that does not depend on the
-/// entry's final position. `now` is the admission time (Unix ms) and
-/// `size` the published tree size: the entry's index will be at least that.
+/// entry's final position. `origin` is the log's origin line (revocations
+/// are signed for it), `now` the admission time (Unix ms) and `size` the
+/// published tree size: the entry's index will be at least that.
 pub fn admit(
     body: &[u8],
     roots: &TrustedRoots,
+    origin: &str,
     chains: &ChainCache,
     storage: &dyn Storage,
     now: u64,
@@ -116,12 +119,24 @@ pub fn admit(
             }
         }
         EntryBody::Revocation(revocation) => {
-            let id = sigil_verifier::check_revocation(&revocation, now, roots)?;
+            // Bound to this log's origin, and refused if its signer is
+            // revoked by now; the sequencer checks the signer again at the
+            // entry's own index.
+            let checked = sigil_verifier::check_revocation(
+                &revocation,
+                origin,
+                now,
+                size,
+                roots,
+                RevocationSet::empty(),
+            )?;
+            stored_revocations(storage, [&checked.signer_id])?
+                .check_path([&checked.signer_id], size)?;
             Admitted {
-                revokes: Some((id, revocation.from_index)),
+                revokes: Some((checked.certificate_id, checked.from_index)),
                 body: EntryBody::Revocation(revocation),
                 release: None,
-                signer_ids: vec![],
+                signer_ids: vec![checked.signer_id],
             }
         }
         // A kind `log_api` parses but this log does not check yet.

@@ -49,6 +49,9 @@ pub struct AppState {
 struct Inner {
     storage: Arc<dyn Storage>,
     roots: TrustedRoots,
+    /// The log's origin line: revocations must be signed for it
+    /// (`docs/formats.md` §1.4).
+    origin: String,
     /// Chains validated at admission, so a maintainer's chain is checked
     /// once, not once per release.
     chains: ChainCache,
@@ -87,10 +90,15 @@ impl AppState {
                     .allow_burst(per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
             )
         });
+        // The published checkpoint is the stored one, whose origin the
+        // sequencer checked against the key; an unreadable one leaves the
+        // origin empty, and every revocation is then refused.
+        let origin = origin_of(&published.borrow().checkpoint).unwrap_or_default();
         AppState {
             inner: Arc::new(Inner {
                 storage,
                 roots,
+                origin,
                 chains: ChainCache::new(),
                 published,
                 pool,
@@ -231,6 +239,16 @@ async fn post_entry(
     ))
 }
 
+/// The origin line of a signed checkpoint note.
+fn origin_of(note: &[u8]) -> Option<String> {
+    let note = sigil_core::note::Note::parse(note).ok()?;
+    Some(
+        sigil_core::checkpoint::Checkpoint::parse(&note.text)
+            .ok()?
+            .origin,
+    )
+}
+
 /// Admits a submission, puts it in the pool and waits for its answer,
 /// which comes once its round is published.
 async fn submit(
@@ -256,6 +274,7 @@ async fn submit(
         admission::admit(
             &body,
             &inner.roots,
+            &inner.origin,
             &inner.chains,
             &*inner.storage,
             sigil_serve::unix_ms(),

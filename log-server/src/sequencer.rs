@@ -72,7 +72,8 @@ pub struct Pending {
     /// For a release: (crate, version, sha256), for duplicate detection.
     pub release: Option<(String, String, [u8; 32])>,
     /// For a release: the certificate ids of its signers' paths (leaves and
-    /// intermediates), for the revocation re-check in index order.
+    /// intermediates); for a revocation: its signer's. For the revocation
+    /// re-check in index order.
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
@@ -112,16 +113,17 @@ pub enum Refusal {
         /// SHA-256 of the `.crate` already logged.
         existing_sha256: [u8; 32],
     },
-    /// A certificate on a signer's path is revoked from an index at or
-    /// before the one this release would get (`sigil_verifier::RevocationSet`).
+    /// A certificate on a signer's path (a release's, or a revocation's
+    /// CA) is revoked from an index at or before the one this entry would
+    /// get (`sigil_verifier::RevocationSet`).
     #[error(
         "a signing certificate was revoked from log index {from_index}; \
-         this release would be at index {index}. Enroll a new key and sign again"
+         this entry would be at index {index}. Enroll a new key and sign again"
     )]
     Revoked {
         /// The revocation's first void index.
         from_index: u64,
-        /// The index the release would have had.
+        /// The index the entry would have had.
         index: u64,
     },
     /// The entry, stamped, is larger than an entry may be.
@@ -502,7 +504,9 @@ impl Sequencer {
                 Some(i) => Some(*i),
                 None => self.storage.certificate(&hash)?,
             };
-            return Ok(existing);
+            if existing.is_some() {
+                return Ok(existing);
+            }
         }
         if let Some((id, from_index)) = p.revokes {
             let existing = match rows.revocations.get(&id) {
@@ -511,29 +515,30 @@ impl Sequencer {
             };
             // Only a revocation that moves from_index earlier changes what
             // the log says (RevocationSet: the earliest wins).
-            return Ok(existing
-                .filter(|r| r.from_index <= from_index)
-                .map(|r| r.index));
-        }
-        let Some((name, version, sha256)) = &p.release else {
-            return Ok(None);
-        };
-        let key = (name.clone(), version.clone());
-        let existing = match rows.releases.get(&key) {
-            Some(r) => Some(r.clone()),
-            None => self.storage.release(name, version)?,
-        };
-        if let Some(existing) = existing {
-            if existing.sha256 == *sha256 {
-                return Ok(Some(existing.index));
+            if let Some(r) = existing.filter(|r| r.from_index <= from_index) {
+                return Ok(Some(r.index));
             }
-            return Err(Refusal::Conflict {
-                crate_name: name.clone(),
-                version: version.clone(),
-                existing_index: existing.index,
-                existing_sha256: existing.sha256,
-            });
         }
+        if let Some((name, version, sha256)) = &p.release {
+            let key = (name.clone(), version.clone());
+            let existing = match rows.releases.get(&key) {
+                Some(r) => Some(r.clone()),
+                None => self.storage.release(name, version)?,
+            };
+            if let Some(existing) = existing {
+                if existing.sha256 == *sha256 {
+                    return Ok(Some(existing.index));
+                }
+                return Err(Refusal::Conflict {
+                    crate_name: name.clone(),
+                    version: version.clone(),
+                    existing_index: existing.index,
+                    existing_sha256: existing.sha256,
+                });
+            }
+        }
+        // A release's signers, or a revocation's signer (issue #11 item 6:
+        // a revoked CA cannot sign revocations), at this entry's index.
         let mut known = stored_revocations(&*self.storage, &p.signer_ids)?;
         known.extend(
             p.signer_ids

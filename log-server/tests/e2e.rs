@@ -278,6 +278,7 @@ fn admission_refuses_what_the_verifier_refuses() {
     };
     let rev = issue::sign_revocation(
         &s.ca.intermediate,
+        ORIGIN,
         &leaf_serial,
         CrlReason::KeyCompromise,
         next,
@@ -296,6 +297,7 @@ fn admission_refuses_what_the_verifier_refuses() {
     let other_ca = TestCa::new("Other");
     let rev = issue::sign_revocation(
         &other_ca.intermediate,
+        ORIGIN,
         &leaf_serial,
         CrlReason::KeyCompromise,
         0,

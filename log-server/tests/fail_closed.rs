@@ -30,6 +30,7 @@ fn revocation(ca: &TestCa, leaf: &[u8], from_index: u64) -> EntryBody {
     EntryBody::Revocation(
         issue::sign_revocation(
             &ca.intermediate,
+            common::ORIGIN,
             &serial,
             CrlReason::KeyCompromise,
             from_index,

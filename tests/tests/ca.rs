@@ -694,8 +694,16 @@ fn revocation_voids_only_later_releases() {
     assert_eq!(hex::encode(&revocation.serial), serial);
     let roots = pki.roots();
     let rev_entry = Entry::decode(&rev.entry).unwrap();
-    let id =
-        sigil_verifier::check_revocation(&revocation, rev_entry.integrated_at, &roots).unwrap();
+    let id = sigil_verifier::check_revocation(
+        &revocation,
+        ORIGIN,
+        rev_entry.integrated_at,
+        rev.index,
+        &roots,
+        &RevocationSet::new(),
+    )
+    .unwrap()
+    .certificate_id;
     // What the revocation entries the log served say.
     let view: RevocationSet = [(id, revocation.from_index)].into_iter().collect();
     // Online clients learn it from the log.
@@ -767,6 +775,7 @@ fn encrypted_ca_keys_need_the_passphrase() {
         .arg(&pass)
         .env_remove("SIGIL_PASSPHRASE");
     run_ok(init);
+    layout::log_keygen(dir.path(), ORIGIN).unwrap();
     for key in ["root.key", "intermediate.key"] {
         let text = std::fs::read_to_string(dir.path().join("ca").join(key)).unwrap();
         assert!(
@@ -781,8 +790,10 @@ fn encrypted_ca_keys_need_the_passphrase() {
             .arg(dir.path().join("ca"))
             .arg("--data-dir")
             .arg(dir.path().join("cadata"))
-            // No log is needed to start.
+            // No log is needed to start, only its key.
             .args(["--log", "http://127.0.0.1:9", "--listen", "127.0.0.1:0"])
+            .arg("--log-key")
+            .arg(dir.path().join("logkey/log.pub"))
             .arg("--admin-token-file")
             .arg(dir.path().join("ca/admin.token"))
             .env_remove("SIGIL_PASSPHRASE");

@@ -309,12 +309,14 @@ fn check_ca_usage(ca: &Certificate<'_>) -> Result<(), VerifyError> {
 /// keyUsage `keyCertSign`, an ECDSA P-256 key, issued by (subject name
 /// match and ecdsa-with-SHA256 signature by) a trusted root, and valid at
 /// `at_ms` (RFC 5280 §6.1.3 (a) for one step of a path). rustls-webpki
-/// validates end-entity certificates only, so this is done here.
+/// validates end-entity certificates only, so this is done here. Returns
+/// the certificate and its [`certificate_id`] under the root that issued
+/// it (what a revocation of it names).
 pub(crate) fn verify_ca_certificate<'a>(
     der: &'a [u8],
     roots: &TrustedRoots,
     at_ms: u64,
-) -> Result<Certificate<'a>, VerifyError> {
+) -> Result<(Certificate<'a>, [u8; 32]), VerifyError> {
     let ca = Certificate::parse_at(der, 0)?;
     if ca.p256_point().is_none() {
         return Err(VerifyError::UnsupportedKey {
@@ -341,7 +343,8 @@ pub(crate) fn verify_ca_certificate<'a>(
             .is_ok();
         if verified {
             check_validity(&ca, at_ms)?;
-            return Ok(ca);
+            let id = certificate_id(&root.spki, ca.serial());
+            return Ok((ca, id));
         }
     }
     Err(VerifyError::UntrustedChain {

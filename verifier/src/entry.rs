@@ -26,12 +26,14 @@ pub enum CheckedEntry {
     },
 }
 
-/// Checks a log entry at log position `index`, judged at its
-/// `integrated_at`: [`check_release`], [`check_certificate_entry`] or
-/// [`check_revocation`] by kind. A log calls it with the time it is about
-/// to stamp; a client or monitor with the entry as logged.
+/// Checks a log entry at log position `index` of the log whose checkpoint
+/// origin line is `origin`, judged at its `integrated_at`:
+/// [`check_release`], [`check_certificate_entry`] or [`check_revocation`]
+/// by kind. A log calls it with the time it is about to stamp; a client or
+/// monitor with the entry as logged.
 pub fn check_entry(
     entry: &Entry,
+    origin: &str,
     index: u64,
     roots: &TrustedRoots,
     revocations: &RevocationSet,
@@ -47,9 +49,11 @@ pub fn check_entry(
             check_certificate_entry(cert, at_ms, roots, chains).map(CheckedEntry::Certificate)
         }
         EntryBody::Revocation(rev) => {
-            check_revocation(rev, at_ms, roots).map(|certificate_id| CheckedEntry::Revocation {
-                certificate_id,
-                from_index: rev.from_index,
+            check_revocation(rev, origin, at_ms, index, roots, revocations).map(|checked| {
+                CheckedEntry::Revocation {
+                    certificate_id: checked.certificate_id,
+                    from_index: checked.from_index,
+                }
             })
         }
         // EntryBody is non-exhaustive: a kind this verifier does not know

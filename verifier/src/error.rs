@@ -112,7 +112,8 @@ pub enum VerifyError {
     },
     /// The leaf has no Sigil scope extension.
     #[error(
-        "the leaf certificate has no Sigil scope extension (OID 2.25.139526725496265795380794671847951376368); it is not a Sigil maintainer certificate"
+        "the leaf certificate has no Sigil scope extension (OID {}); it is not a Sigil maintainer certificate",
+        sigil_core::certificate::SCOPE_EXTENSION_OID
     )]
     MissingScope,
     /// The leaf's scope extension is not a valid `CrateScope`.

@@ -53,7 +53,7 @@ pub use entry::{CheckedEntry, check_entry};
 pub use error::VerifyError;
 pub use release::check_release;
 pub use release_file::{ReleaseCheckError, VerifiedRelease, verify_release};
-pub use revocation::{RevocationSet, certificate_id, check_revocation};
+pub use revocation::{RevocationSet, VerifiedRevocation, certificate_id, check_revocation};
 pub use roots::TrustedRoots;
 
 /// The log shares these across its worker threads.
@@ -65,4 +65,5 @@ const _: () = {
     send_sync::<VerifyError>();
     send_sync::<VerifiedSigner>();
     send_sync::<CheckedEntry>();
+    send_sync::<VerifiedRevocation>();
 };

@@ -1,7 +1,9 @@
 //! Revocation entries (`docs/formats.md` §1.2, §1.4): how a certificate is
 //! named ([`certificate_id`]), what a verifier knows about revocations and
 //! the rules that apply them ([`RevocationSet`]), and the check on a
-//! revocation entry ([`check_revocation`]).
+//! revocation entry ([`check_revocation`]): bound to one log by its origin,
+//! and judged at its own position like a release, so a revoked CA cannot
+//! sign revocations.
 //!
 //! A revocation voids a certificate from log index `from_index` on: a
 //! release at an index below it stays valid, one at `from_index` or after
@@ -176,30 +178,65 @@ impl FromIterator<([u8; 32], u64)> for RevocationSet {
     }
 }
 
-/// Checks a revocation at `at_ms` (Unix ms): `signer_chain[0]` is a CA
-/// certificate (basicConstraints `cA`, keyUsage `keyCertSign`, ECDSA
-/// P-256) issued by a trusted root and valid at `at_ms`, and the
-/// revocation's signature (`docs/formats.md` §1.4) verifies with its key.
-/// Returns the [`certificate_id`] of the revoked certificate, whose issuer
-/// is `signer_chain[0]`. Certificates after `signer_chain[0]` are not used:
-/// Sigil's CAs sit directly under a root.
+/// A revocation entry that passed [`check_revocation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerifiedRevocation {
+    /// [`certificate_id`] of the revoked certificate (its issuer is the CA
+    /// of `signer_chain[0]`).
+    pub certificate_id: [u8; 32],
+    /// First log index at which the revoked certificate no longer counts.
+    pub from_index: u64,
+    /// [`certificate_id`] of the signer, `signer_chain[0]` under the root
+    /// that issued it: a revocation of the signer voids the revocations it
+    /// signs from then on ([`RevocationSet::voids`]), which the log
+    /// re-checks at the entry's final index.
+    pub signer_id: [u8; 32],
+}
+
+/// Checks a revocation entry of the log whose checkpoint origin line is
+/// `origin`, at log position `index`, judged at `at_ms` (Unix ms; for a
+/// logged entry, its `integrated_at`), knowing `revocations`:
+///
+/// 1. `signer_chain[0]` is a CA certificate (basicConstraints `cA`,
+///    keyUsage `keyCertSign`, ECDSA P-256) issued by a trusted root and
+///    valid at `at_ms`;
+/// 2. that signer is not itself revoked from an index at or before
+///    `index` (the rules of [`RevocationSet`], as for a release's signers):
+///    once an intermediate is revoked, the revocations it signs later are
+///    refused ([`VerifyError::Revoked`], naming the signer);
+/// 3. the signature (`docs/formats.md` §1.4) verifies with the signer's key
+///    over the message for `origin`: a revocation signed for another log is
+///    refused ([`VerifyError::BadRevocation`]).
+///
+/// Certificates after `signer_chain[0]` are not used: Sigil's CAs sit
+/// directly under a root.
 pub fn check_revocation(
     rev: &Revocation,
+    origin: &str,
     at_ms: u64,
+    index: u64,
     roots: &TrustedRoots,
-) -> Result<[u8; 32], VerifyError> {
+    revocations: &RevocationSet,
+) -> Result<VerifiedRevocation, VerifyError> {
     let signer_der = rev.signer_chain.first().ok_or(VerifyError::EmptyChain)?;
-    let ca = verify_ca_certificate(signer_der, roots, at_ms)?;
-    rev.verify_signature(ca.spki_der())
+    let (ca, signer_id) = verify_ca_certificate(signer_der, roots, at_ms)?;
+    revocations.check_path([&signer_id], index)?;
+    rev.verify_signature(origin, ca.spki_der())
         .map_err(|e| VerifyError::BadRevocation {
             reason: match e {
-                EntryError::Statement(StatementError::BadSignature) => {
-                    "its signature does not verify with the key of signer_chain[0]; the CA that issued the certificate signs its revocation".into()
-                }
+                EntryError::Statement(StatementError::BadSignature) => format!(
+                    "its signature does not verify with the key of signer_chain[0] for the log \
+                     {origin:?}; the CA that issued the certificate signs its revocation, for the \
+                     log it submits it to"
+                ),
                 other => other.to_string(),
             },
         })?;
-    Ok(certificate_id(ca.spki_der(), &rev.serial))
+    Ok(VerifiedRevocation {
+        certificate_id: certificate_id(ca.spki_der(), &rev.serial),
+        from_index: rev.from_index,
+        signer_id,
+    })
 }
 
 #[cfg(test)]

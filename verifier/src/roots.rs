@@ -32,6 +32,9 @@ pub(crate) struct RootKey {
     pub(crate) subject: Vec<u8>,
     /// Uncompressed P-256 point.
     pub(crate) point: Vec<u8>,
+    /// The root's SubjectPublicKeyInfo DER: the issuer half of the
+    /// [`crate::certificate_id`] of a certificate it issued.
+    pub(crate) spki: Vec<u8>,
 }
 
 impl TrustedRoots {
@@ -80,6 +83,7 @@ impl TrustedRoots {
             keys.push(RootKey {
                 subject: cert.subject().to_vec(),
                 point: point.to_vec(),
+                spki: cert.spki_der().to_vec(),
             });
             anchors.push(anchor);
         }

@@ -14,6 +14,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P384_SHA384, PKCS_ED25519, PKCS_RSA_SHA256, RsaKeySize, SanType,
 };
+use sigil_core::certificate::SCOPE_EXTENSION_OID_ARCS;
 use sigil_verifier::x509::Certificate;
 use sigil_verifier::{TrustedRoots, VerifyError, verify_chain};
 
@@ -40,7 +41,7 @@ fn intermediate_with(
 }
 
 fn scope_raw(content: Vec<u8>, critical: bool) -> CustomExtension {
-    let mut ext = CustomExtension::from_oid_content(&common::PLACEHOLDER_ARCS, content);
+    let mut ext = CustomExtension::from_oid_content(&SCOPE_EXTENSION_OID_ARCS, content);
     ext.set_criticality(critical);
     ext
 }

@@ -3,7 +3,8 @@
 //! log's admission rules at its own `integrated_at` — [`check_release`]
 //! with the revocations logged before it (the state's
 //! [`sigil_verifier::RevocationSet`]), [`check_certificate_entry`],
-//! [`check_revocation`] — then the log's order rules (one artifact per
+//! [`check_revocation`] for this log's origin with the revocations logged
+//! before it — then the log's order rules (one artifact per
 //! `crate@version`, `integrated_at` not going backwards), and the alerts
 //! an owner asked for (watched crates and identities, releases voided by
 //! a later revocation).
@@ -19,6 +20,9 @@ use super::state::{MonitorState, ReleaseSeen, release_key};
 
 /// The rules an entry is judged by, and what to alert on.
 pub(super) struct Judge {
+    /// The log's origin line: revocations must be signed for it
+    /// (`docs/formats.md` §1.4).
+    pub(super) origin: String,
     /// The CA roots chains must lead to.
     pub(super) roots: TrustedRoots,
     /// Chains validated so far: a maintainer's chain is checked once.
@@ -95,8 +99,18 @@ impl Judge {
                     Err(e) => out.refused(state, index, at, &e, None),
                 }
             }
-            EntryBody::Revocation(rev) => match check_revocation(rev, at, &self.roots) {
-                Ok(id) => self.revoked(state, index, id, rev.from_index, out),
+            // For this log's origin, and its signer not revoked before it.
+            EntryBody::Revocation(rev) => match check_revocation(
+                rev,
+                &self.origin,
+                at,
+                index,
+                &self.roots,
+                &state.revocations,
+            ) {
+                Ok(checked) => {
+                    self.revoked(state, index, checked.certificate_id, rev.from_index, out)
+                }
                 Err(e) => out.refused(state, index, at, &e, None),
             },
             // A kind this verifier does not know: the log should not have

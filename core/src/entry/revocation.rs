@@ -8,8 +8,18 @@ use super::{EntryError, read_chain, write_chain};
 use crate::statement;
 
 /// Domain-separation prefix of the message a revocation's signature covers
-/// (see [`revocation_signed_message`]).
-pub const REVOCATION_CONTEXT: &[u8] = b"sigil-revocation/v1\n";
+/// (see [`revocation_signed_message`]). `v2`: the message names the log's
+/// origin since issue #11 item 8; a `v1` signature (no origin) never
+/// verifies as a `v2` one.
+pub const REVOCATION_CONTEXT: &[u8] = b"sigil-revocation/v2\n";
+
+/// The log origin in the signed message: the checkpoint origin line of the
+/// log the revocation is for (c2sp.org/tlog-checkpoint), non-empty.
+const ORIGIN: Vector = Vector {
+    name: "origin",
+    min: 1,
+    max: 0xffff,
+};
 
 const SERIAL: Vector = Vector {
     name: "serial",
@@ -42,7 +52,9 @@ pub struct Revocation {
     /// When the CA revoked it: Unix time in milliseconds.
     pub revoked_at: u64,
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER) by the key of
-    /// `signer_chain[0]` over [`revocation_signed_message`].
+    /// `signer_chain[0]` over [`revocation_signed_message`], which names the
+    /// origin of the one log the revocation is for (not stored here: each
+    /// verifier supplies its own log's origin).
     pub signature: Vec<u8>,
     /// DER certificates of the signing CA: the intermediate that issued the
     /// revoked certificate first; the root is not included.
@@ -137,17 +149,22 @@ fn check_serial(serial: &[u8]) -> Result<(), EntryError> {
     })
 }
 
-/// The message a revocation's `signature` covers:
+/// The message a revocation's `signature` covers (`docs/formats.md` §1.4):
 ///
 /// ```text
-/// "sigil-revocation/v1\n" || opaque serial<1..20> || uint8 reason
+/// "sigil-revocation/v2\n" || opaque origin<1..2^16-1>
+///                         || opaque serial<1..20> || uint8 reason
 ///                         || uint64 from_index || uint64 revoked_at
 /// ```
 ///
-/// that is, [`REVOCATION_CONTEXT`] followed by the first fields of the
-/// revocation body exactly as they are encoded in the entry. Fails if the
-/// serial or reason would be rejected in an entry.
+/// that is, [`REVOCATION_CONTEXT`], the origin line of the log the
+/// revocation is submitted to (UTF-8, no newline), then the first fields
+/// of the revocation body exactly as they are encoded in the entry. The
+/// origin binds the signature to one log: a revocation signed for log A
+/// does not verify for log B, even if B trusts the same CA. Fails if the
+/// origin is empty or the serial or reason would be rejected in an entry.
 pub fn revocation_signed_message(
+    origin: &str,
     serial: &[u8],
     reason: u8,
     from_index: u64,
@@ -155,6 +172,7 @@ pub fn revocation_signed_message(
 ) -> Result<Vec<u8>, EntryError> {
     let mut w = Writer::default();
     w.fixed(REVOCATION_CONTEXT)?;
+    w.opaque(ORIGIN, origin.as_bytes())?;
     write_revocation_head(&mut w, serial, reason, from_index, revoked_at)?;
     Ok(w.into_bytes())
 }
@@ -179,9 +197,11 @@ fn write_revocation_head(
 }
 
 impl Revocation {
-    /// Builds a revocation signed by `key`, the private key of
-    /// `signer_chain[0]` (the CA intermediate).
+    /// Builds a revocation for the log whose origin line is `origin`,
+    /// signed by `key`, the private key of `signer_chain[0]` (the CA
+    /// intermediate).
     pub fn sign(
+        origin: &str,
         serial: Vec<u8>,
         reason: u8,
         from_index: u64,
@@ -189,7 +209,7 @@ impl Revocation {
         signer_chain: Vec<Vec<u8>>,
         key: &SigningKey,
     ) -> Result<Revocation, EntryError> {
-        let message = revocation_signed_message(&serial, reason, from_index, revoked_at)?;
+        let message = revocation_signed_message(origin, &serial, reason, from_index, revoked_at)?;
         let signature = statement::sign_p256_der(key, &message)?;
         Ok(Revocation {
             serial,
@@ -201,19 +221,31 @@ impl Revocation {
         })
     }
 
-    /// [`revocation_signed_message`] for this revocation.
-    pub fn signed_message(&self) -> Result<Vec<u8>, EntryError> {
-        revocation_signed_message(&self.serial, self.reason, self.from_index, self.revoked_at)
+    /// [`revocation_signed_message`] for this revocation in the log whose
+    /// origin line is `origin`.
+    pub fn signed_message(&self, origin: &str) -> Result<Vec<u8>, EntryError> {
+        revocation_signed_message(
+            origin,
+            &self.serial,
+            self.reason,
+            self.from_index,
+            self.revoked_at,
+        )
     }
 
-    /// Verifies `signature` over [`Revocation::signed_message`] with
-    /// aws-lc-rs, given the signing CA's public key as SubjectPublicKeyInfo
-    /// DER or SEC1 point ([`statement::p256_public_key_point`]). Checks
-    /// nothing about `signer_chain`.
-    pub fn verify_signature(&self, spki_or_sec1_public_key: &[u8]) -> Result<(), EntryError> {
+    /// Verifies `signature` over [`Revocation::signed_message`] for the log
+    /// whose origin line is `origin`, with aws-lc-rs, given the signing
+    /// CA's public key as SubjectPublicKeyInfo DER or SEC1 point
+    /// ([`statement::p256_public_key_point`]). A revocation signed for
+    /// another log fails. Checks nothing about `signer_chain`.
+    pub fn verify_signature(
+        &self,
+        origin: &str,
+        spki_or_sec1_public_key: &[u8],
+    ) -> Result<(), EntryError> {
         statement::verify_p256_der(
             spki_or_sec1_public_key,
-            &self.signed_message()?,
+            &self.signed_message(origin)?,
             &self.signature,
         )?;
         Ok(())

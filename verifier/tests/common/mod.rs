@@ -6,9 +6,9 @@
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-    PublicKeyData, SanType, SignatureAlgorithm, SigningKey,
+    PublicKeyData, SanType,
 };
-use sigil_core::certificate::{SCOPE_EXTENSION_OID_DER, encode_scope};
+use sigil_core::certificate::{SCOPE_EXTENSION_OID_ARCS, encode_scope};
 use sigil_verifier::TrustedRoots;
 use time::OffsetDateTime;
 
@@ -21,49 +21,10 @@ pub fn time(ms: u64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp((ms / 1000) as i64).unwrap()
 }
 
-/// rcgen writes OID arcs as u64; the scope OID's third arc is 127 bits. A
-/// placeholder of the same encoded length is written instead and replaced
-/// in the signed bytes and in the output (as `sigil-ca` does).
-pub const PLACEHOLDER_ARCS: [u64; 4] = [2, 25, 0x8000_0053_434f_5045, 0x5349_4749_4c00_0001];
-const PLACEHOLDER_TLV: [u8; 22] = [
-    0x06, 0x14, 0x69, 0x81, 0x80, 0x80, 0x80, 0x8a, 0xb4, 0x9a, 0xbd, 0xa0, 0x45, 0xd3, 0xa4, 0xd1,
-    0xe9, 0x94, 0xe0, 0x80, 0x80, 0x01,
-];
-
-/// Replaces every placeholder (tests may write the extension twice).
-fn patch(der: &mut [u8]) {
-    while let Some(i) = der
-        .windows(PLACEHOLDER_TLV.len())
-        .position(|w| w == PLACEHOLDER_TLV)
-    {
-        der[i + 2..i + 22].copy_from_slice(&SCOPE_EXTENSION_OID_DER);
-    }
-}
-
-/// Signs with the placeholder replaced (see [`PLACEHOLDER_ARCS`]).
-pub struct ScopeSigner<'a>(pub &'a KeyPair);
-
-impl PublicKeyData for ScopeSigner<'_> {
-    fn der_bytes(&self) -> &[u8] {
-        self.0.der_bytes()
-    }
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        self.0.algorithm()
-    }
-}
-
-impl SigningKey for ScopeSigner<'_> {
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        let mut tbs = msg.to_vec();
-        patch(&mut tbs);
-        self.0.sign(&tbs)
-    }
-}
-
 /// The scope extension for `crates`, non-critical.
 pub fn scope_extension(crates: &[&str]) -> CustomExtension {
     let crates: Vec<String> = crates.iter().map(|s| s.to_string()).collect();
-    CustomExtension::from_oid_content(&PLACEHOLDER_ARCS, encode_scope(&crates).unwrap())
+    CustomExtension::from_oid_content(&SCOPE_EXTENSION_OID_ARCS, encode_scope(&crates).unwrap())
 }
 
 /// A CA: its parameters, key and certificate.
@@ -74,12 +35,10 @@ pub struct Ca {
 }
 
 impl Ca {
-    /// Signs `params` for `subject`, replacing the scope placeholder.
+    /// Signs `params` for `subject`.
     pub fn sign(&self, params: &CertificateParams, subject: &impl PublicKeyData) -> Vec<u8> {
-        let issuer = Issuer::from_params(&self.params, ScopeSigner(&self.key));
-        let mut der = params.signed_by(subject, &issuer).unwrap().der().to_vec();
-        patch(&mut der);
-        der
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        params.signed_by(subject, &issuer).unwrap().der().to_vec()
     }
 }
 

@@ -3,6 +3,7 @@
 //! ```text
 //! sigil-ca init --out DIR [--name NAME]
 //! sigil-ca serve --dir DIR --data-dir DIR --log URL --log-key PUB --admin-token-file F [--listen ADDR]
+//!                [--header-timeout-ms MS] [--request-timeout-ms MS] [--max-connections N]
 //! sigil-ca invite --ca URL --admin-token-file F --identity ID --crate NAME... [--ttl DUR]
 //! sigil-ca revoke --ca URL --admin-token-file F --serial HEX --reason R [--from-index N]
 //! sigil-ca trust-root (--dir DIR | --ca URL)
@@ -26,6 +27,7 @@ use sigil_client::blocking::CaClient;
 use sigil_core::ca_api::{InviteRequest, RevokeRequest};
 use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 use sigil_keyfile::secret_file;
+use sigil_serve::http::LimitArgs;
 
 /// Sigil's certificate authority.
 #[derive(Parser)]
@@ -99,6 +101,8 @@ enum Command {
         /// How long to wait for the log to sequence an entry.
         #[arg(long, default_value = "30s", value_parser = parse_duration)]
         log_timeout: Duration,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Invites a maintainer: prints a one-time enrollment token on stdout.
     Invite {
@@ -192,7 +196,14 @@ fn run(cli: Cli) -> Result<(), String> {
             max_invite_ttl,
             body_limit,
             log_timeout,
+            limits,
         } => {
+            let limits = limits
+                .limits(
+                    log_timeout,
+                    "an enrollment waits for the log (--log-timeout)",
+                )
+                .map_err(|e| e.to_string())?;
             let passphrase = keyfile::read_passphrase(passphrase_file.as_deref(), PASSPHRASE_ENV)
                 .map_err(|e| e.to_string())?;
             let intermediate = load_ca(
@@ -238,7 +249,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 .block_on(async move {
                     let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
                     let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
-                    server::serve(Arc::new(store), config, listener, stop)
+                    server::serve(Arc::new(store), config, listener, &limits, stop)
                         .await
                         .map_err(|e| format!("http server: {e}"))
                 })?;

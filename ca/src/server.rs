@@ -82,6 +82,7 @@ use sigil_core::certificate::{classify_identity, encode_scope, validate_serial};
 use sigil_core::entry::{CertificateEntry, CrlReason, EntryBody};
 use sigil_core::pem::certificate_pem;
 use sigil_serve::HttpError;
+use sigil_serve::http::Limits;
 use sigil_serve::http_error::method_not_allowed;
 use sigil_serve::unix_ms;
 use tokio::net::TcpListener;
@@ -172,18 +173,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the CA on `listener` until `shutdown` resolves. Prints nothing:
+/// Serves the CA on `listener` with `limits` (`sigil_serve::http`: the
+/// connection cap and timeouts) until `shutdown` resolves. Prints nothing:
 /// the binary announces the address.
 pub async fn serve(
     store: Arc<CaStore>,
     config: CaConfig,
     listener: TcpListener,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(AppState::new(store, config)).into_make_service();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    sigil_serve::http::serve(
+        listener,
+        router(AppState::new(store, config)),
+        limits,
+        shutdown,
+    )
+    .await
 }
 
 /// Seconds a client is told to wait (`Retry-After`) when the log is down.

@@ -194,6 +194,8 @@ fn main() {
         .arg("--ca-root")
         .arg(&root_pem)
         .args(["--listen", "127.0.0.1:0"])
+        // Every client of the load is on 127.0.0.1: one rate-limit bucket.
+        .args(["--rate-limit", "0"])
         .env("SIGIL_LOG", "warn")
         .stderr(Stdio::piped())
         .spawn()

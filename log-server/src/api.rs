@@ -3,6 +3,14 @@
 //! `sigil_core::log_api`'s. Handlers are thin: they extract, call one
 //! function (admission, the pool, or [`crate::read`]), and serialize
 //! (STYLE.md §10). Errors become HTTP answers in [`crate::error`] only.
+//!
+//! Submissions are rate-limited per client ([`ApiConfig::rate_limit`]; the
+//! client's address is `sigil_serve::client_addr`'s, which believes
+//! `X-Forwarded-For` only from `--trusted-proxy`) by a middleware on the
+//! submission route, which answers `429` from the request's headers alone:
+//! a client over its rate costs the log no body read, no parse and no
+//! signature check. Reads are not limited (tiles and checkpoints are meant
+//! to be cached and mirrored).
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -11,11 +19,13 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use sigil_core::log_api::{
@@ -24,6 +34,7 @@ use sigil_core::log_api::{
     RevocationStatus, Submitted,
 };
 use sigil_core::tile::Tile;
+use sigil_serve::client_addr::TrustedProxies;
 use sigil_verifier::{ChainCache, TrustedRoots};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -59,6 +70,7 @@ struct Inner {
     pool: mpsc::Sender<Pending>,
     metrics: Metrics,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    proxies: TrustedProxies,
     body_limit: usize,
     submit_timeout: Duration,
 }
@@ -68,8 +80,11 @@ struct Inner {
 pub struct ApiConfig {
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
-    /// Submissions per second per client IP (`None`: no limit).
+    /// Submissions per second per client address, with bursts of twice
+    /// that (`None`: no limit).
     pub rate_limit: Option<NonZeroU32>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// How long a submitter waits for its round to be published before a 503.
     pub submit_timeout: Duration,
 }
@@ -104,6 +119,7 @@ impl AppState {
                 pool,
                 metrics,
                 limiter,
+                proxies: config.trusted_proxies.clone(),
                 body_limit: config.body_limit,
                 submit_timeout: config.submit_timeout,
             }),
@@ -140,7 +156,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(CHECKPOINT_PATH, get(get_checkpoint))
         .route("/tile/{*path}", get(get_tile))
-        .route(ENTRIES_PATH, post(post_entry))
+        .route(
+            ENTRIES_PATH,
+            post(post_entry).route_layer(middleware::from_fn_with_state(state.clone(), rate_limit)),
+        )
         .route(&format!("{ENTRIES_PATH}/{{index}}"), get(get_entry))
         .route(INCLUSION_PATH, get(get_inclusion))
         .route(CONSISTENCY_PATH, get(get_consistency))
@@ -214,13 +233,34 @@ async fn get_tile(
         .into_response())
 }
 
-async fn post_entry(
+/// Refuses a submission over its client's rate before anything else
+/// happens to it: the body is not read (module documentation).
+async fn rate_limit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = &state.inner.limiter {
+        let client = state.inner.proxies.client(peer.ip(), request.headers());
+        if let Err(later) = limiter.check_key(&client) {
+            let wait = later.wait_time_from(DefaultClock::default().now());
+            let error = ApiError::RateLimited {
+                retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            };
+            state.inner.metrics.reject(error.code());
+            return error.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn post_entry(
+    State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let received = Instant::now();
-    let result = submit(&state, peer, body, received).await;
+    let result = submit(&state, body, received).await;
     if let Err(e) = &result {
         state.inner.metrics.reject(e.code());
     }
@@ -253,15 +293,9 @@ fn origin_of(note: &[u8]) -> Option<String> {
 /// which comes once its round is published.
 async fn submit(
     state: &AppState,
-    peer: SocketAddr,
     body: Result<Bytes, BytesRejection>,
     received: Instant,
 ) -> Result<Accepted, ApiError> {
-    if let Some(limiter) = &state.inner.limiter
-        && limiter.check_key(&peer.ip()).is_err()
-    {
-        return Err(ApiError::RateLimited { retry_after: 1 });
-    }
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge {
             limit: state.inner.body_limit,

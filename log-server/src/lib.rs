@@ -36,7 +36,6 @@ pub mod tiles;
 pub mod witnessing;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sigil_core::note::Ed25519Signer;
@@ -61,8 +60,10 @@ pub struct LogConfig {
     pub roots: TrustedRoots,
     /// How rounds are cut.
     pub rounds: RoundConfig,
-    /// HTTP settings.
+    /// HTTP settings of the API.
     pub api: ApiConfig,
+    /// What one client may hold of the server: connections, timeouts.
+    pub http: sigil_serve::http::Limits,
     /// Capacity of the pool of admitted submissions waiting for a round.
     pub pool_capacity: usize,
     /// Witnesses that cosign each new checkpoint (C2SP tlog-witness), and
@@ -195,10 +196,8 @@ pub async fn serve(
             }
         })
     };
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served =
+        sigil_serve::http::serve(listener, api::router(state), &config.http, shutdown).await;
     // The router (and with it its sender of the pool) is gone: the
     // sequencer finishes what it holds, the publisher publishes it.
     pruner.abort();

@@ -4,6 +4,8 @@
 //! sigil-log keygen --origin ORIGIN --out DIR      # DIR/log.key (0600), DIR/log.pub
 //! sigil-log serve --data-dir DIR --key FILE --ca-root PEM [--listen ADDR]
 //!                 [--witness URL=VKEY]... [--witness-quorum K] [--witness-timeout-ms MS]
+//!                 [--rate-limit N] [--trusted-proxy CIDR]... [--header-timeout-ms MS]
+//!                 [--request-timeout-ms MS] [--max-connections N]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -21,6 +23,8 @@ use sigil_log::storage::StorageError;
 use sigil_log::storage::rocks::RocksStore;
 use sigil_log::witnessing::WitnessError;
 use sigil_log::{ApiConfig, LogConfig, RoundConfig, ServeError, Witness, Witnesses};
+use sigil_serve::client_addr::{ProxyError, TrustedProxies};
+use sigil_serve::http::{LimitArgs, LimitError};
 use sigil_verifier::{TrustedRoots, VerifyError};
 
 /// Sigil's transparency log.
@@ -63,9 +67,16 @@ enum Command {
         /// Most submissions in one round.
         #[arg(long, default_value_t = 4096)]
         max_batch: usize,
-        /// Submissions per second per client IP; 0 disables the limit.
-        #[arg(long, default_value_t = 0)]
+        /// Submissions per second per client address, with bursts of twice
+        /// that; over it a submission is answered 429 before its body is
+        /// read. 0 disables the limit.
+        #[arg(long, default_value_t = DEFAULT_RATE_LIMIT)]
         rate_limit: u32,
+        /// A proxy (CIDR block or address) whose X-Forwarded-For names the
+        /// client for the rate limit; repeat for several. Default: none,
+        /// the peer address is the client's.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxies: Vec<String>,
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = 256 * 1024)]
         body_limit: usize,
@@ -85,8 +96,16 @@ enum Command {
         /// time are still asked but not waited for.
         #[arg(long)]
         witness_quorum: Option<usize>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
+
+/// Default of `--rate-limit`: submissions per second per client. A
+/// maintainer publishes a handful of releases at a time and a CA logs one
+/// certificate per enrollment, far below it; a client looping on the log
+/// is held to it.
+const DEFAULT_RATE_LIMIT: u32 = 10;
 
 /// Why `sigil-log` stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +143,12 @@ enum MainError {
     /// A `--witness` flag or the quorum is wrong.
     #[error(transparent)]
     Witness(#[from] WitnessError),
+    /// A `--trusted-proxy` is not a CIDR block.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    /// A limit flag is wrong.
+    #[error(transparent)]
+    Limits(#[from] LimitError),
     /// The runtime could not start or the address could not be bound.
     #[error(transparent)]
     Start(#[from] sigil_serve::StartError),
@@ -148,10 +173,12 @@ fn run(cli: Cli) -> Result<(), MainError> {
             batch_window_ms,
             max_batch,
             rate_limit,
+            trusted_proxies,
             body_limit,
             witnesses,
             witness_timeout_ms,
             witness_quorum,
+            limits,
         } => {
             let witnesses = witnesses
                 .iter()
@@ -194,6 +221,19 @@ fn run(cli: Cli) -> Result<(), MainError> {
                     source,
                 }
             })?;
+            // A round waits at most two witness timeouts to be published
+            // (docs/log.md, "Witnessing"), after its batch window: submitters
+            // wait longer than that.
+            let submit_timeout = Duration::from_secs(30).max(
+                Duration::from_millis(witness_timeout_ms)
+                    .saturating_mul(2)
+                    .saturating_add(Duration::from_millis(batch_window_ms))
+                    .saturating_add(Duration::from_secs(10)),
+            );
+            let http = limits.limits(
+                submit_timeout,
+                "a submitter waits for its entry to be published",
+            )?;
             let config = LogConfig {
                 signer,
                 roots,
@@ -204,15 +244,10 @@ fn run(cli: Cli) -> Result<(), MainError> {
                 api: ApiConfig {
                     body_limit,
                     rate_limit: NonZeroU32::new(rate_limit),
-                    // A round waits at most two witness timeouts to be
-                    // published (docs/log.md, "Witnessing"): submitters wait
-                    // longer than that.
-                    submit_timeout: Duration::from_secs(30).max(
-                        Duration::from_millis(witness_timeout_ms)
-                            .saturating_mul(2)
-                            .saturating_add(Duration::from_secs(10)),
-                    ),
+                    trusted_proxies: TrustedProxies::parse(&trusted_proxies)?,
+                    submit_timeout,
                 },
+                http,
                 pool_capacity: max_batch.max(1) * 4,
                 witnesses,
             };

@@ -8,10 +8,16 @@
 //! §2.1.4 consistency proof from that size, and the log-signed checkpoint.
 //! A witness that knows another size answers `409` with it
 //! (`text/x.tlog.size`); the request is then made once more from that size.
-//! The lines a witness returns with `200` are kept only if the checkpoint
-//! with them appended verifies with a cosignature of *that* witness's key
-//! (`sigil_core::checkpoint::verify_checkpoint`, quorum 1 of that witness);
-//! they are then appended as they came.
+//!
+//! Of the lines a witness returns with `200`, the log keeps exactly one: the
+//! first signature line with *that* witness's name and key ID whose
+//! cosignature verifies over the checkpoint (C2SP tlog-cosignature). Every
+//! other line is dropped, never published: a line under another name — say,
+//! a garbage line named like another witness — would make every client that
+//! trusts that other witness reject the whole checkpoint (a note's
+//! signature from a trusted key must verify), so one witness could break
+//! every proof. If no line qualifies, the answer is
+//! [`Failure::InvalidCosignature`].
 //!
 //! The sizes each witness knows live in the publisher's memory; after a
 //! restart the first `409` teaches them again.
@@ -19,12 +25,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sigil_core::checkpoint::{CheckpointError, CheckpointPolicy, verify_checkpoint};
+use sigil_core::checkpoint::{CheckpointPolicy, verify_checkpoint};
 use sigil_core::cosignature::CosignatureVerifier;
 use sigil_core::merkle::MerkleError;
-use sigil_core::note::{Ed25519Verifier, NoteError, NoteVerifier as _};
+#[cfg(test)]
+use sigil_core::note::NoteSignature;
+use sigil_core::note::{Ed25519Verifier, Note, NoteError, NoteVerifier as _};
 use sigil_core::witness_protocol::{
-    ADD_CHECKPOINT_PATH, WitnessProtocolError, encode_add_checkpoint, parse_size_response,
+    ADD_CHECKPOINT_PATH, WitnessProtocolError, encode_add_checkpoint, parse_cosignature_response,
+    parse_size_response,
 };
 
 use crate::publisher::Integrated;
@@ -200,8 +209,8 @@ pub enum Failure {
     #[error("consistency proof worker: {0}")]
     Worker(#[from] tokio::task::JoinError),
     /// The returned lines do not carry a valid cosignature of this witness.
-    #[error("invalid cosignature: {0}")]
-    InvalidCosignature(CheckpointError),
+    #[error("no valid cosignature of this witness: {0}")]
+    InvalidCosignature(String),
     /// No answer within the timeout.
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
@@ -263,19 +272,30 @@ impl Exchange {
                 }
             }
         };
-        let mut candidate = checkpoint.note.clone();
-        candidate.extend_from_slice(&lines);
-        let policy = CheckpointPolicy {
-            origin: self.log.name().to_owned(),
-            log: Box::new(self.log.clone()),
-            witnesses: vec![witness.verifier.clone()],
-            quorum: 1,
-        };
-        match verify_checkpoint(&candidate, &policy) {
-            Ok(_) => Answer::Cosigned(lines),
-            Err(e) => Answer::Failed {
+        match own_cosignature(witness, &checkpoint.note, &lines) {
+            Ok(line) => {
+                // The kept line, with the log's signature, must verify as a
+                // cosigned checkpoint of this log (belt and braces: the line
+                // was checked alone above).
+                let mut candidate = checkpoint.note.clone();
+                candidate.extend_from_slice(&line);
+                let policy = CheckpointPolicy {
+                    origin: self.log.name().to_owned(),
+                    log: Box::new(self.log.clone()),
+                    witnesses: vec![witness.verifier.clone()],
+                    quorum: 1,
+                };
+                match verify_checkpoint(&candidate, &policy) {
+                    Ok(_) => Answer::Cosigned(line),
+                    Err(e) => Answer::Failed {
+                        known: (old != known).then_some(old),
+                        why: Failure::InvalidCosignature(e.to_string()),
+                    },
+                }
+            }
+            Err(why) => Answer::Failed {
                 known: (old != known).then_some(old),
-                why: Failure::InvalidCosignature(e),
+                why: Failure::InvalidCosignature(why),
             },
         }
     }
@@ -317,6 +337,127 @@ impl Exchange {
                 status: other,
                 body: String::from_utf8_lossy(&body).chars().take(200).collect(),
             }),
+        }
+    }
+}
+
+/// The one line of a witness's `200` answer the log keeps: the first
+/// signature line with the witness's name and key ID whose cosignature
+/// verifies over the text of `note` (the log-signed checkpoint), re-encoded
+/// (c2sp.org/signed-note §Format). Every other line is dropped. `Err` says
+/// why none qualifies.
+fn own_cosignature(witness: &Witness, note: &[u8], answer: &[u8]) -> Result<Vec<u8>, String> {
+    let text = Note::parse(note)
+        .map_err(|e| format!("the log's own checkpoint does not parse: {e}"))?
+        .text;
+    let lines = parse_cosignature_response(answer).map_err(|e| e.to_string())?;
+    let verifier = &witness.verifier;
+    lines
+        .iter()
+        .filter(|l| l.name == verifier.name() && l.key_id == verifier.key_id())
+        .find(|l| verifier.verify(text.as_bytes(), &l.signature))
+        .map(|l| l.to_line().into_bytes())
+        .ok_or_else(|| {
+            format!(
+                "no line of the answer is a valid cosignature by {} (key ID {:08x})",
+                verifier.name(),
+                verifier.key_id()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use sigil_core::checkpoint::{Checkpoint, sign_checkpoint};
+    use sigil_core::cosignature::CosignatureSigner;
+    use sigil_core::note::{Ed25519Signer, NoteSigner as _};
+
+    /// Table test: which line of an answer is kept.
+    #[test]
+    fn only_the_asked_witness_s_valid_line_is_kept() {
+        let log = Ed25519Signer::from_seed("log.example/log", [1; 32]).unwrap();
+        let note = sign_checkpoint(
+            &Checkpoint {
+                origin: "log.example/log".into(),
+                size: 3,
+                root: [7; 32],
+                extensions: vec![],
+            },
+            &log,
+        )
+        .unwrap();
+        let text = Note::parse(&note).unwrap().text;
+        let w1 = CosignatureSigner::from_seed("w1.example", [2; 32]).unwrap();
+        let w2 = CosignatureSigner::from_seed("w2.example", [3; 32]).unwrap();
+        let asked = Witness::new("http://w1", &w1.verifier().verifier_key()).unwrap();
+        let line = |s: &CosignatureSigner| {
+            NoteSignature {
+                name: s.name().to_owned(),
+                key_id: s.key_id(),
+                signature: s.sign(text.as_bytes()).unwrap(),
+            }
+            .to_line()
+        };
+        let good = line(&w1);
+        let other = line(&w2);
+        // Named like w2, key ID of w2, signature garbage.
+        let forged = NoteSignature {
+            name: "w2.example".into(),
+            key_id: w2.key_id(),
+            signature: vec![0; 72],
+        }
+        .to_line();
+        // w1's name with a bad signature; w1's name with another key ID.
+        let bad_w1 = NoteSignature {
+            name: "w1.example".into(),
+            key_id: w1.key_id(),
+            signature: vec![1; 72],
+        }
+        .to_line();
+        let wrong_id = NoteSignature {
+            name: "w1.example".into(),
+            key_id: w1.key_id() ^ 1,
+            signature: w1.sign(text.as_bytes()).unwrap(),
+        }
+        .to_line();
+        let cases: &[(&str, String, Option<&str>)] = &[
+            ("its line alone", good.clone(), Some(&good)),
+            (
+                "its line, then a forged line of another",
+                format!("{good}{forged}"),
+                Some(&good),
+            ),
+            (
+                "a forged line, then its line",
+                format!("{forged}{good}"),
+                Some(&good),
+            ),
+            (
+                "another witness's valid line too",
+                format!("{other}{good}"),
+                Some(&good),
+            ),
+            (
+                "a bad line under its name, then its line",
+                format!("{bad_w1}{good}"),
+                Some(&good),
+            ),
+            ("its line twice", format!("{good}{good}"), Some(&good)),
+            ("only another's valid line", other.clone(), None),
+            ("only a forged line", forged.clone(), None),
+            ("its signature under another key ID", wrong_id.clone(), None),
+            ("a bad line under its name", bad_w1.clone(), None),
+            ("not signature lines", format!("{good}garbage\n"), None),
+            ("empty", String::new(), None),
+        ];
+        for (what, answer, want) in cases {
+            let kept = own_cosignature(&asked, &note, answer.as_bytes());
+            match want {
+                Some(line) => assert_eq!(kept.as_deref(), Ok(line.as_bytes()), "{what}"),
+                None => assert!(kept.is_err(), "{what}: kept {kept:?}"),
+            }
         }
     }
 }

@@ -8,6 +8,8 @@
 
 mod common;
 
+use std::io::{Read as _, Write as _};
+
 use common::*;
 use sigil_ca::issue;
 use sigil_core::entry::{CertificateEntry, CrlReason, Entry, EntryBody, Revocation};
@@ -139,4 +141,70 @@ fn item7_a_repeated_certificate_or_revocation_does_not_grow_the_log() {
         metrics.contains("sigil_log_duplicates_total 5"),
         "{metrics}"
     );
+}
+
+#[test]
+fn item7_over_the_rate_limit_a_submission_is_refused_before_its_body_is_read() {
+    let s = setup();
+    let log = LogServer::start(
+        &s.data,
+        &s.key,
+        &s.root_pem,
+        &["--rate-limit", "1", "--body-limit", "10000000"],
+    );
+    // Use up the budget (a burst of 2 at 1 per second).
+    let mut limited = false;
+    for _ in 0..10 {
+        if post(&log, b"{}").0 == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the rate limit never answered 429");
+    // Announce a 5 MB body and send none of it: the answer must come
+    // anyway, from the headers alone.
+    let addr = log.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    // Not a timing threshold: a guard so that a server that waits for the
+    // body fails this test instead of hanging it.
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /api/v1/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 5000000\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn
+            .read(&mut buf)
+            .expect("no answer without the body: the server waits to read it");
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&answer);
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+}
+
+#[test]
+fn item7_the_rate_limit_is_on_by_default() {
+    let s = setup();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sigil-log"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let flag = help
+        .split("--rate-limit")
+        .nth(1)
+        .and_then(|h| h.split("--").next())
+        .unwrap();
+    assert!(flag.contains("[default: 10]"), "{help}");
+    let log = LogServer::start_with_defaults(&s.data, &s.key, &s.root_pem);
+    // Far more than a burst of 20 at once, from one address.
+    let limited = (0..200).filter(|_| post(&log, b"{}").0 == 429).count();
+    assert!(limited > 0, "200 submissions in a row and none was limited");
 }

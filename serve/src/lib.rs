@@ -2,11 +2,15 @@
 //! `sigil-witness`) share, so that they behave alike (DESIGN.md
 //! "Interfaces"): logs on stderr filtered by `$SIGIL_LOG`, one line
 //! `listening on http://IP:PORT` on stderr once the socket accepts, a
-//! clean stop on SIGTERM or Ctrl-C, the clock they stamp with, and one
-//! error answer ([`http_error`]).
+//! clean stop on SIGTERM or Ctrl-C, the clock they stamp with, one
+//! error answer ([`http_error`]), one server loop with the limits that
+//! keep a client from holding a server ([`http`]), and which address a
+//! request comes from behind a proxy ([`client_addr`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client_addr;
+pub mod http;
 pub mod http_error;
 
 use std::net::SocketAddr;

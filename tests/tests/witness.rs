@@ -170,6 +170,8 @@ fn proof_of(file: &Path) -> PathBuf {
 enum Mode {
     /// Relays each request to a real witness and its answer back.
     Forward(String),
+    /// Relays like `Forward`, and appends this line to a `200` answer.
+    ForwardAppending(String, String),
     /// Never answers; keeps the connection open until the log closes it.
     Hold,
 }
@@ -269,29 +271,9 @@ fn serve_stub(conn: TcpStream, mode: &Mutex<Mode>, seen: &Seen) {
         }
         seen.received.fetch_add(1, Ordering::SeqCst);
         let current = mode.lock().unwrap().clone();
-        match current {
-            Mode::Forward(witness) => {
-                let r = reqwest::blocking::Client::new()
-                    .post(format!("{witness}/add-checkpoint"))
-                    .body(body)
-                    .send()
-                    .unwrap();
-                let status = r.status().as_u16();
-                let content_type = r
-                    .headers()
-                    .get("content-type")
-                    .map(|v| v.to_str().unwrap().to_string())
-                    .unwrap_or_else(|| "text/plain".into());
-                let answer = r.bytes().unwrap();
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-                    answer.len()
-                );
-                if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&answer).is_err()
-                {
-                    return;
-                }
-            }
+        let (witness, extra) = match current {
+            Mode::Forward(witness) => (witness, String::new()),
+            Mode::ForwardAppending(witness, extra) => (witness, extra),
             Mode::Hold => {
                 seen.held.fetch_add(1, Ordering::SeqCst);
                 // Until the log gives up and closes the connection.
@@ -300,6 +282,28 @@ fn serve_stub(conn: TcpStream, mode: &Mutex<Mode>, seen: &Seen) {
                 seen.abandoned.fetch_add(1, Ordering::SeqCst);
                 return;
             }
+        };
+        let r = reqwest::blocking::Client::new()
+            .post(format!("{witness}/add-checkpoint"))
+            .body(body)
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_else(|| "text/plain".into());
+        let mut answer = r.bytes().unwrap().to_vec();
+        if status == 200 {
+            answer.extend_from_slice(extra.as_bytes());
+        }
+        let head = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+            answer.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&answer).is_err() {
+            return;
         }
     }
 }
@@ -484,5 +488,52 @@ fn a_witness_that_goes_silent_costs_one_timeout_then_is_not_waited_for() {
         held_for_later_rounds < ROUNDS,
         "the stub held {held_for_later_rounds} requests for {ROUNDS} rounds"
     );
+    drop(witness);
+}
+
+/// A signature line named like the witness whose verifier key is `vkey`,
+/// with its key ID, and a signature of zeros: what a witness could append
+/// to its answer under another witness's name.
+fn forged_line(vkey: &str) -> String {
+    use base64::Engine as _;
+    let mut parts = vkey.split('+');
+    let (name, id) = (parts.next().unwrap(), parts.next().unwrap());
+    let mut raw = hex::decode(id).unwrap();
+    raw.extend_from_slice(&[0; 72]);
+    format!(
+        "\u{2014} {name} {}\n",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+#[test]
+fn item2_a_witness_cannot_publish_lines_under_another_witness_s_name() {
+    let w = World::new();
+    let w1 = w.witness_keygen("w1");
+    let w2 = w.witness_keygen("w2");
+    let witness = w.start_witness("w1");
+    // w1's answers reach the log with a garbage line named like w2.
+    let liar = Stub::start(Mode::ForwardAppending(
+        witness.url.clone(),
+        forged_line(&w2),
+    ));
+    let log = w.start_log("logdata", &[(&liar.url, &w1)]);
+    let (key, cert) = w.maintainer(&log.url);
+    let file = w.publish("a", "hello", &key, &cert, &log.url);
+
+    // A client that trusts both witnesses, one of them enough, accepts
+    // the proof: w1 cosigned it, and nothing under w2's name is in it.
+    let both = w.trust_root("trust-both.json", &[&w1, &w2], 1);
+    let v = w.verify(&both, &file);
+    assert_eq!(v["ok"], true, "{v}");
+    // The log kept w1's cosignature and nothing else it was sent.
+    let note = checkpoint_of(&proof_of(&file));
+    assert!(note.contains("— w1.witness.example "), "{note}");
+    assert!(!note.contains("— w2.witness.example "), "{note}");
+    let served = reqwest::blocking::get(format!("{}/checkpoint", log.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(!served.contains("— w2.witness.example "), "{served}");
     drop(witness);
 }

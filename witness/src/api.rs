@@ -109,7 +109,8 @@ async fn method_not_allowed() -> HttpError {
     )
 }
 
-/// Serves the witness on `listener` until `shutdown` resolves; requests in
+/// Serves the witness on `listener` with `limits` (`sigil_serve::http`:
+/// the connection cap and timeouts) until `shutdown` resolves; requests in
 /// flight finish first.
 ///
 /// # Errors
@@ -119,9 +120,8 @@ pub async fn serve(
     witness: Arc<Witness>,
     listener: tokio::net::TcpListener,
     body_limit: usize,
+    limits: &sigil_serve::http::Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(witness, body_limit))
-        .with_graceful_shutdown(shutdown)
-        .await
+    sigil_serve::http::serve(listener, router(witness, body_limit), limits, shutdown).await
 }

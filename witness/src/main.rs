@@ -3,6 +3,7 @@
 //! ```text
 //! sigil-witness keygen --name NAME --out DIR      # DIR/witness.key (0600), DIR/witness.pub
 //! sigil-witness serve --key FILE --logs FILE --data-dir DIR [--listen ADDR]
+//!                     [--header-timeout-ms MS] [--request-timeout-ms MS] [--max-connections N]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sigil_core::cosignature::CosignatureSigner;
 use sigil_keyfile::note_key;
+use sigil_serve::http::LimitArgs;
 use sigil_witness::log_list::LogList;
 use sigil_witness::state::StateDir;
 use sigil_witness::{Witness, api};
@@ -56,6 +58,8 @@ enum Command {
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = api::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
@@ -73,7 +77,11 @@ fn run(cli: Cli) -> Result<(), String> {
             data_dir,
             listen,
             body_limit,
+            limits,
         } => {
+            let limits = limits
+                .limits(std::time::Duration::ZERO, "nothing waits")
+                .map_err(|e| e.to_string())?;
             let signer = note_key::read_witness_key(&key).map_err(|e| e.to_string())?;
             let text =
                 std::fs::read_to_string(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
@@ -85,7 +93,7 @@ fn run(cli: Cli) -> Result<(), String> {
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
                 let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
-                api::serve(witness, listener, body_limit, stop)
+                api::serve(witness, listener, body_limit, &limits, stop)
                     .await
                     .map_err(|e| e.to_string())
             })?;

@@ -64,10 +64,21 @@ fn serve_command(data_dir: &Path, key: &Path, ca_root: &Path) -> Command {
 }
 
 impl LogServer {
-    /// Starts the server and waits until it accepts connections.
+    /// Starts the server and waits until it accepts connections. Without
+    /// the rate limit unless `extra` sets one: these tests submit from one
+    /// address as fast as the log answers.
     pub fn start(data_dir: &Path, key: &Path, ca_root: &Path, extra: &[&str]) -> LogServer {
         let mut c = serve_command(data_dir, key, ca_root);
+        if !extra.contains(&"--rate-limit") {
+            c.args(["--rate-limit", "0"]);
+        }
         c.args(extra);
+        LogServer(Server::start(c).unwrap_or_else(|e| panic!("sigil-log: {e}")))
+    }
+
+    /// Starts the server with no flag but the required ones and `--listen`.
+    pub fn start_with_defaults(data_dir: &Path, key: &Path, ca_root: &Path) -> LogServer {
+        let c = serve_command(data_dir, key, ca_root);
         LogServer(Server::start(c).unwrap_or_else(|e| panic!("sigil-log: {e}")))
     }
 

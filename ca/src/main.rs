@@ -4,6 +4,7 @@
 //! sigil-ca init --out DIR [--name NAME]
 //! sigil-ca serve --dir DIR --data-dir DIR --log URL --log-key PUB --admin-token-file F [--listen ADDR]
 //!                [--header-timeout-ms MS] [--request-timeout-ms MS] [--max-connections N]
+//!                [--tls-cert PEM --tls-key PEM] [--ca-bundle PEM]
 //! sigil-ca invite --ca URL --admin-token-file F --identity ID --crate NAME... [--ttl DUR]
 //! sigil-ca revoke --ca URL --admin-token-file F --serial HEX --reason R [--from-index N]
 //! sigil-ca trust-root (--dir DIR | --ca URL)
@@ -22,12 +23,13 @@ use rustls_pki_types::pem::PemObject as _;
 use sigil_ca::server::{self, CaConfig};
 use sigil_ca::setup::{self, load_ca, read_admin_token, read_certificate, trust_root_snippet};
 use sigil_ca::store::CaStore;
-use sigil_client::LogClient;
 use sigil_client::blocking::CaClient;
+use sigil_client::{CaBundle, ClientOptions, LogClient};
 use sigil_core::ca_api::{InviteRequest, RevokeRequest};
 use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 use sigil_keyfile::secret_file;
 use sigil_serve::http::LimitArgs;
+use sigil_serve::tls::TlsArgs;
 
 /// Sigil's certificate authority.
 #[derive(Parser)]
@@ -35,6 +37,11 @@ use sigil_serve::http::LimitArgs;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Trust exactly the CAs in this PEM bundle for `https://` URLs (the
+    /// log's for `serve`, the CA's for the admin commands), instead of the
+    /// platform's.
+    #[arg(long, global = true, value_name = "PEM", env = "SIGIL_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +110,8 @@ enum Command {
         log_timeout: Duration,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Invites a maintainer: prints a one-time enrollment token on stdout.
     Invite {
@@ -162,6 +171,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    let ca_bundle = cli
+        .ca_bundle
+        .as_deref()
+        .map(CaBundle::read)
+        .transpose()
+        .map_err(|e| format!("--ca-bundle {e}"))?;
+    let options = |timeout| ClientOptions {
+        timeout,
+        ca_bundle: ca_bundle.clone(),
+    };
     match cli.command {
         Command::Init {
             out,
@@ -197,7 +216,9 @@ fn run(cli: Cli) -> Result<(), String> {
             body_limit,
             log_timeout,
             limits,
+            tls,
         } => {
+            let transport = tls.transport().map_err(|e| e.to_string())?;
             let limits = limits
                 .limits(
                     log_timeout,
@@ -231,7 +252,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", data_dir.display()))?;
             let vkey = std::fs::read_to_string(&log_key)
                 .map_err(|e| format!("{}: {e}", log_key.display()))?;
-            let log = LogClient::with_timeout(&log, log_timeout)
+            let log = LogClient::with_options(&log, &options(log_timeout))
                 .map_err(|e| e.to_string())?
                 .with_verifier_key(&vkey)
                 .map_err(|e| format!("{}: {e}", log_key.display()))?;
@@ -248,8 +269,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .block_on(async move {
                     let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
-                    let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
-                    server::serve(Arc::new(store), config, listener, &limits, stop)
+                    let listener = sigil_serve::bind(listen, &transport)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    server::serve(Arc::new(store), config, listener, &limits, &transport, stop)
                         .await
                         .map_err(|e| format!("http server: {e}"))
                 })?;
@@ -268,7 +291,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 crates,
                 ttl_seconds: ttl.map(|t| t.as_secs().max(1)),
             };
-            let invited = admin_client(&ca, &admin_token_file)?
+            let invited = admin_client(&ca, &admin_token_file, &options(ADMIN_TIMEOUT))?
                 .invite(&request)
                 .map_err(|e| e.to_string())?;
             eprintln!(
@@ -292,7 +315,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 reason,
                 from_index,
             };
-            let revoked = admin_client(&ca, &admin_token_file)?
+            let revoked = admin_client(&ca, &admin_token_file, &options(ADMIN_TIMEOUT))?
                 .revoke(&request)
                 .map_err(|e| e.to_string())?;
             eprintln!(
@@ -311,7 +334,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 (Some(dir), _) => {
                     read_certificate(&dir.join("root.pem")).map_err(|e| e.to_string())?
                 }
-                (None, Some(ca)) => fetch_root(&ca)?,
+                (None, Some(ca)) => fetch_root(&ca, &options(ADMIN_TIMEOUT))?,
                 (None, None) => return Err("give --dir or --ca".into()),
             };
             print!("{}", trust_root_snippet(&root).map_err(|e| e.to_string())?);
@@ -343,8 +366,12 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{s:?} is zero or too long"))
 }
 
-fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
-    let client = CaClient::new(ca).map_err(|e| e.to_string())?;
+/// How long an admin command waits for the CA (a revocation waits for
+/// the log to sequence it).
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn fetch_root(ca: &str, options: &ClientOptions) -> Result<Vec<u8>, String> {
+    let client = CaClient::with_options(ca, options).map_err(|e| e.to_string())?;
     let url = format!("{}{}", client.url(), sigil_core::ca_api::CHAIN_PATH);
     let text = client.chain().map_err(|e| e.to_string())?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(text.as_bytes())
@@ -357,11 +384,11 @@ fn fetch_root(ca: &str) -> Result<Vec<u8>, String> {
 }
 
 /// A client of the CA's admin endpoints with the token in `token_file`.
-fn admin_client(ca: &str, token_file: &Path) -> Result<CaClient, String> {
+fn admin_client(ca: &str, token_file: &Path, options: &ClientOptions) -> Result<CaClient, String> {
     let token = secret_file::read_secret(token_file).map_err(|e| e.to_string())?;
     let token = std::str::from_utf8(&token)
         .map_err(|_| format!("{}: the admin token is not text", token_file.display()))?;
-    Ok(CaClient::new(ca)
+    Ok(CaClient::with_options(ca, options)
         .map_err(|e| e.to_string())?
         .with_admin_token(token))
 }

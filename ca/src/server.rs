@@ -84,6 +84,7 @@ use sigil_core::pem::certificate_pem;
 use sigil_serve::HttpError;
 use sigil_serve::http::Limits;
 use sigil_serve::http_error::method_not_allowed;
+use sigil_serve::tls::Transport;
 use sigil_serve::unix_ms;
 use tokio::net::TcpListener;
 
@@ -173,7 +174,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the CA on `listener` with `limits` (`sigil_serve::http`: the
+/// Serves the CA on `listener` over `transport` (HTTP or HTTPS) with `limits` (`sigil_serve::http`: the
 /// connection cap and timeouts) until `shutdown` resolves. Prints nothing:
 /// the binary announces the address.
 pub async fn serve(
@@ -181,10 +182,12 @@ pub async fn serve(
     config: CaConfig,
     listener: TcpListener,
     limits: &Limits,
+    transport: &Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     sigil_serve::http::serve(
         listener,
+        transport,
         router(AppState::new(store, config)),
         limits,
         shutdown,

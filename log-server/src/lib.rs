@@ -64,6 +64,8 @@ pub struct LogConfig {
     pub api: ApiConfig,
     /// What one client may hold of the server: connections, timeouts.
     pub http: sigil_serve::http::Limits,
+    /// Plain HTTP, or HTTPS (`--tls-cert`, `--tls-key`).
+    pub transport: sigil_serve::tls::Transport,
     /// Capacity of the pool of admitted submissions waiting for a round.
     pub pool_capacity: usize,
     /// Witnesses that cosign each new checkpoint (C2SP tlog-witness), and
@@ -196,8 +198,14 @@ pub async fn serve(
             }
         })
     };
-    let served =
-        sigil_serve::http::serve(listener, api::router(state), &config.http, shutdown).await;
+    let served = sigil_serve::http::serve(
+        listener,
+        &config.transport,
+        api::router(state),
+        &config.http,
+        shutdown,
+    )
+    .await;
     // The router (and with it its sender of the pool) is gone: the
     // sequencer finishes what it holds, the publisher publishes it.
     pruner.abort();

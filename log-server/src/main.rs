@@ -6,6 +6,7 @@
 //!                 [--witness URL=VKEY]... [--witness-quorum K] [--witness-timeout-ms MS]
 //!                 [--rate-limit N] [--trusted-proxy CIDR]... [--header-timeout-ms MS]
 //!                 [--request-timeout-ms MS] [--max-connections N]
+//!                 [--tls-cert PEM --tls-key PEM] [--ca-bundle PEM]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -25,6 +26,7 @@ use sigil_log::witnessing::WitnessError;
 use sigil_log::{ApiConfig, LogConfig, RoundConfig, ServeError, Witness, Witnesses};
 use sigil_serve::client_addr::{ProxyError, TrustedProxies};
 use sigil_serve::http::{LimitArgs, LimitError};
+use sigil_serve::tls::{TlsArgs, TlsError};
 use sigil_verifier::{TrustedRoots, VerifyError};
 
 /// Sigil's transparency log.
@@ -36,6 +38,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing the flags buys nothing"
+)]
 enum Command {
     /// Makes the log's Ed25519 signing key: DIR/log.key (mode 0600) and the
     /// verifier key line DIR/log.pub that clients pin.
@@ -96,8 +102,14 @@ enum Command {
         /// time are still asked but not waited for.
         #[arg(long)]
         witness_quorum: Option<usize>,
+        /// Trust exactly the CAs in this PEM bundle for `https://`
+        /// witnesses, instead of the platform's.
+        #[arg(long, value_name = "PEM", env = "SIGIL_CA_BUNDLE")]
+        ca_bundle: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
 }
 
@@ -149,6 +161,17 @@ enum MainError {
     /// A limit flag is wrong.
     #[error(transparent)]
     Limits(#[from] LimitError),
+    /// `--tls-cert`/`--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// `--ca-bundle` cannot be used.
+    #[error("--ca-bundle {path}: {reason}")]
+    CaBundle {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The runtime could not start or the address could not be bound.
     #[error(transparent)]
     Start(#[from] sigil_serve::StartError),
@@ -178,7 +201,9 @@ fn run(cli: Cli) -> Result<(), MainError> {
             witnesses,
             witness_timeout_ms,
             witness_quorum,
+            ca_bundle,
             limits,
+            tls,
         } => {
             let witnesses = witnesses
                 .iter()
@@ -196,12 +221,20 @@ fn run(cli: Cli) -> Result<(), MainError> {
                     _ => None,
                 }
             } else {
-                Some(Witnesses::new(
-                    witnesses,
-                    Duration::from_millis(witness_timeout_ms),
-                    witness_quorum,
-                )?)
+                let bundle = match &ca_bundle {
+                    Some(path) => read_ca_bundle(path)?,
+                    None => Vec::new(),
+                };
+                Some(
+                    Witnesses::new(
+                        witnesses,
+                        Duration::from_millis(witness_timeout_ms),
+                        witness_quorum,
+                    )?
+                    .with_ca_bundle(bundle),
+                )
             };
+            let transport = tls.transport()?;
             let signer = note_key::read_log_key(&key)?;
             let pem = std::fs::read(&ca_root).map_err(|source| MainError::Io {
                 path: ca_root.clone(),
@@ -248,13 +281,14 @@ fn run(cli: Cli) -> Result<(), MainError> {
                     submit_timeout,
                 },
                 http,
+                transport,
                 pool_capacity: max_batch.max(1) * 4,
                 witnesses,
             };
             let runtime = sigil_serve::runtime()?;
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the round in flight");
-                let listener = sigil_serve::bind(listen).await?;
+                let listener = sigil_serve::bind(listen, &config.transport).await?;
                 sigil_log::serve(Arc::new(storage), config, listener, stop).await?;
                 Ok::<(), MainError>(())
             })?;
@@ -262,6 +296,20 @@ fn run(cli: Cli) -> Result<(), MainError> {
             Ok(())
         }
     }
+}
+
+/// The certificates of the PEM bundle at `path`: at least one.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, MainError> {
+    let bad = |reason: String| MainError::CaBundle {
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM CERTIFICATE in it".into()));
+    }
+    Ok(certs)
 }
 
 fn keygen(origin: &str, out: &std::path::Path) -> Result<(), MainError> {

@@ -162,11 +162,23 @@ impl Publisher {
         witnesses: Option<Witnesses>,
         metrics: Metrics,
     ) -> Result<(Publisher, watch::Receiver<Arc<Published>>), reqwest::Error> {
-        let (list, timeout, quorum) = match witnesses {
-            Some(w) => (w.list().to_vec(), w.timeout(), w.quorum()),
-            None => (Vec::new(), Duration::from_secs(1), 0),
+        let (list, timeout, quorum, ca_bundle) = match witnesses {
+            Some(w) => (
+                w.list().to_vec(),
+                w.timeout(),
+                w.quorum(),
+                w.ca_bundle().to_vec(),
+            ),
+            None => (Vec::new(), Duration::from_secs(1), 0, Vec::new()),
         };
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
+        // A witness is asked, never followed elsewhere: no redirects.
+        let mut http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if !ca_bundle.is_empty() {
+            http = http.tls_certs_only(ca_bundle);
+        }
+        let http = http.build()?;
         let cosigning = Cosigning::new(list.len(), quorum, timeout, stored);
         let (published, rx) = watch::channel(Arc::new(cosigning.published()));
         metrics.tree_size.set(cosigning.published().size as i64);

@@ -115,6 +115,7 @@ pub struct Witnesses {
     list: Vec<Witness>,
     timeout: Duration,
     quorum: usize,
+    ca_bundle: Vec<reqwest::Certificate>,
 }
 
 impl Witnesses {
@@ -137,7 +138,21 @@ impl Witnesses {
             list,
             timeout,
             quorum,
+            ca_bundle: Vec::new(),
         })
+    }
+
+    /// The same witnesses, reached over `https://` trusting exactly the CAs
+    /// of `ca_bundle` (`--ca-bundle`) instead of the platform's; an empty
+    /// bundle keeps the platform's.
+    pub fn with_ca_bundle(mut self, ca_bundle: Vec<reqwest::Certificate>) -> Witnesses {
+        self.ca_bundle = ca_bundle;
+        self
+    }
+
+    /// The CAs trusted for `https://` witnesses (empty: the platform's).
+    pub fn ca_bundle(&self) -> &[reqwest::Certificate] {
+        &self.ca_bundle
     }
 
     /// The witnesses, in the order their cosignatures are appended.

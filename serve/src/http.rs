@@ -17,10 +17,10 @@
 //! `ConnectInfo<SocketAddr>` extension ([`crate::client_addr`] says which
 //! address to believe behind a proxy).
 //!
-//! The transport is pluggable ([`Acceptor`]): [`serve`] speaks plain TCP;
-//! TLS is an [`Acceptor`] whose handshake runs in the connection's own
-//! task, under the connection cap and the header timeout, so a slow
-//! handshake holds one slot, never the accept loop.
+//! The transport is pluggable ([`Acceptor`]): plain TCP, or TLS
+//! ([`crate::tls`]), whose handshake runs in the connection's own task,
+//! under the connection cap and the header timeout, so a slow handshake
+//! holds one slot, never the accept loop.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -43,6 +43,7 @@ use tokio::sync::Semaphore;
 use tower_service::Service as _;
 
 use crate::HttpError;
+use crate::tls::{TlsAcceptor, Transport};
 
 /// Default [`Limits::header_timeout`]: 10 s.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -183,9 +184,10 @@ impl Acceptor for PlainTcp {
     }
 }
 
-/// Serves `router` over plain TCP on `listener` with `limits` until
-/// `shutdown` resolves; then stops accepting, lets the requests in flight
-/// finish (each bounded by the request timeout) and returns.
+/// Serves `router` on `listener` over `transport` (plain TCP, or TLS:
+/// [`crate::tls`]) with `limits` until `shutdown` resolves; then stops
+/// accepting, lets the requests in flight finish (each bounded by the
+/// request timeout) and returns.
 ///
 /// # Errors
 ///
@@ -193,11 +195,18 @@ impl Acceptor for PlainTcp {
 /// is for acceptors whose setup can fail.
 pub async fn serve(
     listener: TcpListener,
+    transport: &Transport,
     router: Router,
     limits: &Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    serve_with(listener, PlainTcp, router, limits, shutdown).await
+    match transport {
+        Transport::Plain => serve_with(listener, PlainTcp, router, limits, shutdown).await,
+        Transport::Tls(config) => {
+            let acceptor = TlsAcceptor::new(config.clone());
+            serve_with(listener, acceptor, router, limits, shutdown).await
+        }
+    }
 }
 
 /// [`serve`] over the transport `acceptor` makes of each TCP connection.

@@ -12,6 +12,7 @@
 pub mod client_addr;
 pub mod http;
 pub mod http_error;
+pub mod tls;
 
 use std::net::SocketAddr;
 
@@ -71,20 +72,24 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, StartError> {
 }
 
 /// Binds `listen` (port 0 picks a free port) and prints `listening on
-/// http://IP:PORT` on stderr: from then on connections are accepted (they
-/// wait in the backlog until the server runs).
+/// http://IP:PORT` (`https://` over TLS) on stderr: from then on
+/// connections are accepted (they wait in the backlog until the server
+/// runs).
 ///
 /// # Errors
 ///
 /// [`StartError::Bind`].
-pub async fn bind(listen: SocketAddr) -> Result<TcpListener, StartError> {
+pub async fn bind(
+    listen: SocketAddr,
+    transport: &tls::Transport,
+) -> Result<TcpListener, StartError> {
     let bind = |source| StartError::Bind {
         addr: listen,
         source,
     };
     let listener = TcpListener::bind(listen).await.map_err(bind)?;
     let addr = listener.local_addr().map_err(bind)?;
-    eprintln!("listening on http://{addr}");
+    eprintln!("listening on {}://{addr}", transport.scheme());
     Ok(listener)
 }
 

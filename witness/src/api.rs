@@ -109,7 +109,7 @@ async fn method_not_allowed() -> HttpError {
     )
 }
 
-/// Serves the witness on `listener` with `limits` (`sigil_serve::http`:
+/// Serves the witness on `listener` over `transport` (HTTP or HTTPS) with `limits` (`sigil_serve::http`:
 /// the connection cap and timeouts) until `shutdown` resolves; requests in
 /// flight finish first.
 ///
@@ -121,7 +121,15 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     body_limit: usize,
     limits: &sigil_serve::http::Limits,
+    transport: &sigil_serve::tls::Transport,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    sigil_serve::http::serve(listener, router(witness, body_limit), limits, shutdown).await
+    sigil_serve::http::serve(
+        listener,
+        transport,
+        router(witness, body_limit),
+        limits,
+        shutdown,
+    )
+    .await
 }

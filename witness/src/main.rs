@@ -4,6 +4,7 @@
 //! sigil-witness keygen --name NAME --out DIR      # DIR/witness.key (0600), DIR/witness.pub
 //! sigil-witness serve --key FILE --logs FILE --data-dir DIR [--listen ADDR]
 //!                     [--header-timeout-ms MS] [--request-timeout-ms MS] [--max-connections N]
+//!                     [--tls-cert PEM --tls-key PEM]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 use sigil_core::cosignature::CosignatureSigner;
 use sigil_keyfile::note_key;
 use sigil_serve::http::LimitArgs;
+use sigil_serve::tls::TlsArgs;
 use sigil_witness::log_list::LogList;
 use sigil_witness::state::StateDir;
 use sigil_witness::{Witness, api};
@@ -60,6 +62,8 @@ enum Command {
         body_limit: usize,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
 }
 
@@ -78,7 +82,9 @@ fn run(cli: Cli) -> Result<(), String> {
             listen,
             body_limit,
             limits,
+            tls,
         } => {
+            let transport = tls.transport().map_err(|e| e.to_string())?;
             let limits = limits
                 .limits(std::time::Duration::ZERO, "nothing waits")
                 .map_err(|e| e.to_string())?;
@@ -92,8 +98,10 @@ fn run(cli: Cli) -> Result<(), String> {
             let runtime = sigil_serve::runtime().map_err(|e| e.to_string())?;
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the requests in flight");
-                let listener = sigil_serve::bind(listen).await.map_err(|e| e.to_string())?;
-                api::serve(witness, listener, body_limit, &limits, stop)
+                let listener = sigil_serve::bind(listen, &transport)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                api::serve(witness, listener, body_limit, &limits, &transport, stop)
                     .await
                     .map_err(|e| e.to_string())
             })?;

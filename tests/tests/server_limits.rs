@@ -262,3 +262,53 @@ fn item7_a_request_whose_body_never_arrives_is_answered_408() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--request-timeout-ms 2000"), "{stderr}");
 }
+
+/// `POST /api/v1/entries` with an empty JSON object (refused as a
+/// submission, or over the rate limit) claiming `X-Forwarded-For: xff`:
+/// its status.
+fn submit_as(log: &Server, xff: &str) -> u16 {
+    reqwest::blocking::Client::builder()
+        .timeout(GUARD)
+        .build()
+        .unwrap()
+        .post(format!("{}/api/v1/entries", log.url))
+        .header("X-Forwarded-For", xff)
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Submits as `xff` until the log answers 429 (a burst is twice the
+/// rate); whether it did within 20 tries.
+fn exhaust(log: &Server, xff: &str) -> bool {
+    (0..20).any(|_| submit_as(log, xff) == 429)
+}
+
+#[test]
+fn item7_x_forwarded_for_counts_only_from_a_trusted_proxy() {
+    let w = World::new();
+    // Trusting no proxy (the default), the header is the client's to
+    // write: a new address in it does not buy a new budget.
+    let mut c = layout::log_command(w.path(), "logdata").unwrap();
+    c.args(["--rate-limit", "1"]);
+    let log = Server::start(c).unwrap();
+    // (Two tries where one would do: a token that refills in between
+    // cannot pass both.)
+    assert!(exhaust(&log, "198.51.100.1"));
+    assert!((0..2).any(|_| submit_as(&log, "198.51.100.2") == 429));
+    drop(log);
+    // Behind a trusted proxy (here the test, on 127.0.0.1), the header
+    // names the client: each address has its own budget.
+    let mut c = layout::log_command(w.path(), "logdata2").unwrap();
+    c.args(["--rate-limit", "1", "--trusted-proxy", "127.0.0.1/32"]);
+    let log = Server::start(c).unwrap();
+    assert!(exhaust(&log, "198.51.100.1"));
+    // A fresh budget: a burst of two.
+    assert!((0..2).all(|_| submit_as(&log, "198.51.100.2") != 429));
+    // A client's own entry to the left of its real address changes nothing.
+    assert!(exhaust(&log, "198.51.100.1"));
+    assert!((0..2).any(|_| submit_as(&log, "203.0.113.5, 198.51.100.1") == 429));
+}

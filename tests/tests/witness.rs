@@ -537,3 +537,63 @@ fn item2_a_witness_cannot_publish_lines_under_another_witness_s_name() {
     assert!(!served.contains("— w2.witness.example "), "{served}");
     drop(witness);
 }
+
+/// Item 9: one witness key under two names in a trust root never meets a
+/// quorum of two. The cosigned message does not name the witness, so the
+/// one real cosignature can be copied under an alias name with the
+/// alias's key ID; a trust root listing the key twice is refused, with a
+/// message naming both entries, before any proof is looked at.
+#[test]
+fn item9_one_witness_key_under_two_names_is_refused() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let w = World::new();
+    let w1 = w.witness_keygen("w1");
+    let witness = w.start_witness("w1");
+    let log = w.start_log("logdata", &[(&witness.url, &w1)]);
+    let (key, cert) = w.maintainer(&log.url);
+    let file = w.publish("a", "hello", &key, &cert, &log.url);
+
+    // The alias: w1's public key under another name.
+    let real = sigil_core::cosignature::CosignatureVerifier::from_verifier_key(&w1).unwrap();
+    let alias = sigil_core::cosignature::CosignatureVerifier::new(
+        "alias.witness.example",
+        real.public_key(),
+    )
+    .unwrap()
+    .verifier_key();
+    let alias_id = hex::decode(alias.split('+').nth(1).unwrap()).unwrap();
+    // The proof gets a copy of w1's line under the alias.
+    let proof = proof_of(&file);
+    let text = std::fs::read_to_string(&proof).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("— w1.witness.example "))
+        .unwrap();
+    let mut sig = b64.decode(line.rsplit(' ').next().unwrap()).unwrap();
+    sig[..4].copy_from_slice(&alias_id);
+    let copied = format!("— alias.witness.example {}\n", b64.encode(&sig));
+    std::fs::write(&proof, format!("{text}{copied}")).unwrap();
+
+    // Listed once, with a quorum of one: the copied line is not a trusted
+    // witness's, the proof verifies on w1's line.
+    let once = w.trust_root("trust-once.json", &[&w1], 1);
+    assert_eq!(w.verify(&once, &file)["ok"], true);
+    // Listed twice, with a quorum of two: refused, whatever the proof.
+    let twice_path = w.path("trust-twice.json");
+    let mut root: Value = serde_json::from_str(&std::fs::read_to_string(&once).unwrap()).unwrap();
+    root["witnesses"]
+        .as_array_mut()
+        .unwrap()
+        .push(Value::String(alias));
+    root["quorum"] = 2.into();
+    std::fs::write(&twice_path, root.to_string()).unwrap();
+    let v = w.verify(&twice_path, &file);
+    assert_eq!(v["ok"], false, "{v}");
+    let message = v.to_string();
+    assert!(
+        message.contains("w1.witness.example") && message.contains("alias.witness.example"),
+        "{v}"
+    );
+    drop(witness);
+}

@@ -267,6 +267,18 @@ impl CaStore {
         self.get_json(&invite_key(token_hash))
     }
 
+    /// The invitation with this token hash, if it exists and is not yet
+    /// redeemed; a [`StoreError::Conflict`] otherwise.
+    fn unredeemed(&self, token_hash: &[u8; 32]) -> Result<Invite, StoreError> {
+        let invite = self
+            .invite(token_hash)?
+            .ok_or(StoreError::Conflict("the invitation is gone"))?;
+        if invite.redeemed.is_some() {
+            return Err(StoreError::Conflict("the invitation was already redeemed"));
+        }
+        Ok(invite)
+    }
+
     /// Records `pending` as the certificate of the invitation with this
     /// token hash, and its serial as submitted, in one synced batch: call
     /// it before submitting the certificate to the log. Refuses an
@@ -278,12 +290,7 @@ impl CaStore {
         pending: &PendingCertificate,
         serial: &[u8],
     ) -> Result<(), StoreError> {
-        let mut invite = self
-            .invite(token_hash)?
-            .ok_or(StoreError::Conflict("the invitation is gone"))?;
-        if invite.redeemed.is_some() {
-            return Err(StoreError::Conflict("the invitation was already redeemed"));
-        }
+        let mut invite = self.unredeemed(token_hash)?;
         if invite.pending.is_some() {
             return Err(StoreError::Conflict(
                 "the invitation already has a certificate pending",
@@ -315,12 +322,7 @@ impl CaStore {
         issued: &IssuedCertificate,
         serial: &[u8],
     ) -> Result<(), StoreError> {
-        let mut invite = self
-            .invite(token_hash)?
-            .ok_or(StoreError::Conflict("the invitation is gone"))?;
-        if invite.redeemed.is_some() {
-            return Err(StoreError::Conflict("the invitation was already redeemed"));
-        }
+        let mut invite = self.unredeemed(token_hash)?;
         if invite
             .pending
             .as_ref()

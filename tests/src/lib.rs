@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod http_json;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

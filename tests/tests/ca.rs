@@ -20,6 +20,7 @@ use sigil_core::checkpoint::CheckpointPolicy;
 use sigil_core::entry::{Entry, EntryBody, ReleaseEntry};
 use sigil_core::note;
 use sigil_core::statement::{Envelope, Release};
+use sigil_e2e::http_json::{client as http, post};
 use sigil_e2e::{Server, command, layout};
 use sigil_verifier::{RevocationSet, TrustedRoots};
 
@@ -118,28 +119,6 @@ fn start_ca_with_log_key(
     log_key: &Path,
 ) -> Result<Server, sigil_e2e::StartError> {
     Server::start(layout::ca_command(dir, log_url, log_key)?)
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn post(url: &str, body: impl Into<reqwest::blocking::Body>, bearer: Option<&str>) -> (u16, Value) {
-    let mut req = http()
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, value)
 }
 
 fn enroll(pki: &Pki, token: &str, csr: &str) -> (u16, Value) {

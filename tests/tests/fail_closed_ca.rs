@@ -13,7 +13,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -25,56 +24,13 @@ use sigil_core::checkpoint::{self, Checkpoint};
 use sigil_core::entry::{CrlReason, Entry, EntryBody};
 use sigil_core::log_api::encode_submission;
 use sigil_core::note::{Ed25519Signer, Note};
+use sigil_e2e::http_json::{error_code as code, get, post};
 use sigil_e2e::{Server, command, layout};
 use sigil_verifier::x509::Certificate;
 
 const ORIGIN: &str = "fail-closed.sigil.example/log";
 const ORIGIN_B: &str = "fail-closed.sigil.example/log-b";
 
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-/// A POST with a JSON body, as (status, JSON answer).
-fn post(url: &str, body: Vec<u8>, bearer: Option<&str>) -> (u16, Value) {
-    let mut req = http()
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn get(url: &str, bearer: Option<&str>) -> (u16, Value) {
-    let mut req = http().get(url);
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("<no error code>")
-}
-
-/// Submits an entry to a log.
 fn submit(log: &str, body: &EntryBody) -> (u16, Value) {
     post(
         &format!("{log}/api/v1/entries"),

@@ -165,6 +165,28 @@ impl World {
         run(c)
     }
 
+    /// Invites, enrolls and signs `hello@1.0.0` over HTTPS: the `.crate`.
+    /// The CA logs the certificate over HTTPS and checks the log's proof;
+    /// the log has each checkpoint cosigned by the witness over HTTPS.
+    fn publish(&self) -> PathBuf {
+        let token = ok(self.invite(&self.bundle()));
+        let key = self.path("m.key");
+        ok(run(self.sigil(&["keygen", "--out", p(&key)])));
+        let cert = self.path("m.pem");
+        let mut enroll = self.sigil(&["enroll", "--ca", &self.ca.url, "--token", token.trim()]);
+        enroll
+            .args(["--key", p(&key), "--out", p(&cert)])
+            .args(self.bundle());
+        ok(run(enroll));
+        let d = self.dir.path();
+        let file = layout::package(d, d, "hello", "1.0.0", "pub fn hi() {}\n").unwrap();
+        let trust = self.path("trust.json");
+        let mut sign = layout::sign_command(&key, &cert, &file, &self.log.url, &trust).unwrap();
+        sign.args(self.bundle());
+        ok(run(sign));
+        file
+    }
+
     fn verify(&self, file: &Path, extra: &[&str]) -> (Output, Value) {
         let mut c = self.sigil(&[
             "verify",
@@ -194,37 +216,7 @@ fn tls_every_server_and_every_client_over_https_with_a_private_ca() {
             server.url
         );
     }
-    let token = ok(w.invite(&w.bundle()));
-    let key = w.path("m.key");
-    ok(run(w.sigil(&["keygen", "--out", p(&key)])));
-    let cert = w.path("m.pem");
-    // The CA logs the certificate over HTTPS and checks the log's proof;
-    // the log has it cosigned by the witness over HTTPS.
-    ok(run(w.sigil(&[
-        "enroll",
-        "--ca",
-        &w.ca.url,
-        "--token",
-        token.trim(),
-        "--key",
-        p(&key),
-        "--out",
-        p(&cert),
-        "--ca-bundle",
-        p(&w.pki.ca),
-    ])));
-    let file = layout::package(
-        w.dir.path(),
-        w.dir.path(),
-        "hello",
-        "1.0.0",
-        "pub fn hi() {}\n",
-    )
-    .unwrap();
-    let mut sign =
-        layout::sign_command(&key, &cert, &file, &w.log.url, &w.path("trust.json")).unwrap();
-    sign.args(w.bundle());
-    ok(run(sign));
+    let file = w.publish();
     // The trust root asks for one cosignature: it came over HTTPS.
     let (out, v) = w.verify(&file, &w.bundle());
     assert!(out.status.success(), "{v} {}", stderr(&out));
@@ -251,35 +243,7 @@ fn tls_every_server_and_every_client_over_https_with_a_private_ca() {
 #[test]
 fn tls_a_client_that_cannot_authenticate_the_server_fails_closed() {
     let w = World::start();
-    let token = ok(w.invite(&w.bundle()));
-    let key = w.path("m.key");
-    ok(run(w.sigil(&["keygen", "--out", p(&key)])));
-    let cert = w.path("m.pem");
-    ok(run(w.sigil(&[
-        "enroll",
-        "--ca",
-        &w.ca.url,
-        "--token",
-        token.trim(),
-        "--key",
-        p(&key),
-        "--out",
-        p(&cert),
-        "--ca-bundle",
-        p(&w.pki.ca),
-    ])));
-    let file = layout::package(
-        w.dir.path(),
-        w.dir.path(),
-        "hello",
-        "1.0.0",
-        "pub fn hi() {}\n",
-    )
-    .unwrap();
-    let mut sign =
-        layout::sign_command(&key, &cert, &file, &w.log.url, &w.path("trust.json")).unwrap();
-    sign.args(w.bundle());
-    ok(run(sign));
+    let file = w.publish();
 
     // Without the bundle the private CA is unknown: no answer is trusted,
     // the verification fails with a reason, never passes.

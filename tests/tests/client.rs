@@ -122,26 +122,7 @@ fn revoked_signer_is_refused_online() {
     let (key, cert) = w.maintainer("dan", &["hello"]);
     let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
     assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
-    let serial = {
-        let pem = std::fs::read(&cert).unwrap();
-        let der = rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
-            .next()
-            .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
-            .unwrap();
-        hex::encode(
-            sigil_verifier::x509::Certificate::parse(&der)
-                .unwrap()
-                .serial(),
-        )
-    };
-    // Key compromise discovered late: void from index 0.
-    let mut revoke = command("sigil-ca").unwrap();
-    revoke
-        .args(["revoke", "--ca", &w.ca.url, "--serial", &serial])
-        .args(["--reason", "keyCompromise", "--from-index", "0"])
-        .arg("--admin-token-file")
-        .arg(w.path("ca/admin.token"));
-    ok(revoke);
+    w.revoke_from_0(&cert);
     let (good, v) = w.verify(&file, &["--log", &w.log.url]);
     assert!(!good);
     assert_eq!(code(&v), "revoked", "{v}");

@@ -288,25 +288,7 @@ fn item5_revocation_status_is_proved_and_fails_closed() {
     let file = w.package("hello", "1.0.0", "pub fn hi() {}\n");
     assert!(w.sign(&key, &cert, &file, &w.log.url).status.success());
     let release_proof = std::fs::read_to_string(format!("{}.tlog-proof", file.display())).unwrap();
-    let serial = {
-        let pem = std::fs::read(&cert).unwrap();
-        let der = rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
-            .next()
-            .map(|c: Result<rustls_pki_types::CertificateDer<'static>, _>| c.unwrap())
-            .unwrap();
-        hex::encode(
-            sigil_verifier::x509::Certificate::parse(&der)
-                .unwrap()
-                .serial(),
-        )
-    };
-    let mut revoke = sigil_e2e::command("sigil-ca").unwrap();
-    revoke
-        .args(["revoke", "--ca", &w.ca.url, "--serial", &serial])
-        .args(["--reason", "keyCompromise", "--from-index", "0"])
-        .arg("--admin-token-file")
-        .arg(w.path("ca/admin.token"));
-    world::ok(revoke);
+    w.revoke_from_0(&cert);
 
     let honest = Proxy::start(&w.log.url, |_| Reply::Forward);
     let (good, v) = w.verify(&file, &["--log", &honest.url]);

@@ -84,6 +84,29 @@ impl World {
         run(layout::sign_command(key, cert, file, log, &self.path("trust.json")).unwrap())
     }
 
+    /// `sigil-ca revoke` of the certificate in `cert` (PEM, leaf first),
+    /// key compromise, void from log index 0.
+    pub fn revoke_from_0(&self, cert: &Path) {
+        let pem = std::fs::read(cert).unwrap();
+        let der: rustls_pki_types::CertificateDer<'static> =
+            rustls_pki_types::pem::PemObject::pem_slice_iter(&pem)
+                .next()
+                .unwrap()
+                .unwrap();
+        let serial = hex::encode(
+            sigil_verifier::x509::Certificate::parse(&der)
+                .unwrap()
+                .serial(),
+        );
+        let mut revoke = command("sigil-ca").unwrap();
+        revoke
+            .args(["revoke", "--ca", &self.ca.url, "--serial", &serial])
+            .args(["--reason", "keyCompromise", "--from-index", "0"])
+            .arg("--admin-token-file")
+            .arg(self.path("ca/admin.token"));
+        ok(revoke);
+    }
+
     pub fn verify(&self, file: &Path, extra: &[&str]) -> (bool, Value) {
         let mut c = sigil(&[
             "verify",

@@ -76,6 +76,7 @@ fn main() {
             &key,
             &cert,
             &ClientOptions::default(),
+            None,
         )
         .unwrap();
         let chain = maintainer::read_chain(&cert).unwrap();

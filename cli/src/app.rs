@@ -60,6 +60,14 @@ enum Command {
         /// Where to write the certificate and chain (PEM).
         #[arg(long)]
         out: PathBuf,
+        /// The trust root clients pin (`sigil trust-root`): the CA's proof
+        /// that the certificate is logged is checked against it before
+        /// anything is written.
+        #[arg(long, env = "SIGIL_TRUST_ROOT")]
+        trust_root: Option<PathBuf>,
+        /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
+        #[arg(long, env = "SIGIL_HOME")]
+        sigil_home: Option<PathBuf>,
         #[command(flatten)]
         passphrase: Passphrase,
         #[command(flatten)]
@@ -321,9 +329,16 @@ fn run(command: Command) -> Result<(), CliError> {
             token_file,
             key,
             out,
+            trust_root,
+            sigil_home,
             passphrase,
             connect,
         } => {
+            let options = connect.options()?;
+            let checker = trust_root
+                .as_deref()
+                .map(|trust| Client::load(trust, sigil_home.as_deref(), None, &options))
+                .transpose()?;
             let token = match (token, token_file) {
                 (Some(token), _) => zeroize::Zeroizing::new(token),
                 (None, Some(file)) => read_token(&file)?,
@@ -331,7 +346,7 @@ fn run(command: Command) -> Result<(), CliError> {
             };
             let pass = passphrase.read()?;
             let key = maintainer::read_key(&key, pass.as_ref().map(|p| p.as_slice()))?;
-            let enrolled = maintainer::enroll(&ca, &token, &key, &out, &connect.options()?)?;
+            let enrolled = maintainer::enroll(&ca, &token, &key, &out, &options, checker.as_ref())?;
             eprintln!(
                 "enrolled: certificate {} for {} may sign {}; written to {} (logged at index {})",
                 enrolled.serial,

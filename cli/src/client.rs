@@ -222,6 +222,47 @@ impl Client {
     /// this certificate with the `from_index` the log named, and its
     /// checkpoint is consistent with the cached one (online, so a withheld
     /// proof fails). Returns the `from_index`.
+    /// Checks the `.tlog-proof` the CA returned with a certificate
+    /// (`sigil enroll`): it verifies against the pinned log key and
+    /// witness quorum, its entry is a certificate entry whose leaf is
+    /// `leaf_der`, and its checkpoint is offered to the cache (a fork is a
+    /// security error). Returns the entry's index.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Check`] with code `log_proof_invalid`, or
+    /// [`CliError::Security`].
+    pub fn check_certificate_proof(&self, proof: &[u8], leaf_der: &[u8]) -> Result<u64, CliError> {
+        let bad = |reason: String| CliError::Check {
+            code: "log_proof_invalid",
+            message: format!(
+                "the CA's proof that the certificate is logged {reason}; nothing was written: \
+                 report it to the CA operator"
+            ),
+        };
+        let proved = sigil_core::proof::verify(proof, &self.policy)
+            .map_err(|e| bad(format!("does not verify ({e})")))?;
+        let entry = Entry::decode(&proved.entry)
+            .map_err(|e| bad(format!("holds an entry that does not decode ({e})")))?;
+        let EntryBody::Certificate(logged) = &entry.body else {
+            return Err(bad(format!(
+                "is of a {} entry, not a certificate",
+                entry.kind_name()
+            )));
+        };
+        if logged.chain.first().map(Vec::as_slice) != Some(leaf_der) {
+            return Err(bad("is of another certificate".into()));
+        }
+        let source = self.log.as_ref().map(|l| l as &dyn ConsistencySource);
+        self.cache
+            .offer(&self.policy, &proved.checkpoint.note, source)
+            .map_err(|e| match e {
+                CacheError::Fork { .. } => CliError::Security(e.to_string()),
+                other => bad(format!("has a checkpoint that cannot be trusted ({other})")),
+            })?;
+        Ok(proved.index)
+    }
+
     fn proven_revocation(&self, id: &[u8; 32], status: &RevocationStatus) -> Result<u64, CliError> {
         let bad = |reason: String| CliError::Check {
             code: "bad_revocation_proof",

@@ -78,13 +78,16 @@ pub struct Enrolled {
 }
 
 /// `sigil enroll --ca URL --token T --key KEY.pem --out CERT.pem`, the
-/// CA reached with `options`.
+/// CA reached with `options`. With a `checker` (`--trust-root`), the
+/// CA's proof that the certificate is logged is verified before anything
+/// is written ([`Client::check_certificate_proof`]).
 pub fn enroll(
     ca: &str,
     token: &str,
     key: &P256Key,
     out: &Path,
     options: &ClientOptions,
+    checker: Option<&Client>,
 ) -> Result<Enrolled, CliError> {
     let csr = csr_pem(key)?;
     let client = CaClient::with_options(ca, options).map_err(ca_error)?;
@@ -113,6 +116,9 @@ pub fn enroll(
         return Err(CliError::Usage(
             "the CA returned a certificate for another key; do not use it".into(),
         ));
+    }
+    if let Some(checker) = checker {
+        checker.check_certificate_proof(proof.as_bytes(), &leaf)?;
     }
     // Leaf, then the intermediates (the root is what clients pin).
     let mut file = certificate;

@@ -196,6 +196,26 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     say("[3/9] CA invites alice@example.org to sign hello-sigil");
     let token = invite(dir, &servers.ca_url, "alice@example.org", &[CRATE.0])?;
 
+    // The trust root every client pins; alice checks the CA's and the
+    // log's answers against it before she writes what they return.
+    let trust = crate::client::trust_root(&TrustRootRequest {
+        ca_roots: &[dir.join("ca/root.pem")],
+        log_key: &vkey,
+        origin: None,
+        witnesses: &[],
+        quorum: 0,
+    })?;
+    let trust_path = dir.join("trust-root.json");
+    std::fs::write(&trust_path, &trust).map_err(file_err(&trust_path))?;
+    let checker = |home: &str| {
+        Client::load(
+            &trust_path,
+            Some(&dir.join(home)),
+            Some(&servers.log_url),
+            &ClientOptions::default(),
+        )
+    };
+
     say("[4/9] alice makes a P-256 key and enrolls (CSR; the certificate is logged first)");
     let alice_key = maintainer::keygen(&dir.join("alice.key"), None)?;
     let alice = maintainer::enroll(
@@ -204,6 +224,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         &alice_key,
         &dir.join("alice.pem"),
         &ClientOptions::default(),
+        Some(&checker("alice-home")?),
     )?;
     say(&format!(
         "      certificate {} for {} may sign {:?}; logged at index {}",
@@ -229,25 +250,9 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     ));
 
     say("[6/9] alice signs it (DSSE, in-toto), publishes it to the log and checks its proof");
-    // The trust root every client pins; alice checks the log's answer
-    // against it before she ships the proof.
-    let trust = crate::client::trust_root(&TrustRootRequest {
-        ca_roots: &[dir.join("ca/root.pem")],
-        log_key: &vkey,
-        origin: None,
-        witnesses: &[],
-        quorum: 0,
-    })?;
-    let trust_path = dir.join("trust-root.json");
-    std::fs::write(&trust_path, &trust).map_err(file_err(&trust_path))?;
     let alice_submit = maintainer::Submit {
         log: &servers.log_url,
-        checker: Client::load(
-            &trust_path,
-            Some(&dir.join("alice-home")),
-            Some(&servers.log_url),
-            &ClientOptions::default(),
-        )?,
+        checker: checker("alice-home")?,
     };
     let signed = maintainer::sign(&SignRequest {
         key: &alice_key,
@@ -307,6 +312,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         &bob_key,
         &dir.join("bob.pem"),
         &ClientOptions::default(),
+        Some(&checker("bob-home")?),
     )?;
     let bob_crate = dir
         .join("bob")
@@ -317,12 +323,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
     std::fs::write(&bob_crate, &crate_bytes).map_err(file_err(&bob_crate))?;
     let bob_submit = maintainer::Submit {
         log: &servers.log_url,
-        checker: Client::load(
-            &trust_path,
-            Some(&dir.join("bob-home")),
-            Some(&servers.log_url),
-            &ClientOptions::default(),
-        )?,
+        checker: checker("bob-home")?,
     };
     match maintainer::sign(&SignRequest {
         key: &bob_key,

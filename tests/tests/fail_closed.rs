@@ -343,3 +343,68 @@ fn item5_revocation_status_is_proved_and_fails_closed() {
         assert_ne!(code(&v), "revoked", "{what}: {v}");
     }
 }
+
+/// `sigil-ca invite` for `who@example.org` and `hello`: the token.
+fn invite(w: &World, who: &str) -> String {
+    let mut c = sigil_e2e::command("sigil-ca").unwrap();
+    c.args(["invite", "--ca", &w.ca.url, "--crate", "hello"])
+        .args(["--identity", &format!("{who}@example.org")])
+        .arg("--admin-token-file")
+        .arg(w.path("ca/admin.token"));
+    world::ok(c).trim().to_owned()
+}
+
+/// Fail closed on enrollment too (issue 11, "everywhere"): with
+/// `--trust-root`, `sigil enroll` checks the CA's proof that the
+/// certificate is logged (log signature, inclusion, the entry is this
+/// very certificate) before it writes anything. A CA (or anyone between)
+/// answering with another certificate's proof or garbage gets
+/// `log_proof_invalid` and no certificate file.
+#[test]
+fn item10_enroll_checks_the_proof_the_ca_returns() {
+    let w = World::start("90d");
+    let (_, alice_cert) = w.maintainer("alice", &["hello"]);
+    let alice_proof =
+        std::fs::read_to_string(format!("{}.tlog-proof", alice_cert.display())).unwrap();
+    let key = w.path("bob.key");
+    world::ok(world::sigil(&["keygen", "--out", world::p(&key)]));
+    let enroll = |ca: &str, token: &str, out: &std::path::Path| {
+        let mut c = world::sigil(&["enroll", "--ca", ca, "--token", token]);
+        c.args(["--key", world::p(&key), "--out", world::p(out)])
+            .args(["--trust-root", world::p(&w.path("trust.json"))])
+            .env("SIGIL_HOME", w.path("bob-home"));
+        world::run(c)
+    };
+    for (what, lie) in [
+        ("another certificate's proof", alice_proof.clone()),
+        ("garbage", "not a proof\n".to_owned()),
+    ] {
+        let proxy = Proxy::start(&w.ca.url, move |r| {
+            if r.method == "POST" && r.path == "/api/v1/enroll" {
+                let lie = lie.clone();
+                Reply::Edit(Box::new(move |answer: Answer| {
+                    let mut v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                    v["proof"] = serde_json::Value::String(lie);
+                    Answer::json(answer.status, &v.to_string())
+                }))
+            } else {
+                Reply::Forward
+            }
+        });
+        let out_path = w.path(&format!("bob-{}.pem", what.len()));
+        let out = enroll(&proxy.url, &invite(&w, "bob"), &out_path);
+        let stderr = world::stderr(&out);
+        assert!(!out.status.success(), "{what}: accepted: {stderr}");
+        assert!(
+            stderr.contains("log_proof_invalid")
+                || stderr.contains("proof that the certificate is logged"),
+            "{what}: {stderr}"
+        );
+        assert!(!out_path.exists(), "{what}: a certificate was written");
+    }
+    // The honest answer passes the same check.
+    let out_path = w.path("bob.pem");
+    let out = enroll(&w.ca.url, &invite(&w, "bob"), &out_path);
+    assert!(out.status.success(), "{}", world::stderr(&out));
+    assert!(out_path.exists());
+}

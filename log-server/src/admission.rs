@@ -13,7 +13,7 @@
 
 use sigil_core::entry::{Entry, EntryBody, EntryError};
 use sigil_core::log_api::{SubmissionError, parse_submission};
-use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, VerifyError};
+use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, VerifiedSigner, VerifyError};
 
 use crate::storage::{Storage, StorageError};
 
@@ -52,6 +52,57 @@ pub struct Admitted {
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
+    /// When the certificates the entry's check used stop validating: the
+    /// sequencer refuses the entry if its `integrated_at` is past it.
+    pub expiry: Expiry,
+}
+
+/// The earliest notAfter among the certificates an entry's check used (a
+/// release's signers' paths, a certificate entry's path, a revocation's
+/// signer), computed at admission, and which certificate it is. The entry
+/// is judged at its `integrated_at` (`sigil_verifier::check_entry`), which
+/// the sequencer stamps later (the batch window, a retried write): it
+/// checks this again then ([`sigil_verifier::expired_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    /// The notAfter, Unix ms (inclusive, to the second).
+    pub not_after_ms: u64,
+    /// Which certificate, in words, e.g. `signer 0's certificate (for
+    /// alice@example.com)`.
+    pub certificate: String,
+}
+
+impl Expiry {
+    /// The earliest notAfter of `signer`'s path, described as `whose`'s
+    /// (e.g. "signer 1's").
+    fn of_path(signer: &VerifiedSigner, whose: &str) -> Expiry {
+        let (not_after_ms, at) = signer.path_not_after();
+        let certificate = match at {
+            None => format!("{whose} certificate (for {})", signer.identity),
+            Some(0) => format!(
+                "the CA certificate that issued {whose} certificate (for {})",
+                signer.identity
+            ),
+            Some(k) => format!(
+                "CA certificate {} above {whose} certificate (for {})",
+                k + 1,
+                signer.identity
+            ),
+        };
+        Expiry {
+            not_after_ms,
+            certificate,
+        }
+    }
+
+    /// The earlier of `self` and `other` (`self` on a tie).
+    fn min(self, other: Expiry) -> Expiry {
+        if other.not_after_ms < self.not_after_ms {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// The revocations storage holds of these certificates, as a
@@ -96,6 +147,13 @@ pub fn admit(
             // entry's own index.
             stored_revocations(storage, signers.iter().flat_map(|s| s.path_ids()))?
                 .check_signers(&signers, size)?;
+            let expiry = signers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Expiry::of_path(s, &format!("signer {i}'s")))
+                .reduce(Expiry::min)
+                // check_release accepts no release without a signer.
+                .ok_or(VerifyError::NoSigners)?;
             Admitted {
                 release: Some((
                     release.crate_name.clone(),
@@ -106,16 +164,18 @@ pub fn admit(
                 // the leaf or of an intermediate voids the release.
                 signer_ids: signers.iter().flat_map(|s| s.path_ids().copied()).collect(),
                 revokes: None,
+                expiry,
                 body: EntryBody::Release(release),
             }
         }
         EntryBody::Certificate(entry) => {
-            sigil_verifier::check_certificate_entry(&entry, now, roots, Some(chains))?;
+            let issued = sigil_verifier::check_certificate_entry(&entry, now, roots, Some(chains))?;
             Admitted {
                 body: EntryBody::Certificate(entry),
                 release: None,
                 signer_ids: vec![],
                 revokes: None,
+                expiry: Expiry::of_path(&issued, "the logged"),
             }
         }
         EntryBody::Revocation(revocation) => {
@@ -137,6 +197,10 @@ pub fn admit(
                 body: EntryBody::Revocation(revocation),
                 release: None,
                 signer_ids: vec![checked.signer_id],
+                expiry: Expiry {
+                    not_after_ms: checked.signer_not_after_ms,
+                    certificate: "the revoking CA's certificate (signer_chain[0])".to_owned(),
+                },
             }
         }
         // A kind `log_api` parses but this log does not check yet.

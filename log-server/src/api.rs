@@ -43,6 +43,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::publisher::{Accepted, Published};
 use crate::read;
+use crate::rollback::Halt;
 use crate::sequencer::Pending;
 use crate::storage::Storage;
 
@@ -68,6 +69,8 @@ struct Inner {
     chains: ChainCache,
     published: watch::Receiver<Arc<Published>>,
     pool: mpsc::Sender<Pending>,
+    /// Set once the log stopped signing: submissions and `/healthz` say so.
+    halt: Halt,
     metrics: Metrics,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     proxies: TrustedProxies,
@@ -96,6 +99,7 @@ impl AppState {
         roots: TrustedRoots,
         published: watch::Receiver<Arc<Published>>,
         pool: mpsc::Sender<Pending>,
+        halt: Halt,
         metrics: Metrics,
         config: &ApiConfig,
     ) -> AppState {
@@ -117,6 +121,7 @@ impl AppState {
                 chains: ChainCache::new(),
                 published,
                 pool,
+                halt,
                 metrics,
                 limiter,
                 proxies: config.trusted_proxies.clone(),
@@ -296,6 +301,8 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
     received: Instant,
 ) -> Result<Accepted, ApiError> {
+    // Nothing is admitted that the log could not sign.
+    state.inner.halt.check()?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge {
             limit: state.inner.body_limit,
@@ -322,6 +329,7 @@ async fn submit(
         release: admitted.release,
         signer_ids: admitted.signer_ids,
         revokes: admitted.revokes,
+        expiry: admitted.expiry,
         received,
         respond,
     };
@@ -439,11 +447,15 @@ async fn get_release_proof(
     Ok(text(proof, MUTABLE))
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
+/// `GET /healthz`: the published size, or `503 log_rolled_back` once the
+/// log stopped signing ([`crate::rollback`]), so that an operator's probe
+/// sees it; reads are still served on their own routes.
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.inner.halt.check()?;
+    Ok(Json(Health {
         status: "ok".to_owned(),
         size: state.published().size,
-    })
+    }))
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

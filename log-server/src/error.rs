@@ -18,9 +18,11 @@
 //! | entry too large once stamped | 400 | `malformed_entry` (admission), `entry_too_large` (sequencer) |
 //! | another artifact for a logged crate@version | 409 | `conflict`, with `existing_index` |
 //! | revoked at the entry's index | 422 | `revoked` |
+//! | a certificate valid at admission expired by the entry's `integrated_at` | 422 | `certificate_expired` |
 //! | body over the limit | 413 | `body_too_large` |
 //! | rate limit | 429 | `rate_limited` |
 //! | pool full, shutting down, not sequenced in time, a revocation being published | 503 | `unavailable` |
+//! | the log stopped signing: a witness has cosigned a larger tree than storage holds (submissions, `/healthz`) | 503 | `log_rolled_back`, no `Retry-After` |
 //! | bad number, query, tile path, certificate id | 400 | `bad_number`, `bad_query`, `bad_tile_path`, `bad_certificate_id` |
 //! | out of the published range | 400 | `out_of_range` |
 //! | not in the published tree | 404 | `no_such_entry`, `no_such_tile`, `no_such_release`, `not_revoked`, `no_such_route` |
@@ -34,6 +36,7 @@ use sigil_serve::HttpError;
 use crate::admission::AdmissionError;
 use crate::publisher::SubmitError;
 use crate::read::ReadError;
+use crate::rollback::RolledBack;
 use crate::sequencer::Refusal;
 
 /// Everything a handler of the log can fail with.
@@ -97,6 +100,10 @@ pub enum ApiError {
     /// The route does not take this method.
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
+    /// The log stopped signing: a witness has cosigned a larger tree than
+    /// its storage holds ([`crate::rollback`]).
+    #[error(transparent)]
+    RolledBack(#[from] RolledBack),
     /// A blocking worker failed (a bug).
     #[error("worker failed: {0}")]
     Worker(#[from] tokio::task::JoinError),
@@ -125,6 +132,12 @@ impl ApiError {
                 Refusal::Revoked { .. } => {
                     H::new(StatusCode::UNPROCESSABLE_ENTITY, "revoked", message)
                 }
+                Refusal::CertificateExpired { .. } => H::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "certificate_expired",
+                    message,
+                ),
+                Refusal::RolledBack(_) => rolled_back(message),
                 Refusal::EntryTooLarge(_) => H::bad_request("entry_too_large", message),
                 Refusal::Storage(_) | Refusal::Round(_) => H::internal(message),
             },
@@ -163,6 +176,7 @@ impl ApiError {
                 "method_not_allowed",
                 message,
             ),
+            ApiError::RolledBack(_) => rolled_back(message),
             ApiError::Worker(_) => H::internal(message),
         }
     }
@@ -171,6 +185,12 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.to_http().code
     }
+}
+
+/// `503 log_rolled_back`, without `Retry-After`: retrying does not help
+/// until the operator restores the log's state (`docs/log.md`).
+fn rolled_back(message: String) -> HttpError {
+    HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "log_rolled_back", message)
 }
 
 impl From<ApiError> for HttpError {
@@ -223,6 +243,24 @@ mod tests {
             (ApiError::PoolFull, 503, "unavailable"),
             (ApiError::ShuttingDown, 503, "unavailable"),
             (ApiError::NotInTime, 503, "unavailable"),
+            (
+                ApiError::RolledBack(RolledBack {
+                    witness: "w".into(),
+                    cosigned: 5,
+                    stored: 3,
+                }),
+                503,
+                "log_rolled_back",
+            ),
+            (
+                ApiError::Submit(SubmitError::Refused(Refusal::CertificateExpired {
+                    certificate: "signer 0's certificate".into(),
+                    not_after_ms: 1_000,
+                    integrated_at: 2_000,
+                })),
+                422,
+                "certificate_expired",
+            ),
             (ApiError::Read(ReadError::NotRevoked), 404, "not_revoked"),
             (
                 ApiError::Read(ReadError::InclusionOutOfRange {

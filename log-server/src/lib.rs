@@ -14,6 +14,7 @@
 //! | [`publisher`] | integrated → published: witnesses asked in parallel, quorum, answers with proofs |
 //! | [`witnessing`] | one C2SP tlog-witness `add-checkpoint` exchange and its checks |
 //! | [`read`] | the read side: entries, proofs, releases, tiles of the published tree |
+//! | [`rollback`] | the log stops signing once a witness shows its storage was rolled back |
 //! | [`api`] | the HTTP routes (bodies from `sigil_core::log_api`) |
 //! | [`error`] | errors as HTTP answers, in one place |
 //! | [`metrics`] | Prometheus metrics |
@@ -30,6 +31,7 @@ pub mod error;
 pub mod metrics;
 pub mod publisher;
 pub mod read;
+pub mod rollback;
 pub mod sequencer;
 pub mod storage;
 pub mod tiles;
@@ -50,6 +52,7 @@ pub use witnessing::{Witness, Witnesses};
 
 use crate::metrics::Metrics;
 use crate::publisher::{Published, Publisher};
+use crate::rollback::Halt;
 use crate::sequencer::{Pending, Sequencer};
 
 /// Everything `sigil-log serve` is configured with.
@@ -100,6 +103,8 @@ pub struct WritePath {
     pub pool: mpsc::Sender<Pending>,
     /// The published checkpoint, what readers see.
     pub published: watch::Receiver<Arc<Published>>,
+    /// Set once the log stopped signing ([`rollback`]).
+    pub halt: Halt,
     sequencer: JoinHandle<()>,
     publisher: JoinHandle<()>,
 }
@@ -123,11 +128,18 @@ impl WritePath {
         metrics: Metrics,
     ) -> Result<WritePath, ServeError> {
         let log = signer.verifier();
+        let halt = Halt::new();
         let (handoff_tx, handoff_rx) = mpsc::unbounded_channel();
-        let (sequencer, stored) =
-            Sequencer::open(storage.clone(), signer, metrics.clone(), handoff_tx)?;
-        let (publisher, published) = Publisher::new(storage, stored, log, witnesses, metrics)
-            .map_err(ServeError::WitnessClient)?;
+        let (sequencer, stored) = Sequencer::open(
+            storage.clone(),
+            signer,
+            metrics.clone(),
+            handoff_tx,
+            halt.clone(),
+        )?;
+        let (publisher, published) =
+            Publisher::new(storage, stored, log, witnesses, metrics, halt.clone())
+                .map_err(ServeError::WitnessClient)?;
         let (ready_tx, ready) = oneshot::channel();
         let publisher = tokio::spawn(publisher.run(handoff_rx, ready_tx));
         if ready.await.is_err() {
@@ -138,6 +150,7 @@ impl WritePath {
         Ok(WritePath {
             pool,
             published,
+            halt,
             sequencer,
             publisher,
         })
@@ -185,6 +198,7 @@ pub async fn serve(
         config.roots,
         write.published.clone(),
         write.pool.clone(),
+        write.halt.clone(),
         metrics,
         &config.api,
     );

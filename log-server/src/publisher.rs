@@ -32,6 +32,11 @@
 //!   published is added, and the checkpoint republished.
 //! - **At start** the stored checkpoint (stored without cosignatures) is
 //!   cosigned under the same rules before the log serves.
+//! - **A witness ahead of the log stops it.** A configured witness that
+//!   answers it has cosigned a larger size than the checkpoint asked
+//!   ([`Failure::Ahead`]) proves the storage was rolled back: the publisher
+//!   sets [`Halt`] ([`crate::rollback`]), publishes no larger size from
+//!   then on, and refuses the submitters of rounds it had not published.
 //!
 //! # Crash recovery
 //!
@@ -53,6 +58,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::metrics::{Metrics, WitnessLabel};
 use crate::read::{CachedTiles, ReadError, prove, read_entry};
+use crate::rollback::{Halt, RolledBack};
 use crate::sequencer::Refusal;
 use crate::storage::Storage;
 use crate::witnessing::{Answer, Exchange, Failure, Witness, Witnesses};
@@ -146,11 +152,14 @@ pub struct Publisher {
     heard_rx: mpsc::UnboundedReceiver<(usize, u64, Answer)>,
     /// Told once the stored checkpoint is published (cosigned) at start.
     ready: Option<oneshot::Sender<()>>,
+    /// Set here when a witness is ahead of the log; read by all.
+    halt: Halt,
 }
 
 impl Publisher {
     /// A publisher starting from the `stored` checkpoint, which readers see
-    /// (without cosignatures) until [`Publisher::run`] publishes.
+    /// (without cosignatures) until [`Publisher::run`] publishes. It sets
+    /// `halt` when a witness is ahead of the log.
     ///
     /// # Errors
     ///
@@ -161,6 +170,7 @@ impl Publisher {
         log: Ed25519Verifier,
         witnesses: Option<Witnesses>,
         metrics: Metrics,
+        halt: Halt,
     ) -> Result<(Publisher, watch::Receiver<Arc<Published>>), reqwest::Error> {
         let (list, timeout, quorum, ca_bundle) = match witnesses {
             Some(w) => (
@@ -200,6 +210,7 @@ impl Publisher {
                 heard_tx,
                 heard_rx,
                 ready: None,
+                halt,
             },
             rx,
         ))
@@ -250,6 +261,7 @@ impl Publisher {
             self.tell_ready();
             // A round that added nothing may already be covered.
             self.answer_covered().await;
+            self.refuse_uncovered();
         }
     }
 
@@ -268,6 +280,19 @@ impl Publisher {
                     tracing::info!(witness = %name, size, "witness cosigns again");
                 }
                 "cosigned"
+            }
+            Answer::Failed {
+                why: Failure::Ahead { known, size },
+                ..
+            } => {
+                // Only a witness of the log's configuration is asked: the
+                // operator trusts it with this claim (docs/log.md).
+                self.halt.stop(RolledBack {
+                    witness: name.clone(),
+                    cosigned: *known,
+                    stored: *size,
+                });
+                "ahead"
             }
             Answer::Failed { why, .. } => {
                 if was_up {
@@ -298,6 +323,13 @@ impl Publisher {
                     checkpoint,
                     known,
                 } => self.ask(witness, checkpoint, known),
+                Action::Publish(published)
+                    if self.halt.reason().is_some()
+                        && published.size > self.published.borrow().size =>
+                {
+                    // Signed after the storage was rolled back: never shown.
+                    tracing::debug!(size = published.size, "not published: the log stopped");
+                }
                 Action::Publish(published) => {
                     tracing::debug!(size = published.size, "published");
                     self.metrics.tree_size.set(published.size as i64);
@@ -358,6 +390,29 @@ impl Publisher {
             // The submitters' channels were dropped with the task: they see
             // a 503 and resubmit (their entries are durable: duplicates).
             tracing::error!(error = %e, "answering task failed");
+        }
+    }
+}
+
+impl Publisher {
+    /// Once the log stopped signing, refuses the submitters of every queued
+    /// round the published checkpoint does not cover: it never will.
+    fn refuse_uncovered(&mut self) {
+        let Err(why) = self.halt.check() else {
+            return;
+        };
+        let published = self.published.borrow().size;
+        while let Some(round) = self.queue.pop_back() {
+            if round.size <= published {
+                self.queue.push_back(round);
+                break;
+            }
+            for w in round.answers {
+                // The submitter may have given up.
+                let _ = w
+                    .respond
+                    .send(Err(SubmitError::Refused(Refusal::RolledBack(why.clone()))));
+            }
         }
     }
 }

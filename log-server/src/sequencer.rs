@@ -27,7 +27,13 @@
 //!   decided here ([`Refusal`]), in index order, including against earlier
 //!   entries of the same round. Signatures and
 //!   chains were checked at admission (`crate::admission`) and are not
-//!   repeated.
+//!   repeated, but the entry is judged at its `integrated_at`, which is
+//!   later: a certificate of its check that expired by then refuses it
+//!   ([`Refusal::CertificateExpired`]).
+//! - **Never sign after a rollback.** Once [`Halt`] is set (a witness has
+//!   cosigned a larger tree than storage holds: [`crate::rollback`]), no
+//!   round is made and a round already signed in memory is not committed;
+//!   their submitters are refused at once.
 //! - **Never blocked by publishing.** The hand-off to the publisher is an
 //!   unbounded channel: the sequencer goes on with the next round at once.
 //!   The backlog is bounded by the submission rate times the witness
@@ -56,12 +62,14 @@ use sigil_core::merkle::{self, Hash, MerkleError};
 use sigil_core::note::{self, Ed25519Signer, NoteError, NoteSigner, Verifiers};
 use sigil_core::tile::{self, TileError, TileHashReader};
 use sigil_verifier::VerifyError;
+use sigil_verifier::error::rfc3339;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::admission::stored_revocations;
+use crate::admission::{Expiry, stored_revocations};
 use crate::metrics::{KindLabel, Metrics};
-use crate::publisher::{Handoff, Integrated, Reply, Waiting};
+use crate::publisher::{Handoff, Integrated, Reply, SubmitError, Waiting};
 use crate::read::read_entry;
+use crate::rollback::{Halt, RolledBack};
 use crate::storage::{Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, chain_hash};
 use crate::tiles::{Overlay, StorageTiles, entry_bundles};
 
@@ -77,6 +85,9 @@ pub struct Pending {
     pub signer_ids: Vec<[u8; 32]>,
     /// For a revocation: (certificate id, from_index).
     pub revokes: Option<([u8; 32], u64)>,
+    /// When the certificates admission checked stop validating; refused if
+    /// the round's `integrated_at` is past it.
+    pub expiry: Expiry,
     /// When the submission arrived.
     pub received: Instant,
     /// Where the answer goes (sent by the publisher).
@@ -126,6 +137,29 @@ pub enum Refusal {
         /// The index the entry would have had.
         index: u64,
     },
+    /// A certificate the entry's check used was valid at admission but has
+    /// expired by the round's `integrated_at`, the time the entry is judged
+    /// at (`sigil_verifier::expired_at`).
+    #[error(
+        "{certificate} expired at {}, after this entry was admitted but before it was \
+         integrated at {}; a logged entry must be valid at its integration time. \
+         Renew that certificate (a maintainer enrolls again with `sigil enroll`; a CA \
+         certificate is renewed by the CA operator), sign again and resubmit",
+        rfc3339(*not_after_ms),
+        rfc3339(*integrated_at)
+    )]
+    CertificateExpired {
+        /// Which certificate ([`Expiry::certificate`]).
+        certificate: String,
+        /// Its notAfter, Unix ms.
+        not_after_ms: u64,
+        /// The round's integration time, Unix ms.
+        integrated_at: u64,
+    },
+    /// The log has stopped signing: its storage was rolled back
+    /// ([`crate::rollback`]).
+    #[error(transparent)]
+    RolledBack(RolledBack),
     /// The entry, stamped, is larger than an entry may be.
     #[error("{0}")]
     EntryTooLarge(EntryError),
@@ -232,6 +266,8 @@ pub struct Sequencer {
     unpersisted: Option<Round>,
     /// Durable rounds go here, to the publisher.
     publisher: mpsc::UnboundedSender<Handoff>,
+    /// Set (by the publisher) once the log must not sign any more.
+    halt: Halt,
 }
 
 /// What a round logged so far, by key: later submissions of the same
@@ -265,12 +301,14 @@ impl Sequencer {
     /// the stored checkpoint must be signed by `signer`, name its origin,
     /// and its root must be the root of the stored tiles. Returns the
     /// sequencer and the stored checkpoint, which the publisher starts from.
-    /// Durable rounds will be sent to `publisher`.
+    /// Durable rounds will be sent to `publisher`; once `halt` is set, no
+    /// round is made or committed.
     pub fn open(
         storage: Arc<dyn Storage>,
         signer: Ed25519Signer,
         metrics: Metrics,
         publisher: mpsc::UnboundedSender<Handoff>,
+        halt: Halt,
     ) -> Result<(Sequencer, Integrated), OpenError> {
         let origin = signer.name().to_owned();
         let stored = match storage.load_checkpoint()? {
@@ -315,6 +353,7 @@ impl Sequencer {
                 metrics,
                 unpersisted: None,
                 publisher,
+                halt,
             },
             stored,
         ))
@@ -377,6 +416,10 @@ impl Sequencer {
     /// One round: order-dependent checks, tiles, checkpoint, commit,
     /// hand-off.
     fn round(&mut self, pending: Vec<Pending>) {
+        if let Err(why) = self.halt.check() {
+            refuse(pending.into_iter().map(|p| p.respond), &why);
+            return;
+        }
         let started = Instant::now();
         let now = sigil_serve::unix_ms().max(self.last_time);
         let old_size = self.size;
@@ -395,7 +438,7 @@ impl Sequencer {
                 EntryBody::Certificate(c) => Some(chain_hash(&c.chain)),
                 _ => None,
             };
-            let decision = self.decide(&p, chain, next, &rows);
+            let decision = self.decide(&p, chain, next, now, &rows);
             let outcome = match decision {
                 Err(e) => Err(e),
                 Ok(Some(existing)) => Ok((existing, false)),
@@ -485,18 +528,21 @@ impl Sequencer {
         });
     }
 
-    /// The checks that depend on position, for one submission at `index`
-    /// (`chain`: the [`chain_hash`] of a certificate entry): `Ok(Some(i))`
-    /// when the log already holds what it says at `i` — the same release,
-    /// the same certificate chain, or a revocation of the same certificate
-    /// (whose id names its issuer's key, the only key that can sign its
-    /// revocation) from an index at or before this one's — and `Ok(None)`
-    /// to log it.
+    /// The checks that depend on position and on the round's time, for one
+    /// submission at `index` stamped `integrated_at` (`chain`: the
+    /// [`chain_hash`] of a certificate entry): `Ok(Some(i))` when the log
+    /// already holds what it says at `i` — the same release, the same
+    /// certificate chain, or a revocation of the same certificate (whose id
+    /// names its issuer's key, the only key that can sign its revocation)
+    /// from an index at or before this one's — and `Ok(None)` to log it.
+    /// A new entry whose certificates expired by `integrated_at`, or whose
+    /// signer is revoked at `index`, is refused.
     fn decide(
         &self,
         p: &Pending,
         chain: Option<[u8; 32]>,
         index: u64,
+        integrated_at: u64,
         rows: &RoundRows,
     ) -> Result<Option<u64>, Refusal> {
         if let Some(hash) = chain {
@@ -536,6 +582,16 @@ impl Sequencer {
                     existing_sha256: existing.sha256,
                 });
             }
+        }
+        // The entry is judged at its integrated_at (sigil_verifier::
+        // check_entry), later than admission judged it: a batch window, a
+        // retried write (issue #11 item 10).
+        if sigil_verifier::expired_at(p.expiry.not_after_ms, integrated_at) {
+            return Err(Refusal::CertificateExpired {
+                certificate: p.expiry.certificate.clone(),
+                not_after_ms: p.expiry.not_after_ms,
+                integrated_at,
+            });
         }
         // A release's signers, or a revocation's signer (issue #11 item 6:
         // a revoked CA cannot sign revocations), at this entry's index.
@@ -584,6 +640,12 @@ impl Sequencer {
     /// Commits a round; on success hands it to the publisher, on failure
     /// keeps it for [`Sequencer::retry`].
     fn commit(&mut self, round: Round) {
+        // The round was signed in memory; once the log stopped signing it
+        // is never stored nor handed to the publisher.
+        if let Err(why) = self.halt.check() {
+            refuse(round.answers.into_iter().map(|w| w.respond), &why);
+            return;
+        }
         match self.storage.append_batch(&round.batch) {
             Ok(()) => self.committed(round),
             Err(e) => {
@@ -654,6 +716,16 @@ impl Sequencer {
         if self.publisher.send(handoff).is_err() {
             tracing::error!("the publisher is gone; rounds are durable but not published");
         }
+    }
+}
+
+/// Answers submitters at once: the log stopped signing ([`crate::rollback`]).
+/// Their entries will never be published, so they need not wait for the
+/// publisher's order.
+fn refuse(respond: impl Iterator<Item = oneshot::Sender<Reply>>, why: &RolledBack) {
+    for r in respond {
+        // The submitter may have given up.
+        let _ = r.send(Err(SubmitError::Refused(Refusal::RolledBack(why.clone()))));
     }
 }
 

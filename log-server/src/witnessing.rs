@@ -209,8 +209,10 @@ pub enum Failure {
     /// A `409` again after the retry from the size it gave.
     #[error("answers 409 again; it knows size {0}")]
     StillConflicting(u64),
-    /// The witness has cosigned a larger tree than this checkpoint's.
-    #[error("has cosigned size {known}, beyond ours ({size}): a fork?")]
+    /// The witness has cosigned a larger tree than this checkpoint's: the
+    /// log's storage was rolled back, and the publisher stops the log
+    /// ([`crate::rollback`]).
+    #[error("has cosigned size {known}, beyond ours ({size}): storage rolled back?")]
     Ahead {
         /// What the witness cosigned.
         known: u64,

@@ -2,8 +2,9 @@
 //! `sigil-log` binary (127.0.0.1, port 0, temporary directories): the log
 //! proves what it says about a revocation, cannot be grown for free by
 //! repeating what it already holds, refuses a client over its rate before
-//! it reads the body, and judges an entry at the time it stamps it.
-//! Test names carry the item number of the issue.
+//! it reads the body, and judges an entry at the time it stamps it: a
+//! certificate that expires between admission and integration refuses the
+//! entry. Test names carry the item number of the issue.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -207,4 +208,78 @@ fn item7_the_rate_limit_is_on_by_default() {
     // Far more than a burst of 20 at once, from one address.
     let limited = (0..200).filter(|_| post(&log, b"{}").0 == 429).count();
     assert!(limited > 0, "200 submissions in a row and none was limited");
+}
+
+/// What a submission was answered: status, error code (empty on success)
+/// and message.
+fn outcome(answer: (u16, Answer<Submitted>)) -> (u16, String, String) {
+    match answer {
+        (status, Ok(_)) => (status, String::new(), String::new()),
+        (status, Err(e)) => (status, e.error.code, e.error.message),
+    }
+}
+
+#[test]
+fn item10_a_certificate_that_expires_between_admission_and_integration_is_refused() {
+    // A round starts with its first submission and is cut WINDOW later, so
+    // every entry of it is integrated at least WINDOW after it was
+    // admitted. A leaf whose notAfter is 2 s from now is valid through the
+    // end of that second (notAfter is inclusive, to the second): if it is
+    // admitted at all, it has expired by the round's integrated_at.
+    const WINDOW: &str = "6000";
+    let s = setup();
+    let log = LogServer::start(&s.data, &s.key, &s.root_pem, &["--batch-window-ms", WINDOW]);
+    let lasting = s.ca.maintainer(&["ten"]);
+    for attempt in 0.. {
+        // Each attempt needs admission within ~2 s of minting the leaf; a
+        // machine slower than that gets `expired` at admission and tries
+        // again (a guard, not a threshold: the outcome asserted is the same).
+        assert!(attempt < 5, "admission never came before the leaf expired");
+        let before = size(&log);
+        let now = unix_ms();
+        let short = s.ca.maintainer_at(&["ten"], now - 60_000, now + 2_000);
+        let bodies = [
+            short.release_body("ten", &format!("1.0.{attempt}"), b"short-lived"),
+            EntryBody::Certificate(CertificateEntry {
+                chain: short.chain.clone(),
+            }),
+            // In the same round, a release whose certificate lasts: logged.
+            lasting.release_body("ten", &format!("2.0.{attempt}"), b"lasting"),
+        ];
+        let answers: Vec<(u16, String, String)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = bodies
+                .iter()
+                .map(|body| scope.spawn(|| outcome(submit(&log, body))))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        if answers[..2].iter().any(|(_, code, _)| code == "expired") {
+            continue;
+        }
+        let (status, code, message) = &answers[0];
+        assert_eq!(
+            (*status, code.as_str()),
+            (422, "certificate_expired"),
+            "{message}"
+        );
+        assert!(
+            message.starts_with("signer 0's certificate (for maintainer@example.com) expired at"),
+            "{message}"
+        );
+        assert!(message.contains("`sigil enroll`"), "{message}");
+        let (status, code, message) = &answers[1];
+        assert_eq!(
+            (*status, code.as_str()),
+            (422, "certificate_expired"),
+            "{message}"
+        );
+        assert!(
+            message.starts_with("the logged certificate (for maintainer@example.com) expired at"),
+            "{message}"
+        );
+        assert_eq!(answers[2].0, 201, "{:?}", answers[2]);
+        // Only the lasting release was logged.
+        assert_eq!(size(&log), before + 1);
+        return;
+    }
 }

@@ -18,6 +18,7 @@ use sigil_core::proof;
 use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::TileHashReader;
 use sigil_log::WritePath;
+use sigil_log::admission::Expiry;
 use sigil_log::metrics::Metrics;
 use sigil_log::publisher::{Accepted, SubmitError};
 use sigil_log::sequencer::{OpenError, Pending, Refusal, RoundConfig};
@@ -39,6 +40,14 @@ fn policy() -> CheckpointPolicy {
         log: Box::new(signer().verifier()),
         witnesses: vec![],
         quorum: 0,
+    }
+}
+
+/// An [`Expiry`] no round reaches: these tests are about other checks.
+fn never() -> Expiry {
+    Expiry {
+        not_after_ms: u64::MAX,
+        certificate: "a test certificate".into(),
     }
 }
 
@@ -79,6 +88,7 @@ impl Harness {
                 release,
                 signer_ids: vec![],
                 revokes: None,
+                expiry: never(),
                 received: Instant::now(),
                 respond,
             })
@@ -291,6 +301,7 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
             release: None,
             signer_ids: vec![],
             revokes: Some((intermediate_id, 1)),
+            expiry: never(),
             received: Instant::now(),
             respond,
         })
@@ -308,6 +319,7 @@ async fn a_revocation_voids_later_releases_of_any_certificate_on_the_path() {
             release: key,
             signer_ids: vec![[1u8; 32], intermediate_id],
             revokes: None,
+            expiry: never(),
             received: Instant::now(),
             respond,
         })
@@ -343,6 +355,7 @@ async fn revoke(h: &Harness, id: [u8; 32], from_index: u64) -> Result<Accepted, 
             release: None,
             signer_ids: vec![],
             revokes: Some((id, from_index)),
+            expiry: never(),
             received: Instant::now(),
             respond,
         })
@@ -389,5 +402,56 @@ async fn repeated_certificates_and_revocations_return_the_existing_entry() {
     assert_eq!((record.from_index, record.index), (2, earlier.index));
     assert_eq!(revoke(&h, id, 5).await.unwrap().index, earlier.index);
     assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 4);
+    h.stop().await;
+}
+
+/// Submits a certificate entry whose check's certificates stop validating
+/// at `not_after_ms`.
+async fn submit_expiring(h: &Harness, i: u32, not_after_ms: u64) -> Result<Accepted, SubmitError> {
+    let (respond, answer) = oneshot::channel();
+    h.write
+        .pool
+        .send(Pending {
+            body: certificate(i),
+            release: None,
+            signer_ids: vec![],
+            revokes: None,
+            expiry: Expiry {
+                not_after_ms,
+                certificate: "the logged certificate".into(),
+            },
+            received: Instant::now(),
+            respond,
+        })
+        .await
+        .map_err(|_| ())
+        .unwrap();
+    answer.await.unwrap()
+}
+
+#[tokio::test]
+async fn item10_an_entry_expired_at_its_integration_time_is_refused() {
+    let store = Arc::new(MemStore::new());
+    let h = start(store.clone()).await;
+    // The round stamps integrated_at at or after now: a notAfter whose
+    // second is over has expired by then (admission saw it valid earlier).
+    let now = sigil_serve::unix_ms();
+    let over = (now / 1000 - 1) * 1000;
+    match submit_expiring(&h, 1, over).await {
+        Err(SubmitError::Refused(Refusal::CertificateExpired {
+            certificate,
+            not_after_ms,
+            integrated_at,
+        })) => {
+            assert_eq!(certificate, "the logged certificate");
+            assert_eq!(not_after_ms, over);
+            assert!(integrated_at >= now);
+        }
+        other => panic!("expected an expiry refusal, got {other:?}"),
+    }
+    assert_eq!(store.load_checkpoint().unwrap().unwrap().size, 0);
+    // Valid a day longer: logged.
+    let logged = submit_expiring(&h, 2, now + 86_400_000).await.unwrap();
+    assert_eq!(logged.index, 0);
     h.stop().await;
 }

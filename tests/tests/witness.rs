@@ -2,8 +2,8 @@
 //! `sigil-witness` publishes cosigned checkpoints and its `.tlog-proof`
 //! files carry the cosignature; a client whose trust root asks for a
 //! quorum accepts them, and rejects them when the quorum is not met; a
-//! second log instance with the same key but another history gets no
-//! cosignature from the witness, so quorum clients refuse its proofs.
+//! second log instance with the same key but a shorter history learns from
+//! the witness that it is behind and stops signing.
 //!
 //! Integrate, then publish (`docs/log.md`): a witness that never answers
 //! does not delay proofs when the log's quorum is met by another; a witness
@@ -359,22 +359,24 @@ fn cosigned_checkpoints_and_client_quorum() {
         .unwrap();
     assert!(served.contains("— w1.witness.example "), "{served}");
 
-    // A second log instance with the same key and another history: the
-    // witness refuses to cosign it, so its proofs fail a quorum client.
+    // A second log instance with the same key and another history (an
+    // empty store) is a fork. The witness has cosigned size 2 of this key's
+    // log, more than the fork holds when it asks at its first round, so the
+    // fork stops signing rather than publish a second tree of size 1
+    // (docs/log.md, "A witness ahead of the log"): the release is refused
+    // and the fork's checkpoint stays empty.
     let fork = w.start_log("logdata-fork", &[(&witness.url, &w1)]);
-    let forked = w.publish("b", "world", &key, &cert, &fork.url);
-    let forked_proof = PathBuf::from(format!("{}.tlog-proof", forked.display()));
-    let note = checkpoint_of(&forked_proof);
-    assert!(
-        !note.contains("— w1.witness.example "),
-        "the witness cosigned a fork: {note}"
-    );
-    let v = w.verify(&one, &forked);
-    assert_eq!(v["ok"], false, "{v}");
-    // Without a quorum the same proof passes: witnesses are what catch it.
-    let none = w.trust_root("trust-0.json", &[], 0);
-    let v = w.verify(&none, &forked);
-    assert_eq!(v["ok"], true, "{v}");
+    let body = "pub fn world() {}\n";
+    let forked = layout::package(&w.path("b"), &w.path("b"), "world", "1.0.0", body).unwrap();
+    let trust = w.path("maintainer-trust.json");
+    let refused =
+        run_ok(layout::sign_command(&key, &cert, &forked, &fork.url, &trust).unwrap()).unwrap_err();
+    assert!(refused.0.contains("log_rolled_back"), "{refused}");
+    let served = reqwest::blocking::get(format!("{}/checkpoint", fork.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(served.lines().nth(1), Some("0"), "{served}");
     drop(witness);
 }
 

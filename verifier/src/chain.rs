@@ -63,6 +63,12 @@ pub struct VerifiedSigner {
     /// `certificate_id`, voids this signer (the log re-checks these in
     /// index order).
     pub issuer_ids: Vec<[u8; 32]>,
+    /// The notAfter of each intermediate of the validated path, Unix ms
+    /// (inclusive, to the second), in the order of `issuer_ids`. With
+    /// `not_after_ms`, the times after which this path no longer validates
+    /// ([`expired_at`]; the log re-checks them at the entry's
+    /// `integrated_at`).
+    pub issuer_not_after_ms: Vec<u64>,
 }
 
 /// What [`validate`] learns beyond the [`VerifiedSigner`].
@@ -81,6 +87,33 @@ impl VerifiedSigner {
     pub fn path_ids(&self) -> impl Iterator<Item = &[u8; 32]> {
         std::iter::once(&self.certificate_id).chain(&self.issuer_ids)
     }
+
+    /// The earliest notAfter of the validated path (Unix ms, inclusive, to
+    /// the second), and whose it is: `None` for the leaf, `Some(k)` for the
+    /// intermediate `issuer_ids[k]`. From the second after it, the path no
+    /// longer validates ([`expired_at`]). The leaf wins a tie.
+    pub fn path_not_after(&self) -> (u64, Option<usize>) {
+        self.issuer_not_after_ms.iter().enumerate().fold(
+            (self.not_after_ms, None),
+            |earliest, (k, &t)| {
+                if t < earliest.0 {
+                    (t, Some(k))
+                } else {
+                    earliest
+                }
+            },
+        )
+    }
+}
+
+/// Whether a certificate whose notAfter is `not_after_ms` (Unix ms, as
+/// [`VerifiedSigner::not_after_ms`] gives it) has expired at `at_ms`: the
+/// rule of every check here. Validity is judged at whole seconds,
+/// `floor(at_ms / 1000)`, and notAfter is inclusive (RFC 5280 §4.1.2.5), so
+/// a certificate is valid through the last millisecond of its notAfter
+/// second.
+pub fn expired_at(not_after_ms: u64, at_ms: u64) -> bool {
+    at_ms / 1000 > not_after_ms / 1000
 }
 
 /// Validates a chain (leaf first, then intermediates; the root is not
@@ -177,6 +210,12 @@ fn validate_uncached(
             certificate_id(issuer_spki.as_ref(), ca.serial())
         })
         .collect();
+    // Every intermediate webpki used is one of `rest`, parsed above.
+    let issuer_not_after_ms = path_cas
+        .iter()
+        .enumerate()
+        .map(|(k, ca)| Certificate::parse_at(ca.der().as_ref(), k + 1).map(|c| c.not_after_ms()))
+        .collect::<Result<Vec<u64>, VerifyError>>()?;
 
     match leaf.key_usage() {
         Some(ku) if ku.digital_signature() && !ku.key_cert_sign() => {}
@@ -204,6 +243,7 @@ fn validate_uncached(
                 not_after_ms: leaf.not_after_ms(),
                 spki_der: leaf.spki_der().to_vec(),
                 issuer_ids,
+                issuer_not_after_ms,
             },
             point: point.to_vec(),
         },

@@ -244,8 +244,9 @@ impl From<EntryError> for VerifyError {
     }
 }
 
-/// Unix milliseconds as an RFC 3339 UTC timestamp, to the second.
-pub(crate) fn rfc3339(ms: u64) -> String {
+/// Unix milliseconds as an RFC 3339 UTC timestamp, to the second (the
+/// times of error messages: the log's refusals use it too).
+pub fn rfc3339(ms: u64) -> String {
     let seconds = i64::try_from(ms / 1000).unwrap_or(i64::MAX / 2);
     let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);

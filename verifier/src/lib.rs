@@ -48,7 +48,7 @@ pub mod x509;
 pub use sigil_core as core;
 
 pub use certificate_entry::check_certificate_entry;
-pub use chain::{ChainCache, VerifiedSigner, verify_chain};
+pub use chain::{ChainCache, VerifiedSigner, expired_at, verify_chain};
 pub use entry::{CheckedEntry, check_entry};
 pub use error::VerifyError;
 pub use release::check_release;

@@ -191,6 +191,11 @@ pub struct VerifiedRevocation {
     /// signs from then on ([`RevocationSet::voids`]), which the log
     /// re-checks at the entry's final index.
     pub signer_id: [u8; 32],
+    /// The signer's notAfter, Unix ms (inclusive, to the second): from the
+    /// second after it the revocation no longer validates
+    /// ([`crate::chain::expired_at`]; the log re-checks it at the entry's
+    /// `integrated_at`).
+    pub signer_not_after_ms: u64,
 }
 
 /// Checks a revocation entry of the log whose checkpoint origin line is
@@ -236,6 +241,7 @@ pub fn check_revocation(
         certificate_id: certificate_id(ca.spki_der(), &rev.serial),
         from_index: rev.from_index,
         signer_id,
+        signer_not_after_ms: ca.not_after_ms(),
     })
 }
 

@@ -1,0 +1,117 @@
+//! What the log does once it learns that its storage was rolled back: it
+//! stops signing (`docs/log.md`, "Witnessing": "A witness ahead of the
+//! log").
+//!
+//! A witness cosigns a checkpoint only if this log's key signed it
+//! (C2SP tlog-witness §add-checkpoint), so a witness that has cosigned size
+//! `N` saw this log sign a tree of size `N`. If the log's storage now holds
+//! fewer entries, it was restored from an old backup (or lost writes): the
+//! entries past its size were signed and may have been served, and every
+//! checkpoint it signs from here would be a second, different tree of
+//! sizes it already signed — a fork, which witnesses and monitors report
+//! as a split view. So the log signs nothing more: no round is sequenced,
+//! no new checkpoint is published, submissions are answered `503
+//! log_rolled_back`, and `/healthz` says so. Reads of what was published
+//! are still served: they are a prefix of what the log signed before.
+//!
+//! [`Halt`] is the one shared flag: the publisher sets it when a configured
+//! witness answers with a larger size ([`crate::witnessing::Failure::Ahead`]);
+//! the sequencer, the publisher and the HTTP layer read it. It is set once
+//! and never cleared while the process runs. It is not stored: at start
+//! the stored checkpoint is cosigned before the log serves
+//! ([`crate::publisher`]), so a witness that is up tells the log again.
+
+use std::sync::{Arc, OnceLock};
+
+/// Why the log stopped signing: a witness has cosigned a larger tree of
+/// this log than its storage holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this log no longer signs: witness {witness} has cosigned size {cosigned} of this log, \
+     but its storage holds only {stored} entries, so the storage was rolled back (restored \
+     from an old backup?). Signing again would make a second tree of sizes it already \
+     signed: a fork. The operator must restore the newest backup or state of the data \
+     directory (size {cosigned} or more), then start the log again"
+)]
+pub struct RolledBack {
+    /// The witness's key name.
+    pub witness: String,
+    /// The size the witness says it cosigned.
+    pub cosigned: u64,
+    /// The size of the checkpoint the log asked it to cosign.
+    pub stored: u64,
+}
+
+/// Whether the log has stopped signing, and why. Clones share the flag;
+/// it is set at most once.
+#[derive(Clone, Debug, Default)]
+pub struct Halt(Arc<OnceLock<RolledBack>>);
+
+impl Halt {
+    /// A log that signs.
+    pub fn new() -> Halt {
+        Halt::default()
+    }
+
+    /// Stops signing for `why`, and says so on stderr at `ERROR`. Only the
+    /// first reason is kept; `false` if the log had already stopped.
+    pub fn stop(&self, why: RolledBack) -> bool {
+        let mut first = false;
+        let kept = self.0.get_or_init(|| {
+            first = true;
+            why
+        });
+        if first {
+            tracing::error!(
+                witness = %kept.witness,
+                cosigned = kept.cosigned,
+                stored = kept.stored,
+                "{kept}"
+            );
+        }
+        first
+    }
+
+    /// Why the log stopped signing, if it did.
+    pub fn reason(&self) -> Option<&RolledBack> {
+        self.0.get()
+    }
+
+    /// `Err` with the reason once the log has stopped signing.
+    pub fn check(&self) -> Result<(), RolledBack> {
+        match self.reason() {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_is_kept_and_shared() {
+        let halt = Halt::new();
+        let shared = halt.clone();
+        assert!(halt.check().is_ok());
+        let why = RolledBack {
+            witness: "w1.example".into(),
+            cosigned: 9,
+            stored: 4,
+        };
+        assert!(shared.stop(why.clone()));
+        assert!(!halt.stop(RolledBack {
+            witness: "w2.example".into(),
+            cosigned: 99,
+            stored: 4,
+        }));
+        assert_eq!(halt.check(), Err(why));
+        let message = halt.reason().map(ToString::to_string).unwrap_or_default();
+        assert!(
+            message.contains("w1.example has cosigned size 9"),
+            "{message}"
+        );
+        assert!(message.contains("holds only 4 entries"), "{message}");
+    }
+}

@@ -196,6 +196,10 @@ fn main() {
         .args(["--listen", "127.0.0.1:0"])
         // Every client of the load is on 127.0.0.1: one rate-limit bucket.
         .args(["--rate-limit", "0"])
+        // Every client keeps its connection open: the cap must not hold
+        // any of them back (the default, 512, is below --clients 1500).
+        .arg("--max-connections")
+        .arg((a.clients + 64).to_string())
         .env("SIGIL_LOG", "warn")
         .stderr(Stdio::piped())
         .spawn()

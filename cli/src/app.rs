@@ -15,6 +15,7 @@ use sigil_keyfile::p256_key::{self as keyfile, PASSPHRASE_ENV};
 use crate::client::{self, Client, TrustRootRequest};
 use crate::error::CliError;
 use crate::maintainer::{self, SignRequest, Signed};
+use crate::proxy;
 use crate::quickstart;
 use crate::verify_lock::{self, LockRequest};
 
@@ -175,6 +176,10 @@ enum Command {
         #[command(flatten)]
         connect: Connect,
     },
+    /// Runs a cargo registry proxy that verifies every `.crate` before
+    /// cargo gets it (cargo goes through it by source replacement:
+    /// --print-cargo-config prints the snippet).
+    Proxy(ProxyArgs),
     /// Runs CA, log, maintainer and client on this machine, step by step.
     Quickstart {
         /// Directory for everything it makes (default ./sigil-quickstart).
@@ -272,6 +277,93 @@ enum CargoCli {
 enum CargoCommand {
     /// Verifies every registry crate of Cargo.lock (as `sigil verify-lock`).
     Verify(VerifyLockArgs),
+    /// Runs the verifying registry proxy (as `sigil proxy`).
+    Proxy(ProxyArgs),
+    /// `cargo build` with every download verified by an ephemeral
+    /// `sigil proxy` (nothing to configure; the proxy stops with cargo).
+    Build(ThroughProxy),
+    /// `cargo fetch` through an ephemeral `sigil proxy`.
+    Fetch(ThroughProxy),
+}
+
+/// `cargo sigil build|fetch`: the proxy's flags, then cargo's.
+#[derive(Args)]
+pub struct ThroughProxy {
+    /// The trust root the crates are verified against.
+    #[arg(long, env = "SIGIL_TRUST_ROOT")]
+    trust_root: PathBuf,
+    /// The log to fetch proofs and revocations from.
+    #[arg(long)]
+    log: String,
+    /// The upstream sparse index.
+    #[arg(long, default_value = proxy::DEFAULT_UPSTREAM)]
+    upstream: String,
+    /// A policy file (TOML: require-signed, allow-unsigned, deny).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Refuse every unsigned crate.
+    #[arg(long)]
+    require_signed: bool,
+    /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
+    #[arg(long, env = "SIGIL_HOME")]
+    sigil_home: Option<PathBuf>,
+    #[command(flatten)]
+    connect: Connect,
+    /// Arguments for cargo, after `--` (e.g. `-- --release`).
+    #[arg(last = true)]
+    cargo_args: Vec<String>,
+}
+
+/// Runs `cargo <subcommand>` with source replacement to a `sigil proxy`
+/// started for it on a free port, then stops the proxy and repeats its
+/// warnings (unsigned crates let through).
+fn cargo_through_proxy(subcommand: &str, args: &ThroughProxy) -> Result<(), CliError> {
+    let sigil =
+        crate::server_process::find_binary("sigil").map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut command = std::process::Command::new(sigil);
+    command
+        .args(["proxy", "--listen", "127.0.0.1:0", "--log", &args.log])
+        .args(["--upstream", &args.upstream])
+        .arg("--trust-root")
+        .arg(&args.trust_root);
+    if let Some(policy) = &args.policy {
+        command.arg("--policy").arg(policy);
+    }
+    if args.require_signed {
+        command.arg("--require-signed");
+    }
+    if let Some(home) = &args.sigil_home {
+        command.arg("--sigil-home").arg(home);
+    }
+    if let Some(bundle) = &args.connect.ca_bundle {
+        command.arg("--ca-bundle").arg(bundle);
+    }
+    command.env("SIGIL_LOG", "warn");
+    let proxy = crate::server_process::ServerProcess::start("sigil proxy", command, None)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .arg(subcommand)
+        .args(["--config", "source.crates-io.replace-with=\"sigil\""])
+        .arg("--config")
+        .arg(format!(
+            "source.sigil.registry=\"sparse+{}/index/\"",
+            proxy.url
+        ))
+        .args(&args.cargo_args)
+        .status()
+        .map_err(|e| CliError::Usage(format!("cannot run cargo: {e}")))?;
+    for line in proxy.stderr().lines().filter(|l| l.contains("WARN")) {
+        eprintln!("sigil proxy: {line}");
+    }
+    drop(proxy);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(CliError::Reported(format!(
+            "cargo {subcommand} failed ({status})"
+        )))
+    }
 }
 
 /// The `sigil` binary.
@@ -286,9 +378,16 @@ pub fn main_sigil() -> ExitCode {
 
 /// The `cargo-sigil` binary.
 pub fn main_cargo() -> ExitCode {
-    let CargoCli::Sigil(CargoCommand::Verify(args)) = CargoCli::parse();
-    let json = args.common.json;
-    finish(verify_lock_cmd(&args), json)
+    let CargoCli::Sigil(command) = CargoCli::parse();
+    match command {
+        CargoCommand::Verify(args) => {
+            let json = args.common.json;
+            finish(verify_lock_cmd(&args), json)
+        }
+        CargoCommand::Proxy(args) => finish(proxy_cmd(&args), false),
+        CargoCommand::Build(args) => finish(cargo_through_proxy("build", &args), false),
+        CargoCommand::Fetch(args) => finish(cargo_through_proxy("fetch", &args), false),
+    }
 }
 
 fn finish(result: Result<(), CliError>, json: bool) -> ExitCode {
@@ -460,6 +559,7 @@ fn run(command: Command) -> Result<(), CliError> {
             proof,
         } => verify_cmd(&common, &file, proof.as_deref()),
         Command::VerifyLock(args) => verify_lock_cmd(&args),
+        Command::Proxy(args) => proxy_cmd(&args),
         Command::Monitor {
             log,
             trust_root,
@@ -576,6 +676,132 @@ fn verify_cmd(common: &VerifyCommon, file: &Path, proof: Option<&Path>) -> Resul
         }
     }
     Ok(())
+}
+
+/// `sigil proxy` (module `crate::proxy`).
+#[derive(Args)]
+pub struct ProxyArgs {
+    /// Where to listen.
+    #[arg(long, default_value = proxy::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// The upstream sparse index (its `config.json` is at this URL).
+    #[arg(long, default_value = proxy::DEFAULT_UPSTREAM)]
+    upstream: String,
+    /// The trust root the crates are verified against.
+    #[arg(
+        long,
+        env = "SIGIL_TRUST_ROOT",
+        required_unless_present = "print_cargo_config"
+    )]
+    trust_root: Option<PathBuf>,
+    /// The log to fetch proofs and revocations from.
+    #[arg(long, required_unless_present_any = ["offline", "print_cargo_config"])]
+    log: Option<String>,
+    /// Where verified crates, proofs and index files are kept (default
+    /// DIR/proxy under the checkpoint cache directory).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Checkpoint cache directory (default $SIGIL_HOME, else the user cache dir).
+    #[arg(long, env = "SIGIL_HOME")]
+    sigil_home: Option<PathBuf>,
+    /// A policy file (TOML: require-signed, allow-unsigned, deny).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Refuse every unsigned crate (as `require-signed = true`).
+    #[arg(long)]
+    require_signed: bool,
+    /// Serve only from the cache: no upstream, no log.
+    #[arg(long, conflicts_with = "log")]
+    offline: bool,
+    /// Print the `.cargo/config.toml` snippet for this proxy and exit.
+    #[arg(long)]
+    print_cargo_config: bool,
+    #[command(flatten)]
+    connect: Connect,
+    #[command(flatten)]
+    limits: sigil_serve::http::LimitArgs,
+    #[command(flatten)]
+    tls: sigil_serve::tls::TlsArgs,
+}
+
+fn proxy_cmd(args: &ProxyArgs) -> Result<(), CliError> {
+    let transport = args
+        .tls
+        .transport()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if args.print_cargo_config {
+        print!(
+            "{}",
+            proxy::cargo_config(&proxy::public_url(transport.scheme(), args.listen))
+        );
+        return Ok(());
+    }
+    sigil_serve::init_tracing();
+    let trust = args
+        .trust_root
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("give --trust-root".into()))?;
+    let client = Client::load(
+        trust,
+        args.sigil_home.as_deref(),
+        if args.offline {
+            None
+        } else {
+            args.log.as_deref()
+        },
+        &args.connect.options()?,
+    )?;
+    let mut policy = match &args.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;
+            proxy::gate::Policy::parse(&text).map_err(|e| CliError::file(path, e))?
+        }
+        None => proxy::gate::Policy::default(),
+    };
+    policy.require_signed |= args.require_signed;
+    let cache = match (&args.cache, &args.sigil_home) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(home)) => home.join("proxy"),
+        (None, None) => sigil_client::CheckpointCache::default_dir()
+            .map_err(|e| CliError::Usage(e.to_string()))?
+            .join("proxy"),
+    };
+    let store = proxy::gate::Store::new(&cache);
+    let gate = proxy::gate::Gate::start(client, policy, store.clone());
+    let limits = args
+        .limits
+        .limits(
+            std::time::Duration::from_secs(120),
+            "a download waits for the upstream and the log",
+        )
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let upstream = format!("{}/", args.upstream.trim_end_matches('/'));
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .map_err(|e| CliError::Usage(format!("HTTP client: {e}")))?;
+    let runtime = sigil_serve::runtime().map_err(|e| CliError::Usage(e.to_string()))?;
+    runtime.block_on(async move {
+        let stop = sigil_serve::shutdown_signal("finishing the downloads in flight");
+        let listener = sigil_serve::bind(args.listen, &transport)
+            .await
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let config = proxy::ProxyConfig {
+            upstream,
+            public_url: proxy::public_url(transport.scheme(), addr),
+            offline: args.offline,
+            http,
+            gate,
+            store,
+        };
+        sigil_serve::http::serve(listener, &transport, proxy::router(config), &limits, stop)
+            .await
+            .map_err(|e| CliError::Usage(format!("http server: {e}")))
+    })
 }
 
 fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {

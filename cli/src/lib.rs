@@ -21,6 +21,7 @@ pub mod error;
 pub mod maintainer;
 pub mod monitor;
 pub mod package;
+pub mod proxy;
 pub mod quickstart;
 pub mod server_process;
 pub mod verify_lock;

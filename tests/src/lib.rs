@@ -13,6 +13,7 @@
 
 pub mod http_json;
 pub mod proxy;
+pub mod static_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

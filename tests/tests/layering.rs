@@ -7,7 +7,7 @@
 //! ```text
 //! core ← verifier ← client ← cli                 what a cargo user installs
 //! core ← keyfile  ← client
-//! core ← serve
+//! core ← serve ← cli                            `sigil proxy` is a server too
 //! verifier, keyfile, client, serve ← ca          the CA is a client of the log
 //! verifier, keyfile, serve ← log
 //! core, keyfile, serve ← witness
@@ -60,6 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-verifier",
             "sigil-keyfile",
             "sigil-client",
+            "sigil-serve",
         ],
     ),
     (
@@ -98,7 +99,7 @@ const PURE: &[&str] = &["sigil-core", "sigil-verifier"];
 
 /// What the programs a cargo user installs (`sigil`, `cargo-sigil`) must
 /// never build: the servers and RocksDB's C++.
-const BANNED_IN_CLIENT: &[&str] = &["sigil-log", "sigil-ca", "rocksdb", "librocksdb-sys", "axum"];
+const BANNED_IN_CLIENT: &[&str] = &["sigil-log", "sigil-ca", "rocksdb", "librocksdb-sys"];
 
 /// The host's target triple, from `rustc -vV`.
 fn host_triple() -> String {

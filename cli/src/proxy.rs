@@ -3,7 +3,7 @@
 //! replacement ([`cargo_config`]):
 //!
 //! * `GET /index/config.json`: the upstream's, with `dl` pointing at this
-//!   proxy ([`index::rewrite_config`]);
+//!   proxy ([`sigil_client::sparse_index::rewrite_config`]);
 //! * `GET /index/<path>`: the upstream's index file, byte for byte (cargo
 //!   compares each line's `cksum` with Cargo.lock), with its `ETag`,
 //!   `Last-Modified` and `Cache-Control`; a conditional request is passed
@@ -20,7 +20,6 @@
 //! `--offline` serves only from there, for air-gapped builds.
 
 pub mod gate;
-pub mod index;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +33,7 @@ use axum::routing::get;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use sha2::{Digest as _, Sha256};
+use sigil_client::sparse_index as index;
 
 use self::gate::{Gate, Passed, Refused, Store};
 

@@ -36,6 +36,7 @@ pub mod lockfile;
 pub mod log_client;
 pub mod log_source;
 pub mod monitor;
+pub mod sparse_index;
 #[cfg(feature = "http")]
 pub mod webhook;
 

@@ -41,7 +41,7 @@ impl Registry {
     fn index_file(&self, name: &str) -> PathBuf {
         self.root
             .join("index")
-            .join(sigil_cli::proxy::index::index_path(name))
+            .join(sigil_client::sparse_index::index_path(name))
     }
 
     /// Publishes `bytes` as `name` `version`: the `.crate` where `dl`

@@ -130,7 +130,7 @@ impl Store {
     }
 
     /// Caches an index file (its `path` checked by
-    /// [`super::index::is_index_path`]).
+    /// [`sigil_client::sparse_index::is_index_path`]).
     pub fn put_index_file(&self, path: &str, bytes: &[u8]) {
         write(&self.dir.join("index").join(path), bytes);
     }

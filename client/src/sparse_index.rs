@@ -1,4 +1,4 @@
-//! The cargo sparse registry protocol as the proxy needs it (the Cargo
+//! The cargo sparse registry protocol as `sigil proxy` needs it (the Cargo
 //! Book, "Registry Index", "Sparse protocol"): which paths are index
 //! files, where a crate's index file lives, its lines' `cksum`, and the
 //! `dl` template of `config.json`.

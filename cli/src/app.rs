@@ -262,6 +262,17 @@ pub struct VerifyLockArgs {
     /// Cargo's home (default $CARGO_HOME, else ~/.cargo).
     #[arg(long)]
     cargo_home: Option<PathBuf>,
+    /// Check the crates the build needs on this target (repeat; default
+    /// the host's), as `cargo metadata --filter-platform` says; the rest
+    /// of the lockfile is reported as not needed.
+    #[arg(long = "target")]
+    targets: Vec<String>,
+    /// Check every registry crate of the lockfile, for every platform.
+    #[arg(long, conflicts_with = "targets")]
+    all_targets: bool,
+    /// Let cargo download the needed crates first (`cargo fetch --locked`).
+    #[arg(long)]
+    fetch: bool,
 }
 
 /// `cargo sigil`, as cargo runs it: `cargo-sigil sigil <command>`.
@@ -806,6 +817,16 @@ fn proxy_cmd(args: &ProxyArgs) -> Result<(), CliError> {
 
 fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {
     let client = load_client(&args.common)?;
+    // The project of the lockfile: its Cargo.toml beside it.
+    let manifest = args
+        .lockfile
+        .parent()
+        .map_or_else(|| PathBuf::from("Cargo.toml"), |d| d.join("Cargo.toml"));
+    let needed = if args.all_targets || !manifest.is_file() {
+        None
+    } else {
+        Some(crate::needed::needed(&manifest, &args.targets, args.fetch)?)
+    };
     let report = verify_lock::verify_lock(
         &client,
         &LockRequest {
@@ -814,6 +835,7 @@ fn verify_lock_cmd(args: &VerifyLockArgs) -> Result<(), CliError> {
             cargo_home: args.cargo_home.as_deref(),
             deny_unsigned: args.deny_unsigned,
             progress: !args.common.json && std::io::stderr().is_terminal(),
+            needed: needed.as_ref(),
         },
     )?;
     if args.common.json {

@@ -20,6 +20,7 @@ pub mod client;
 pub mod error;
 pub mod maintainer;
 pub mod monitor;
+pub mod needed;
 pub mod package;
 pub mod proxy;
 pub mod quickstart;

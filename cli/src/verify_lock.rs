@@ -26,6 +26,10 @@ pub struct LockRequest<'a> {
     pub deny_unsigned: bool,
     /// Show a progress bar.
     pub progress: bool,
+    /// The packages the build needs on the target platforms
+    /// ([`crate::needed`]); the others are `not_needed`. `None`: every
+    /// registry package of the lockfile is needed.
+    pub needed: Option<&'a crate::needed::Needed>,
 }
 
 /// The verdict on one package.
@@ -35,7 +39,8 @@ pub struct PackageReport {
     pub name: String,
     /// Version.
     pub version: String,
-    /// `verified`, `unsigned`, `missing` or `failed`.
+    /// `verified`, `unsigned`, `missing`, `failed`, or `not_needed` (cargo
+    /// does not use it on the target platforms).
     pub status: &'static str,
     /// The machine code of a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +68,11 @@ pub struct LockReport {
     pub missing: usize,
     /// Counts.
     pub failed: usize,
+    /// Counts.
+    pub not_needed: usize,
+    /// The platforms the build was checked for (empty: every package of
+    /// the lockfile counted).
+    pub targets: Vec<String>,
     /// Whether the run passes under the policy.
     pub ok: bool,
 }
@@ -95,16 +105,36 @@ pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport,
     let mut reports = Vec::with_capacity(packages.len());
     for pkg in &packages {
         bar.set_message(format!("{} {}", pkg.name, pkg.version));
-        reports.push(check_one(client, req, &cargo_home, pkg));
+        let needed = req.needed.is_none_or(|n| {
+            n.packages
+                .contains(&(pkg.name.clone(), pkg.version.clone()))
+        });
+        reports.push(if needed {
+            check_one(client, req, &cargo_home, pkg)
+        } else {
+            PackageReport {
+                name: pkg.name.clone(),
+                version: pkg.version.clone(),
+                status: "not_needed",
+                code: None,
+                detail: format!(
+                    "not used on {}: cargo does not download it here",
+                    req.needed.map(|n| n.targets.join(", ")).unwrap_or_default()
+                ),
+                signers: vec![],
+                log_index: None,
+            }
+        });
         bar.inc(1);
     }
     bar.finish_and_clear();
     let count = |s: &str| reports.iter().filter(|r| r.status == s).count();
-    let (verified, unsigned, missing, failed) = (
+    let (verified, unsigned, missing, failed, not_needed) = (
         count("verified"),
         count("unsigned"),
         count("missing"),
         count("failed"),
+        count("not_needed"),
     );
     Ok(LockReport {
         ok: failed == 0 && missing == 0 && !(req.deny_unsigned && unsigned > 0),
@@ -113,6 +143,8 @@ pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport,
         unsigned,
         missing,
         failed,
+        not_needed,
+        targets: req.needed.map(|n| n.targets.clone()).unwrap_or_default(),
     })
 }
 
@@ -235,8 +267,17 @@ pub fn table(report: &LockReport) -> String {
         };
         out.push_str(&format!("{id:<width$}  {:<8}  {detail}\n", p.status));
     }
+    let not_needed = if report.targets.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} not needed on {}",
+            report.not_needed,
+            report.targets.join(", ")
+        )
+    };
     out.push_str(&format!(
-        "\n{} verified, {} unsigned, {} missing, {} failed: {}\n",
+        "\n{} verified, {} unsigned, {} missing, {} failed{not_needed}: {}\n",
         report.verified,
         report.unsigned,
         report.missing,

@@ -336,3 +336,102 @@ fn cargo_sigil_build_goes_through_an_ephemeral_proxy_with_nothing_to_configure()
         text(&out)
     );
 }
+
+/// Issue 12 item 5: `verify-lock` on a project whose Cargo.lock lists a
+/// crate only another platform uses (here `winonly`, a dependency under
+/// `cfg(windows)`): after `cargo build` on this host, the crate cargo never
+/// downloaded is "not needed here", not a failure; the crates the host
+/// needs are verified; one deleted from cargo's cache fails.
+#[test]
+fn verify_lock_checks_what_this_platform_needs() {
+    let s = setup();
+    // winonly: never signed, never downloaded here.
+    let body = "pub fn w() {}\n";
+    let file = s.w.package("winonly", "1.0.0", body);
+    s.registry
+        .publish("winonly", "1.0.0", &std::fs::read(&file).unwrap());
+    let proxy = s.proxy(&["--log", &s.w.log.url]);
+    let app = s.project("platform", &[("signed", "1.0.0")], &proxy);
+    let mut manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    manifest.push_str("\n[target.'cfg(windows)'.dependencies]\nwinonly = \"=1.0.0\"\n");
+    std::fs::write(app.join("Cargo.toml"), manifest).unwrap();
+    let out = s.cargo(&app, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
+    assert!(lock.contains("name = \"winonly\""), "{lock}");
+
+    let verify_lock = |extra: &[&str]| {
+        let mut c = command("sigil").unwrap();
+        c.args([
+            "verify-lock",
+            "--json",
+            "--trust-root",
+            p(&s.w.path("trust.json")),
+        ])
+        .args(["--log", &s.w.log.url])
+        .args(["--cargo-home", p(&s.w.path("cargo-home"))])
+        .args(extra)
+        .arg(app.join("Cargo.lock"))
+        .env("SIGIL_HOME", s.w.path("lock-home"))
+        .env("CARGO_HOME", s.w.path("cargo-home"));
+        let out = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("not JSON: {}", text(&out)));
+        (out.status.success(), v)
+    };
+    let status_of = |v: &serde_json::Value, name: &str| {
+        v["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let (ok, v) = verify_lock(&[]);
+    assert!(ok, "{v}");
+    assert_eq!(status_of(&v, "signed"), "verified", "{v}");
+    assert_eq!(status_of(&v, "winonly"), "not_needed", "{v}");
+    assert_eq!(v["not_needed"], 1, "{v}");
+    // Every platform: winonly was never downloaded here, so it is missing.
+    let (ok, v) = verify_lock(&["--all-targets"]);
+    assert!(!ok, "{v}");
+    assert_eq!(status_of(&v, "winonly"), "missing", "{v}");
+    // A needed crate gone from cargo's cache: cargo cannot say what the
+    // build needs offline, and verify-lock fails with what to do.
+    let cache = s.w.path("cargo-home/registry/cache");
+    for entry in walk(&cache) {
+        if entry
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("signed-")
+        {
+            std::fs::remove_file(&entry).unwrap();
+        }
+    }
+    let mut c = command("sigil").unwrap();
+    c.args(["verify-lock", "--trust-root", p(&s.w.path("trust.json"))])
+        .args(["--log", &s.w.log.url])
+        .args(["--cargo-home", p(&s.w.path("cargo-home"))])
+        .arg(app.join("Cargo.lock"))
+        .env("SIGIL_HOME", s.w.path("lock-home"))
+        .env("CARGO_HOME", s.w.path("cargo-home"));
+    let out = c.output().unwrap();
+    assert!(!out.status.success());
+    drop(proxy);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

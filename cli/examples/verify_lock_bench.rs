@@ -48,6 +48,7 @@ fn main() {
         origin: None,
         witnesses: &[],
         quorum: 0,
+        log_url: None,
     })
     .unwrap();
     let trust_path = dir.join("trust.json");

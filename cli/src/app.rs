@@ -111,18 +111,26 @@ enum Command {
         #[command(flatten)]
         connect: Connect,
     },
-    /// Writes the trust root a client pins: CA root(s), the log's key,
-    /// witnesses and quorum.
+    /// Writes the trust root a client pins: CA root(s), the log's key and
+    /// URL, witnesses and quorum; `sigil trust-root install FILE` pins one
+    /// for every later command.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     TrustRoot {
+        #[command(subcommand)]
+        action: Option<TrustRootAction>,
         /// PEM file of the CA root certificate (repeat for several).
         #[arg(long = "ca-root", required = true)]
         ca_roots: Vec<PathBuf>,
         /// The log's verifier key file (`sigil-log keygen`'s log.pub).
-        #[arg(long)]
-        log_key: PathBuf,
+        #[arg(long, required = true)]
+        log_key: Option<PathBuf>,
         /// The log's origin (default: the key's name).
         #[arg(long)]
         origin: Option<String>,
+        /// The log's base URL, written into the trust root so that clients
+        /// ask it online without --log.
+        #[arg(long)]
+        log_url: Option<String>,
         /// A witness verifier key, or a file holding one (repeat).
         #[arg(long = "witness")]
         witnesses: Vec<String>,
@@ -130,8 +138,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         quorum: usize,
         /// Where to write the trust root (JSON).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required = true)]
+        out: Option<PathBuf>,
     },
     /// Verifies a .crate offline from its proof; exit 0 only if every
     /// check passes.
@@ -203,14 +211,30 @@ impl Passphrase {
     }
 }
 
+/// `sigil trust-root <action>`.
+#[derive(Subcommand)]
+enum TrustRootAction {
+    /// Checks FILE and pins it for this user (the config directory;
+    /// `$SIGIL_TRUST_ROOT` or --trust-root still override it).
+    Install {
+        /// The trust root file (`sigil trust-root --out`).
+        file: PathBuf,
+    },
+}
+
 #[derive(Args)]
 struct VerifyCommon {
-    /// The trust root file (`sigil trust-root`).
-    #[arg(long)]
-    trust_root: PathBuf,
-    /// Also ask this log (revocations, consistency for the checkpoint cache).
+    /// The trust root file (default: `$SIGIL_TRUST_ROOT`, else the one
+    /// `sigil trust-root install` pinned).
+    #[arg(long, env = "SIGIL_TRUST_ROOT")]
+    trust_root: Option<PathBuf>,
+    /// Also ask this log (revocations, consistency for the checkpoint
+    /// cache); default: the trust root's log.url.
     #[arg(long)]
     log: Option<String>,
+    /// Ask no log, even if the trust root names one.
+    #[arg(long, conflicts_with = "log")]
+    offline: bool,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -300,12 +324,14 @@ enum CargoCommand {
 /// `cargo sigil build|fetch`: the proxy's flags, then cargo's.
 #[derive(Args)]
 pub struct ThroughProxy {
-    /// The trust root the crates are verified against.
+    /// The trust root the crates are verified against (default: the
+    /// pinned one).
     #[arg(long, env = "SIGIL_TRUST_ROOT")]
-    trust_root: PathBuf,
-    /// The log to fetch proofs and revocations from.
+    trust_root: Option<PathBuf>,
+    /// The log to fetch proofs and revocations from (default: the trust
+    /// root's log.url).
     #[arg(long)]
-    log: String,
+    log: Option<String>,
     /// The upstream sparse index.
     #[arg(long, default_value = proxy::DEFAULT_UPSTREAM)]
     upstream: String,
@@ -333,10 +359,14 @@ fn cargo_through_proxy(subcommand: &str, args: &ThroughProxy) -> Result<(), CliE
         crate::server_process::find_binary("sigil").map_err(|e| CliError::Usage(e.to_string()))?;
     let mut command = std::process::Command::new(sigil);
     command
-        .args(["proxy", "--listen", "127.0.0.1:0", "--log", &args.log])
-        .args(["--upstream", &args.upstream])
-        .arg("--trust-root")
-        .arg(&args.trust_root);
+        .args(["proxy", "--listen", "127.0.0.1:0"])
+        .args(["--upstream", &args.upstream]);
+    if let Some(log) = &args.log {
+        command.args(["--log", log]);
+    }
+    if let Some(trust) = &args.trust_root {
+        command.arg("--trust-root").arg(trust);
+    }
     if let Some(policy) = &args.policy {
         command.arg("--policy").arg(policy);
     }
@@ -537,13 +567,26 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::TrustRoot {
+            action: Some(TrustRootAction::Install { file }),
+            ..
+        } => {
+            let path = client::install_trust_root(&file)?;
+            eprintln!("pinned {} as {}", file.display(), path.display());
+            Ok(())
+        }
+        Command::TrustRoot {
+            action: None,
             ca_roots,
             log_key,
             origin,
+            log_url,
             witnesses,
             quorum,
             out,
         } => {
+            let (Some(log_key), Some(out)) = (log_key, out) else {
+                return Err(CliError::Usage("give --log-key and --out".into()));
+            };
             let key = std::fs::read_to_string(&log_key).map_err(|e| CliError::file(&log_key, e))?;
             let witnesses = witnesses
                 .iter()
@@ -558,6 +601,7 @@ fn run(command: Command) -> Result<(), CliError> {
                 origin: origin.as_deref(),
                 witnesses: &witnesses,
                 quorum,
+                log_url: log_url.as_deref(),
             })?;
             sigil_keyfile::secret_file::write_public(&out, text.as_bytes())
                 .map_err(|e| CliError::file(&out, e))?;
@@ -601,10 +645,11 @@ fn run(command: Command) -> Result<(), CliError> {
 }
 
 fn load_client(common: &VerifyCommon) -> Result<Client, CliError> {
-    Client::load(
-        &common.trust_root,
+    Client::load_pinned(
+        common.trust_root.as_deref(),
         common.sigil_home.as_deref(),
         common.log.as_deref(),
+        common.offline,
         &common.connect.options()?,
     )
 }
@@ -698,15 +743,13 @@ pub struct ProxyArgs {
     /// The upstream sparse index (its `config.json` is at this URL).
     #[arg(long, default_value = proxy::DEFAULT_UPSTREAM)]
     upstream: String,
-    /// The trust root the crates are verified against.
-    #[arg(
-        long,
-        env = "SIGIL_TRUST_ROOT",
-        required_unless_present = "print_cargo_config"
-    )]
+    /// The trust root the crates are verified against (default: the one
+    /// `sigil trust-root install` pinned).
+    #[arg(long, env = "SIGIL_TRUST_ROOT")]
     trust_root: Option<PathBuf>,
-    /// The log to fetch proofs and revocations from.
-    #[arg(long, required_unless_present_any = ["offline", "print_cargo_config"])]
+    /// The log to fetch proofs and revocations from (default: the trust
+    /// root's log.url).
+    #[arg(long)]
     log: Option<String>,
     /// Where verified crates, proofs and index files are kept (default
     /// DIR/proxy under the checkpoint cache directory).
@@ -748,20 +791,18 @@ fn proxy_cmd(args: &ProxyArgs) -> Result<(), CliError> {
         return Ok(());
     }
     sigil_serve::init_tracing();
-    let trust = args
-        .trust_root
-        .as_deref()
-        .ok_or_else(|| CliError::Usage("give --trust-root".into()))?;
-    let client = Client::load(
-        trust,
+    let client = Client::load_pinned(
+        args.trust_root.as_deref(),
         args.sigil_home.as_deref(),
-        if args.offline {
-            None
-        } else {
-            args.log.as_deref()
-        },
+        args.log.as_deref(),
+        args.offline,
         &args.connect.options()?,
     )?;
+    if client.log().is_none() && !args.offline {
+        return Err(CliError::Usage(
+            "no log to ask: pass --log URL, use a trust root with log.url, or --offline".into(),
+        ));
+    }
     let mut policy = match &args.policy {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;

@@ -47,6 +47,8 @@ pub struct TrustRootRequest<'a> {
     pub witnesses: &'a [String],
     /// How many witnesses must cosign.
     pub quorum: usize,
+    /// Where clients ask the log online (`log.url`), if written.
+    pub log_url: Option<&'a str>,
 }
 
 /// Builds the trust root file's contents (`docs/formats.md` §4), checking
@@ -76,6 +78,9 @@ pub fn trust_root(req: &TrustRootRequest<'_>) -> Result<String, CliError> {
     let trust = TrustRoot {
         log_origin: origin,
         log_key,
+        log_url: req
+            .log_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned()),
         witnesses: req.witnesses.iter().map(|w| w.trim().to_string()).collect(),
         quorum: req.quorum,
         ca_roots_pem,
@@ -84,6 +89,50 @@ pub fn trust_root(req: &TrustRootRequest<'_>) -> Result<String, CliError> {
         .validate()
         .map_err(|e| CliError::Usage(format!("trust root: {e}")))?;
     Ok(trust.to_json())
+}
+
+/// Where `sigil trust-root install` pins the trust root:
+/// `$SIGIL_CONFIG_DIR/trust-root.json`, else
+/// `$XDG_CONFIG_HOME/sigil/trust-root.json`, else
+/// `$HOME/.config/sigil/trust-root.json`.
+///
+/// # Errors
+///
+/// [`CliError::Usage`] when none of those variables is set.
+pub fn installed_trust_root_path() -> Result<PathBuf, CliError> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("SIGIL_CONFIG_DIR") {
+        return Ok(PathBuf::from(dir).join("trust-root.json"));
+    }
+    let config = var("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .ok_or_else(|| {
+            CliError::Usage("no config directory: set SIGIL_CONFIG_DIR or HOME".into())
+        })?;
+    Ok(config.join("sigil").join("trust-root.json"))
+}
+
+/// `sigil trust-root install FILE`: checks FILE as `sigil verify` would
+/// load it, and copies it to [`installed_trust_root_path`] (durably).
+/// Returns where it went.
+///
+/// # Errors
+///
+/// The file's problem, or the copy's.
+pub fn install_trust_root(file: &Path) -> Result<PathBuf, CliError> {
+    let bytes = std::fs::read(file).map_err(|e| CliError::file(file, e))?;
+    let trust = TrustRoot::parse(&bytes).map_err(|e| CliError::file(file, e))?;
+    TrustedRoots::from_pem(trust.ca_roots_pem.concat().as_bytes())
+        .map_err(|e| CliError::file(file, e))?;
+    let path = installed_trust_root_path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::file(dir, e))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    sigil_keyfile::durable_file::replace(&path, &tmp, &bytes)
+        .map_err(|e| CliError::file(&path, e))?;
+    Ok(path)
 }
 
 /// A loaded trust root, ready to verify.
@@ -109,6 +158,49 @@ pub struct Verified {
 }
 
 impl Client {
+    /// [`Client::load`] with the defaults a cargo user expects: the trust
+    /// root `trust` if given (`--trust-root`, `$SIGIL_TRUST_ROOT`), else
+    /// the pinned one ([`installed_trust_root_path`]); the log `log` if
+    /// given, else, unless `offline`, the trust root's `log.url`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::load`]; [`CliError::Usage`] saying how to pin a trust
+    /// root when there is none.
+    pub fn load_pinned(
+        trust: Option<&Path>,
+        cache_dir: Option<&Path>,
+        log: Option<&str>,
+        offline: bool,
+        options: &ClientOptions,
+    ) -> Result<Client, CliError> {
+        let path = match trust {
+            Some(path) => path.to_owned(),
+            None => {
+                let pinned = installed_trust_root_path()?;
+                if !pinned.is_file() {
+                    return Err(CliError::Usage(format!(
+                        "no trust root: pass --trust-root FILE, or pin one once with `sigil \
+                         trust-root install FILE` (it goes to {})",
+                        pinned.display()
+                    )));
+                }
+                pinned
+            }
+        };
+        let url = match (log, offline) {
+            (Some(log), _) => Some(log.to_owned()),
+            (None, true) => None,
+            (None, false) => {
+                let bytes = std::fs::read(&path).map_err(|e| CliError::file(&path, e))?;
+                TrustRoot::parse(&bytes)
+                    .map_err(|e| CliError::file(&path, e))?
+                    .log_url
+            }
+        };
+        Client::load(&path, cache_dir, url.as_deref(), options)
+    }
+
     /// Loads the trust root at `path`, the checkpoint cache in `cache_dir`
     /// (default `$SIGIL_HOME`, else the user's cache dir) and, if given,
     /// the log to ask online, reached with `options`.

@@ -204,6 +204,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         origin: None,
         witnesses: &[],
         quorum: 0,
+        log_url: None,
     })?;
     let trust_path = dir.join("trust-root.json");
     std::fs::write(&trust_path, &trust).map_err(file_err(&trust_path))?;

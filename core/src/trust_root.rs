@@ -10,14 +10,16 @@
 //! # Format (`docs/formats.md` §4)
 //!
 //! UTF-8 JSON (RFC 8259), at most [`MAX_TRUST_ROOT_SIZE`] bytes, one object
-//! with exactly these members, each required, no other member allowed:
+//! with exactly these members, each required but `log.url`, no other
+//! member allowed:
 //!
 //! ```text
 //! {
 //!   "version": 1,                           the format version; only 1 exists
 //!   "log": {
 //!     "origin": "<origin line>",            non-empty, no newline (tlog-checkpoint)
-//!     "key": "<verifier key>"               name+keyid+base64(type||key), type 0x01 or 0x02
+//!     "key": "<verifier key>",              name+keyid+base64(type||key), type 0x01 or 0x02
+//!     "url": "https://log.example.org"      optional: where clients ask the log online
 //!   },
 //!   "witnesses": ["<verifier key>", ...],   cosignature/v1 keys (type 0x04), distinct keys
 //!   "quorum": 0,                            0 <= quorum <= len(witnesses)
@@ -44,6 +46,7 @@
 //! let root = TrustRoot {
 //!     log_origin: "example.com/sigil".to_owned(),
 //!     log_key: log.verifier().verifier_key(),
+//!     log_url: Some("https://example.com/sigil".to_owned()),
 //!     witnesses: vec![],
 //!     quorum: 0,
 //!     ca_roots_pem: vec![
@@ -158,6 +161,9 @@ pub enum TrustRootError {
         "the trust root lists no CA root certificate; add the PEM of the Sigil CA's root (`sigil trust-root --ca-root`)"
     )]
     NoCaRoots,
+    /// `log.url` is not a base URL of an HTTP(S) API.
+    #[error("the trust root's log.url {0}")]
+    BadLogUrl(String),
     /// A `ca_roots` element is not one PEM `CERTIFICATE` block.
     #[error(
         "CA root {index} of the trust root is not one PEM certificate (\"-----BEGIN CERTIFICATE-----\" ... \"-----END CERTIFICATE-----\")"
@@ -195,6 +201,10 @@ pub struct TrustRoot {
     pub log_origin: String,
     /// The log's signed-note verifier key (`log.key`).
     pub log_key: String,
+    /// Where clients ask the log online (`log.url`, optional): the base
+    /// URL of its HTTP API. Not trust material: every answer is checked
+    /// against `log_key`; it saves passing `--log`.
+    pub log_url: Option<String>,
     /// Witness `cosignature/v1` verifier keys (`witnesses`).
     pub witnesses: Vec<String>,
     /// Distinct witnesses that must cosign a checkpoint (`quorum`).
@@ -219,6 +229,8 @@ struct Wire {
 struct WireLog {
     origin: String,
     key: String,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 impl TrustRoot {
@@ -241,6 +253,7 @@ impl TrustRoot {
         let root = TrustRoot {
             log_origin: wire.log.origin,
             log_key: wire.log.key,
+            log_url: wire.log.url,
             witnesses: wire.witnesses,
             quorum: wire.quorum,
             ca_roots_pem: wire.ca_roots,
@@ -280,6 +293,9 @@ impl TrustRoot {
             return Err(TrustRootError::BadOrigin);
         }
         let log = parse_log_key(&self.log_key)?;
+        if let Some(url) = &self.log_url {
+            check_log_url(url)?;
+        }
         let log_public = verifier_key_public_key(&self.log_key);
         let mut witnesses: Vec<CosignatureVerifier> = Vec::with_capacity(self.witnesses.len());
         for (index, vkey) in self.witnesses.iter().enumerate() {
@@ -351,8 +367,13 @@ impl TrustRoot {
                 format!("[\n{}\n  ]", lines.join(",\n"))
             }
         };
+        let url = self
+            .log_url
+            .as_ref()
+            .map(|u| format!(",\n    \"url\": {}", s(u)))
+            .unwrap_or_default();
         format!(
-            "{{\n  \"version\": {TRUST_ROOT_VERSION},\n  \"log\": {{\n    \"origin\": {},\n    \"key\": {}\n  }},\n  \"witnesses\": {},\n  \"quorum\": {},\n  \"ca_roots\": {}\n}}\n",
+            "{{\n  \"version\": {TRUST_ROOT_VERSION},\n  \"log\": {{\n    \"origin\": {},\n    \"key\": {}{url}\n  }},\n  \"witnesses\": {},\n  \"quorum\": {},\n  \"ca_roots\": {}\n}}\n",
             s(&self.log_origin),
             s(&self.log_key),
             list(&self.witnesses),
@@ -360,6 +381,34 @@ impl TrustRoot {
             list(&self.ca_roots_pem),
         )
     }
+}
+
+/// The longest `log.url` accepted.
+pub const MAX_LOG_URL: usize = 2048;
+
+/// `log.url`: `http://` or `https://`, a host, printable ASCII without
+/// spaces, no query or fragment, at most [`MAX_LOG_URL`] bytes.
+fn check_log_url(url: &str) -> Result<(), TrustRootError> {
+    let bad = |why: &str| Err(TrustRootError::BadLogUrl(format!("{url:?}: {why}")));
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return bad("it must start with https:// or http://");
+    };
+    if url.len() > MAX_LOG_URL {
+        return bad("it is too long");
+    }
+    if rest.is_empty() || rest.starts_with('/') {
+        return bad("it names no host");
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return bad("it holds a space or a character outside printable ASCII");
+    }
+    if url.contains(['?', '#']) {
+        return bad("a base URL has no query or fragment");
+    }
+    Ok(())
 }
 
 /// A log key: any signed-note verifier key except a witness's

@@ -23,6 +23,7 @@ fn good() -> TrustRoot {
     TrustRoot {
         log_origin: ORIGIN.to_owned(),
         log_key: log_key().verifier().verifier_key(),
+        log_url: None,
         witnesses: vec![
             witness(1).verifier().verifier_key(),
             witness(2).verifier().verifier_key(),
@@ -405,6 +406,7 @@ proptest! {
         let root = TrustRoot {
             log_origin: origin.clone(),
             log_key: log_key().verifier().verifier_key(),
+            log_url: None,
             witnesses: (0..n as u8).map(|i| witness(i).verifier().verifier_key()).collect(),
             quorum: n,
             ca_roots_pem: pems
@@ -436,4 +438,42 @@ fn worked_example_is_canonical() {
     assert_eq!(root.to_json(), text);
     // The key is the proof example's log key: the §3.3 proof verifies under it.
     assert_eq!(root.policy().unwrap().log.key_id(), 0x16c61d46);
+}
+
+/// `log.url` (issue 12: the log URL travels in the trust root): optional,
+/// written after `log.key` when present, a base URL of an HTTP(S) API.
+#[test]
+fn the_log_url_is_optional_and_checked() {
+    let mut root = good();
+    root.log_url = Some("https://log.example.org/sigil".to_owned());
+    let json = root.to_json();
+    assert!(
+        json.contains("\"key\": ")
+            && json.contains(",\n    \"url\": \"https://log.example.org/sigil\"\n  },"),
+        "{json}"
+    );
+    assert_eq!(TrustRoot::parse(json.as_bytes()).unwrap(), root);
+    // Absent: the canonical form has no `url` member at all.
+    assert!(!good().to_json().contains("\"url\""));
+    for bad in [
+        "log.example.org",
+        "ftp://log.example.org",
+        "https://",
+        "https:///path",
+        "https://log.example.org/a b",
+        "https://log.example.org/?q=1",
+        "https://log.example.org/#x",
+        "https://log.exämple.org",
+    ] {
+        let mut v = good_value();
+        v["log"]["url"] = serde_json::Value::String(bad.to_owned());
+        let err = parse_value(&v).unwrap_err();
+        assert!(
+            matches!(err, TrustRootError::BadLogUrl(_)),
+            "{bad}: {err:?}"
+        );
+    }
+    let mut v = good_value();
+    v["log"]["url"] = serde_json::json!(7);
+    assert!(parse_value(&v).is_err());
 }

@@ -435,3 +435,85 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Issue 12 item 6: a trust root pinned once (`sigil trust-root install`)
+/// carries the log's URL, so `sigil verify`, `cargo sigil build` and the
+/// proxy need no `--trust-root` and no `--log`.
+#[test]
+fn a_pinned_trust_root_with_the_log_url_needs_no_flags() {
+    let s = setup();
+    let config = s.w.path("config");
+    let pinned_root = s.w.path("trust-with-url.json");
+    let mut c = command("sigil").unwrap();
+    c.args(["trust-root", "--ca-root", p(&s.w.path("ca/root.pem"))])
+        .args(["--log-key", p(&s.w.path("logkey/log.pub"))])
+        .args(["--log-url", &s.w.log.url])
+        .args(["--out", p(&pinned_root)]);
+    assert!(c.output().unwrap().status.success());
+    let sigil = |args: &[&str]| {
+        let mut c = command("sigil").unwrap();
+        c.args(args)
+            .env("SIGIL_CONFIG_DIR", &config)
+            .env("SIGIL_HOME", s.w.path("pinned-home"))
+            .env_remove("SIGIL_TRUST_ROOT");
+        c.output().unwrap()
+    };
+    let file = s.w.path("signed-1.0.0.crate");
+    // Nothing pinned yet: the error says how to pin one.
+    let out = sigil(&["verify", p(&file)]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("sigil trust-root install"),
+        "{}",
+        text(&out)
+    );
+    let out = sigil(&["trust-root", "install", p(&pinned_root)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(config.join("trust-root.json").is_file());
+    // No flags: online (the trust root's log.url), so the log's
+    // revocations and consistency are asked.
+    let out = sigil(&["verify", "--json", p(&file)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    // With the log gone, the default is online and fails closed; --offline
+    // still verifies.
+    let mut c = command("sigil").unwrap();
+    c.args(["trust-root", "--ca-root", p(&s.w.path("ca/root.pem"))])
+        .args(["--log-key", p(&s.w.path("logkey/log.pub"))])
+        .args(["--log-url", "http://127.0.0.1:9"])
+        .args(["--out", p(&s.w.path("dead-url.json"))]);
+    assert!(c.output().unwrap().status.success());
+    let out = sigil(&["trust-root", "install", p(&s.w.path("dead-url.json"))]);
+    assert!(out.status.success());
+    let out = sigil(&["verify", p(&file)]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let out = sigil(&["verify", "--offline", p(&file)]);
+    assert!(out.status.success(), "{}", text(&out));
+    // A file that is not a trust root is not pinned.
+    let out = sigil(&["trust-root", "install", p(&file)]);
+    assert!(!out.status.success());
+
+    // cargo sigil build with no Sigil flag but the test registry's URL.
+    let out = sigil(&["trust-root", "install", p(&pinned_root)]);
+    assert!(out.status.success());
+    let dir = s.w.path("noflags");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"noflags\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsigned = \"=1.0.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    let mut c = command("cargo-sigil").unwrap();
+    c.args(["sigil", "build", "--upstream", &s.registry.index_url()])
+        .current_dir(&dir)
+        .env("SIGIL_CONFIG_DIR", &config)
+        .env("SIGIL_HOME", s.w.path("pinned-home"))
+        .env_remove("SIGIL_TRUST_ROOT")
+        .env("CARGO_HOME", s.w.path("cargo-home"))
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS");
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -30,6 +30,7 @@ fn trust_root(ca_roots_pem: Vec<String>) -> TrustRoot {
             .unwrap()
             .verifier()
             .verifier_key(),
+        log_url: None,
         witnesses: vec![],
         quorum: 0,
         ca_roots_pem,

@@ -55,6 +55,12 @@ const NO_SUCH_ROUTE: &str = "no_such_route";
 /// The log's code for "it holds no revocation of this certificate".
 const NOT_REVOKED: &str = "not_revoked";
 
+/// How many times [`LogClient::submit`] sends again after a `429`.
+pub const SUBMIT_RETRIES: u32 = 5;
+
+/// The longest [`LogClient::submit`] waits before sending again, seconds.
+pub const MAX_RETRY_WAIT_SECS: u64 = 30;
+
 /// An async client of one log (module docs).
 #[derive(Clone)]
 pub struct LogClient {
@@ -159,10 +165,29 @@ impl LogClient {
     /// and answer errors.
     pub async fn submit(&self, body: &EntryBody) -> Result<Submitted, ClientError> {
         let url = format!("{}{ENTRIES_PATH}", self.url());
-        let answer = self
-            .endpoint
-            .post_json(ENTRIES_PATH, encode_submission(body), None)
-            .await?;
+        let encoded = encode_submission(body);
+        // Over the log's rate limit (429), wait as asked and send again, a
+        // few times: a submission is idempotent (the log answers a logged
+        // entry with its index), so a retry cannot log it twice.
+        let mut retries = 0;
+        let answer = loop {
+            match self
+                .endpoint
+                .post_json(ENTRIES_PATH, encoded.clone(), None)
+                .await
+            {
+                Err(ClientError::Unavailable {
+                    status: 429,
+                    retry_after,
+                    ..
+                }) if retries < SUBMIT_RETRIES => {
+                    retries += 1;
+                    let wait = retry_after.unwrap_or(1).clamp(1, MAX_RETRY_WAIT_SECS);
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                other => break other?,
+            }
+        };
         let submitted: Submitted = parse_json(&url, &answer)?;
         if let Some(policy) = &self.policy {
             check_submitted(policy, &submitted, body)

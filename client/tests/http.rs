@@ -422,3 +422,57 @@ fn a_webhook_gets_the_json_and_a_refusal_is_an_error() {
         "{e:?}"
     );
 }
+
+/// Over the log's rate limit, a submission waits as `Retry-After` asks and
+/// is sent again (a submission is idempotent); after
+/// `SUBMIT_RETRIES` more 429s it is the 429 that comes back.
+#[tokio::test]
+async fn a_submission_over_the_rate_limit_is_sent_again_after_retry_after() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let seen = Arc::new(AtomicU32::new(0));
+    let limited = |n: u32| {
+        let seen = seen.clone();
+        move || {
+            let seen = seen.clone();
+            async move {
+                if seen.fetch_add(1, Ordering::SeqCst) < n {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [(header::RETRY_AFTER, "1")],
+                        ErrorBody::new("rate_limited", "slow down").to_json(),
+                    )
+                        .into_response()
+                } else {
+                    (
+                        StatusCode::CREATED,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"index":7,"proof":"p"}"#,
+                    )
+                        .into_response()
+                }
+            }
+        }
+    };
+    // Two 429s, then the answer.
+    let url = serve(Router::new().route("/api/v1/entries", post(limited(2))));
+    let submitted = LogClient::new(&url)
+        .unwrap()
+        .submit(&certificate_entry())
+        .await
+        .unwrap();
+    assert_eq!(submitted.index, 7);
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    // Never anything but 429: the client gives up with it.
+    seen.store(0, Ordering::SeqCst);
+    let url = serve(Router::new().route("/api/v1/entries", post(limited(u32::MAX))));
+    let e = LogClient::new(&url)
+        .unwrap()
+        .submit(&certificate_entry())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(429), "{e:?}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        sigil_client::log_client::SUBMIT_RETRIES + 1
+    );
+}

@@ -292,25 +292,35 @@ async fn get_crate(
 
 /// The `.crate` of `name` `version` whose SHA-256 is the index's `cksum`:
 /// from the cache offline, else from the upstream.
+///
+/// The `cksum` and the `dl` template come from the index files this proxy
+/// last passed to cargo (its cache) when they hold the version: cargo
+/// checks the download against the very index it was served; otherwise
+/// from the upstream.
 async fn fetch_checked(config: &ProxyConfig, name: &str, version: &str) -> Result<Bytes, Refused> {
     let index_path = index::index_path(name);
-    let index_file = if config.offline {
-        config.store.index_file(&index_path).ok_or_else(|| {
-            Refused(format!(
-                "offline, and the index file of {name} is not in the cache"
-            ))
-        })?
-    } else {
-        upstream_get(
-            config,
-            &format!("{}{index_path}", config.upstream),
-            "index file",
-            MAX_INDEX_FILE,
-        )
-        .await?
-        .to_vec()
+    let cached = config
+        .store
+        .index_file(&index_path)
+        .and_then(|file| index::checksum(&file, name, version).ok());
+    let cksum = match (cached, config.offline) {
+        (Some(cksum), _) => cksum,
+        (None, true) => {
+            return Err(Refused(format!(
+                "offline, and the cached index of {name} has no version {version}"
+            )));
+        }
+        (None, false) => {
+            let file = upstream_get(
+                config,
+                &format!("{}{index_path}", config.upstream),
+                "index file",
+                MAX_INDEX_FILE,
+            )
+            .await?;
+            index::checksum(&file, name, version).map_err(|e| Refused(e.to_string()))?
+        }
     };
-    let cksum = index::checksum(&index_file, name, version).map_err(|e| Refused(e.to_string()))?;
     let bytes = if config.offline {
         config
             .store
@@ -320,13 +330,18 @@ async fn fetch_checked(config: &ProxyConfig, name: &str, version: &str) -> Resul
                 Refused("offline, and this crate is not in the verified cache".to_owned())
             })?
     } else {
-        let config_json = upstream_get(
-            config,
-            &format!("{}config.json", config.upstream),
-            "config.json",
-            MAX_INDEX_FILE,
-        )
-        .await?;
+        let config_json = match config.store.index_file("config.json") {
+            Some(cached) => Bytes::from(cached),
+            None => {
+                upstream_get(
+                    config,
+                    &format!("{}config.json", config.upstream),
+                    "config.json",
+                    MAX_INDEX_FILE,
+                )
+                .await?
+            }
+        };
         let (dl, _) =
             index::rewrite_config(&config_json, "").map_err(|e| Refused(e.to_string()))?;
         let url = index::download_url(&dl, name, version, &cksum);

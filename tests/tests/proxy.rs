@@ -517,3 +517,84 @@ fn a_pinned_trust_root_with_the_log_url_needs_no_flags() {
     let out = c.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// The index passes through byte for byte with its `ETag`, a conditional
+/// request gets the upstream's `304`, `config.json` has only `dl`
+/// rewritten, paths outside the index layout are not asked upstream; the
+/// policy file's deny and allow lists; `/healthz` and `/metrics`.
+#[test]
+fn index_passthrough_policy_lists_and_health() {
+    let s = setup();
+    let policy = s.w.path("policy.toml");
+    std::fs::write(
+        &policy,
+        "require-signed = true\nallow-unsigned = [\"plain\"]\ndeny = [\"signed@1.0.0\"]\n",
+    )
+    .unwrap();
+    let proxy = s.proxy(&["--log", &s.w.log.url, "--policy", p(&policy)]);
+    let http = sigil_e2e::http_json::client();
+    let index = std::fs::read(s.registry.index_file("later")).unwrap();
+    let first = http
+        .get(format!("{}/index/la/te/later", proxy.url))
+        .send()
+        .unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(first.bytes().unwrap().as_ref(), index.as_slice());
+    let again = http
+        .get(format!("{}/index/la/te/later", proxy.url))
+        .header("If-None-Match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+    let config: serde_json::Value = http
+        .get(format!("{}/index/config.json", proxy.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(config["dl"], format!("{}/dl", proxy.url));
+    for bad in [
+        "/index/../etc/passwd",
+        "/index/xx/yy/later",
+        "/index/la/te/Later",
+    ] {
+        let status = http
+            .get(format!("{}{bad}", proxy.url))
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 404, "{bad}");
+    }
+    // deny: a signed crate refused; allow-unsigned: an unsigned one passes
+    // despite require-signed.
+    let app = s.project("denied", &[("signed", "1.0.0")], &proxy);
+    let out = s.cargo(&app, &["fetch"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("deny list"), "{}", text(&out));
+    let app = s.project("allowed", &[("plain", "1.0.0")], &proxy);
+    let out = s.cargo(&app, &["fetch"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        http.get(format!("{}/healthz", proxy.url))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let metrics = http
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("sigil_proxy_crates_refused_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sigil_proxy_crates_unsigned_total 1"),
+        "{metrics}"
+    );
+}

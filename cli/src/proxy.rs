@@ -66,7 +66,9 @@ pub fn cargo_config(url: &str) -> String {
 
 /// What the proxy is configured with.
 pub struct ProxyConfig {
-    /// The upstream sparse index, ending in `/` (`https://index.crates.io/`).
+    /// The upstream sparse index, ending in `/` (`https://index.crates.io/`),
+    /// or a registry in a directory (`file:///srv/registry/index/`, its
+    /// `config.json`'s `dl` a `file://` URL under `/srv/registry`).
     pub upstream: String,
     /// This proxy's own base URL, as cargo reaches it (for `dl`).
     pub public_url: String,
@@ -187,6 +189,20 @@ async fn get_index(
                 StatusCode::NOT_FOUND,
                 format!("sigil proxy (offline): {path} is not in the cache"),
             ),
+        };
+    }
+    if let Some(root) = local_root(&config.upstream) {
+        // A registry in a directory: the file, or 404.
+        return match read_local(root, &format!("{}{path}", config.upstream), MAX_INDEX_FILE) {
+            Ok(body) => {
+                config.store.put_index_file(&path, &body);
+                if config_json {
+                    rewritten_config(config, &body)
+                } else {
+                    (StatusCode::OK, body).into_response()
+                }
+            }
+            Err(why) => plain(StatusCode::NOT_FOUND, format!("sigil proxy: {why}")),
         };
     }
     let mut request = config.http.get(format!("{}{path}", config.upstream));
@@ -366,6 +382,17 @@ async fn upstream_get(
     what: &str,
     limit: u64,
 ) -> Result<Bytes, Refused> {
+    if url.starts_with("file://") {
+        // Only below a directory upstream: an HTTP registry's `dl` cannot
+        // make the proxy read local files.
+        let root = local_root(&config.upstream).ok_or_else(|| {
+            Refused(format!(
+                "the upstream's {what} is at {url}, a local file, but the upstream is not a \
+                 local directory"
+            ))
+        })?;
+        return read_local(root, url, limit).map_err(Refused);
+    }
     let answer = config
         .http
         .get(url)
@@ -381,6 +408,32 @@ async fn upstream_get(
     read_capped(answer, limit)
         .await
         .map_err(|e| Refused(format!("the {what} from the upstream: {e}")))
+}
+
+/// The registry directory of a `file://` upstream (`file:///srv/registry/index/`
+/// → `/srv/registry`): the index's parent, under which its files and its
+/// `.crate`s must lie.
+fn local_root(upstream: &str) -> Option<&str> {
+    let path = upstream.strip_prefix("file://")?;
+    let index = path.trim_end_matches('/');
+    Some(index.rsplit_once('/').map_or("/", |(parent, _)| parent))
+}
+
+/// Reads the local file of `url` (`file:///…`), which must lie under
+/// `root` and hold no `..`; at most `limit` bytes.
+fn read_local(root: &str, url: &str, limit: u64) -> Result<Bytes, String> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    if path.split('/').any(|part| part == "..") || !path.starts_with(root) {
+        return Err(format!("{url} is outside the upstream directory"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{url}: {e}"))?;
+    let size = file.metadata().map_err(|e| format!("{url}: {e}"))?.len();
+    if size > limit {
+        return Err(format!("{url} is larger than {limit} bytes"));
+    }
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|e| format!("{url}: {e}"))
 }
 
 /// The body of `answer`, refused beyond `limit` bytes (announced or read).

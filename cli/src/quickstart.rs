@@ -159,7 +159,7 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
 /// benchmarks. Returns the servers and the log's verifier key.
 pub fn local_pki(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(Servers, String), CliError> {
     say(&format!(
-        "[1/9] CA: root and intermediate in {}/ca",
+        "[1/11] CA: root and intermediate in {}/ca",
         dir.display()
     ));
     let mut init = program("sigil-ca")?;
@@ -167,7 +167,7 @@ pub fn local_pki(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(Servers, Stri
         .arg(dir.join("ca"));
     run_ok(init)?;
 
-    say(&format!("[2/9] log: Ed25519 key for origin {ORIGIN}"));
+    say(&format!("[2/11] log: Ed25519 key for origin {ORIGIN}"));
     let mut keygen = program("sigil-log")?;
     keygen
         .args(["keygen", "--origin", ORIGIN, "--out"])
@@ -193,7 +193,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         dir.display()
     ));
 
-    say("[3/9] CA invites alice@example.org to sign hello-sigil");
+    say("[3/11] CA invites alice@example.org to sign hello-sigil");
     let token = invite(dir, &servers.ca_url, "alice@example.org", &[CRATE.0])?;
 
     // The trust root every client pins; alice checks the CA's and the
@@ -217,7 +217,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         )
     };
 
-    say("[4/9] alice makes a P-256 key and enrolls (CSR; the certificate is logged first)");
+    say("[4/11] alice makes a P-256 key and enrolls (CSR; the certificate is logged first)");
     let alice_key = maintainer::keygen(&dir.join("alice.key"), None)?;
     let alice = maintainer::enroll(
         &servers.ca_url,
@@ -232,7 +232,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         alice.serial, alice.identity, alice.crates, alice.log_index
     ));
 
-    say("[5/9] package the crate shipped in cli/quickstart-crate");
+    say("[5/11] package the crate shipped in cli/quickstart-crate");
     let src = dir.join("hello-sigil");
     for (name, text) in CRATE_FILES {
         let path = src.join(name);
@@ -250,7 +250,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         crate_bytes.len()
     ));
 
-    say("[6/9] alice signs it (DSSE, in-toto), publishes it to the log and checks its proof");
+    say("[6/11] alice signs it (DSSE, in-toto), publishes it to the log and checks its proof");
     let alice_submit = maintainer::Submit {
         log: &servers.log_url,
         checker: checker("alice-home")?,
@@ -274,7 +274,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         proof_path.display()
     ));
 
-    say("[7/9] a client pins the trust root and verifies, offline");
+    say("[7/11] a client pins the trust root and verifies, offline");
     let home = dir.join("sigil-home");
     let client = Client::load(&trust_path, Some(&home), None, &ClientOptions::default())?;
     let proof = std::fs::read(&proof_path).map_err(file_err(&proof_path))?;
@@ -288,7 +288,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         verified.release.index
     ));
 
-    say("[8/9] a tampered .crate is refused");
+    say("[8/11] a tampered .crate is refused");
     let mut tampered = crate_bytes.clone();
     if let Some(b) = tampered.get_mut(crate_bytes.len() / 2) {
         *b ^= 0x01;
@@ -304,7 +304,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         }
     }
 
-    say("[9/9] bob, allowed to sign only `other-crate`, tries to sign hello-sigil");
+    say("[9/11] bob, allowed to sign only `other-crate`, tries to sign hello-sigil");
     let token = invite(dir, &servers.ca_url, "bob@example.org", &["other-crate"])?;
     let bob_key = maintainer::keygen(&dir.join("bob.key"), None)?;
     maintainer::enroll(
@@ -341,6 +341,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
             ));
         }
     }
+    install_time(dir, &servers, &trust_path, &crate_bytes, &tampered, say)?;
     drop(servers);
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
@@ -355,6 +356,143 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(), CliError> {
         crate_path.display()
     ));
     Ok(())
+}
+
+/// Steps 10 and 11: install time. A registry in `dir/registry` serves
+/// hello-sigil; cargo builds a project depending on it through `sigil
+/// proxy`, which verifies the download; then the registry serves a
+/// tampered hello-sigil (its index line changed to match, as a registry
+/// that lies would) and cargo itself refuses it, printing the proxy's
+/// reason. Without cargo on the `PATH` the steps say so and are skipped.
+fn install_time(
+    dir: &Path,
+    servers: &Servers,
+    trust_path: &Path,
+    crate_bytes: &[u8],
+    tampered: &[u8],
+    say: &mut dyn FnMut(&str),
+) -> Result<(), CliError> {
+    say("[10/11] cargo builds a project depending on hello-sigil through `sigil proxy`");
+    // Absolute: `file://` URLs and the proxy's checks need it.
+    let registry = std::path::absolute(dir.join("registry")).map_err(file_err(dir))?;
+    publish_local(&registry, crate_bytes)?;
+    let mut command = program("sigil")?;
+    command
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            &servers.log_url,
+        ])
+        .arg("--upstream")
+        .arg(format!("file://{}/index/", registry.display()))
+        .arg("--trust-root")
+        .arg(trust_path)
+        .arg("--sigil-home")
+        .arg(dir.join("proxy-home"));
+    let proxy = ServerProcess::start("sigil proxy", command, Some(&dir.join("proxy.stderr")))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let build = |project: &str| -> Result<Option<std::process::Output>, CliError> {
+        let project = dir.join(project);
+        std::fs::create_dir_all(project.join("src")).map_err(file_err(&project))?;
+        let manifest = format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{} = \"={}\"\n",
+            CRATE.0, CRATE.1
+        );
+        let toml = project.join("Cargo.toml");
+        std::fs::write(&toml, manifest).map_err(file_err(&toml))?;
+        let lib = project.join("src/lib.rs");
+        std::fs::write(&lib, "").map_err(file_err(&lib))?;
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .arg("build")
+            .args(["--config", "source.crates-io.replace-with=\"sigil\""])
+            .arg("--config")
+            .arg(format!(
+                "source.sigil.registry=\"sparse+{}/index/\"",
+                proxy.url
+            ))
+            .current_dir(&project)
+            .env("CARGO_HOME", project.join("cargo-home"))
+            .env("CARGO_TARGET_DIR", project.join("target"))
+            .env("CARGO_TERM_COLOR", "never")
+            .output();
+        match out {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::Usage(format!("cannot run cargo: {e}"))),
+        }
+    };
+    let Some(out) = build("app")? else {
+        say("        skipped: cargo is not on the PATH");
+        return Ok(());
+    };
+    if !out.status.success() {
+        return Err(CliError::Usage(format!(
+            "cargo build through the proxy failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    say(&format!(
+        "        OK: cargo build finished; the proxy verified {} {} before cargo got it \
+         (Cargo.lock keeps the registry's checksum)",
+        CRATE.0, CRATE.1
+    ));
+
+    say("[11/11] the registry now serves a tampered hello-sigil: cargo itself refuses it");
+    publish_local(&registry, tampered)?;
+    let Some(out) = build("app-after-tampering")? else {
+        return Ok(());
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reason = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("sigil: refused"))
+        .map(str::to_owned);
+    match (out.status.success(), reason) {
+        (false, Some(reason)) => say(&format!("        cargo: {reason}")),
+        _ => {
+            return Err(CliError::Usage(format!(
+                "BUG: cargo took a tampered crate through the proxy:\n{stderr}"
+            )));
+        }
+    }
+    drop(proxy);
+    Ok(())
+}
+
+/// Writes `bytes` as the only version of hello-sigil in a sparse
+/// registry in `registry` (index line with its `cksum`, the `.crate` where
+/// `config.json`'s `dl` says).
+fn publish_local(registry: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let (name, version) = CRATE;
+    let write = |path: &Path, data: &[u8]| -> Result<(), CliError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(file_err(parent))?;
+        }
+        std::fs::write(path, data).map_err(file_err(path))
+    };
+    write(
+        &registry.join("index/config.json"),
+        format!("{{\"dl\":\"file://{}/crates\"}}", registry.display()).as_bytes(),
+    )?;
+    let cksum = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    write(
+        &registry
+            .join("index")
+            .join(sigil_client::sparse_index::index_path(name)),
+        format!(
+            "{{\"name\":\"{name}\",\"vers\":\"{version}\",\"deps\":[],\"cksum\":\"{cksum}\",\"features\":{{}},\"yanked\":false}}\n"
+        )
+        .as_bytes(),
+    )?;
+    write(
+        &registry.join(format!("crates/{name}/{version}/download")),
+        bytes,
+    )
 }
 
 /// Invites `identity` to sign `crates` with `sigil-ca invite` and the

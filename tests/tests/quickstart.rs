@@ -30,9 +30,9 @@ fn quickstart_runs_every_step_and_leaves_no_server_behind() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for step in 1..=9 {
+    for step in 1..=11 {
         assert!(
-            stdout.contains(&format!("[{step}/9]")),
+            stdout.contains(&format!("[{step}/11]")),
             "step {step}: {stdout}"
         );
     }
@@ -43,6 +43,14 @@ fn quickstart_runs_every_step_and_leaves_no_server_behind() {
     assert!(stdout.contains("refused (digest_mismatch)"), "{stdout}");
     assert!(
         stdout.contains("refused by the log (out_of_scope)"),
+        "{stdout}"
+    );
+    // Install time: cargo builds through `sigil proxy`, then refuses the
+    // tampered crate with the proxy's reason.
+    assert!(stdout.contains("OK: cargo build finished"), "{stdout}");
+    assert!(
+        stdout.contains("cargo: sigil: refused hello-sigil 0.1.0")
+            && stdout.contains("(digest_mismatch)"),
         "{stdout}"
     );
     for file in [

@@ -761,6 +761,10 @@ pub struct ProxyArgs {
     /// A policy file (TOML: require-signed, allow-unsigned, deny).
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// A directory of `NAME-VERSION.crate.tlog-proof` files to take proofs
+    /// from before asking the log (air-gapped mirrors: with --offline).
+    #[arg(long)]
+    proofs: Option<PathBuf>,
     /// Refuse every unsigned crate (as `require-signed = true`).
     #[arg(long)]
     require_signed: bool,
@@ -818,7 +822,10 @@ fn proxy_cmd(args: &ProxyArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(e.to_string()))?
             .join("proxy"),
     };
-    let store = proxy::gate::Store::new(&cache);
+    let mut store = proxy::gate::Store::new(&cache);
+    if let Some(dir) = &args.proofs {
+        store = store.with_proofs_dir(dir);
+    }
     let gate = proxy::gate::Gate::start(client, policy, store.clone());
     let limits = args
         .limits

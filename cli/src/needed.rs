@@ -14,8 +14,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use serde::Deserialize;
-
 use crate::error::CliError;
 
 /// The registry packages (name, version) the build needs on `targets`.
@@ -25,30 +23,6 @@ pub struct Needed {
     pub targets: Vec<String>,
     /// (name, version) of every registry package in the filtered resolve.
     pub packages: BTreeSet<(String, String)>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<Package>,
-    resolve: Option<Resolve>,
-}
-
-#[derive(Deserialize)]
-struct Package {
-    id: String,
-    name: String,
-    version: String,
-    source: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Resolve {
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-struct Node {
-    id: String,
 }
 
 /// The cargo to run: `$CARGO` (set when cargo runs `cargo sigil`), else
@@ -128,67 +102,7 @@ pub fn needed(manifest: &Path, targets: &[String], fetch: bool) -> Result<Needed
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    let packages = parse_metadata(&out.stdout)?;
+    let packages = sigil_client::cargo_metadata::registry_packages(&out.stdout)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(Needed { targets, packages })
-}
-
-/// The registry packages of `cargo metadata`'s resolve.
-///
-/// # Errors
-///
-/// [`CliError::Usage`] if the output is not cargo metadata's JSON.
-pub fn parse_metadata(json: &[u8]) -> Result<BTreeSet<(String, String)>, CliError> {
-    let metadata: Metadata = serde_json::from_slice(json)
-        .map_err(|e| CliError::Usage(format!("cargo metadata's output: {e}")))?;
-    let resolve = metadata
-        .resolve
-        .ok_or_else(|| CliError::Usage("cargo metadata gave no resolve".into()))?;
-    let in_resolve: BTreeSet<&str> = resolve.nodes.iter().map(|n| n.id.as_str()).collect();
-    Ok(metadata
-        .packages
-        .into_iter()
-        .filter(|p| in_resolve.contains(p.id.as_str()))
-        .filter(|p| {
-            p.source
-                .as_deref()
-                .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
-        })
-        .map(|p| (p.name, p.version))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    #[test]
-    fn the_filtered_resolve_decides() {
-        let json = br#"{
-            "packages": [
-                {"id": "a 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)", "name": "a", "version": "1.0.0", "source": "registry+https://github.com/rust-lang/crates.io-index"},
-                {"id": "w 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)", "name": "w", "version": "1.0.0", "source": "registry+https://github.com/rust-lang/crates.io-index"},
-                {"id": "me 0.1.0 (path+file:///p)", "name": "me", "version": "0.1.0", "source": null},
-                {"id": "s 2.0.0 (sparse+https://r.example/)", "name": "s", "version": "2.0.0", "source": "sparse+https://r.example/"}
-            ],
-            "resolve": {"nodes": [
-                {"id": "a 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)"},
-                {"id": "me 0.1.0 (path+file:///p)"},
-                {"id": "s 2.0.0 (sparse+https://r.example/)"}
-            ]}
-        }"#;
-        let needed = parse_metadata(json).unwrap();
-        let want: BTreeSet<(String, String)> = [("a", "1.0.0"), ("s", "2.0.0")]
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(needed, want);
-        for bad in [
-            &b"{}"[..],
-            b"not json",
-            br#"{"packages": [], "resolve": null}"#,
-        ] {
-            assert!(parse_metadata(bad).is_err());
-        }
-    }
 }

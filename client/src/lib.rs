@@ -27,6 +27,7 @@
 pub mod blocking;
 #[cfg(feature = "http")]
 pub mod ca_client;
+pub mod cargo_metadata;
 pub mod checkpoint_cache;
 pub mod crate_file;
 #[cfg(feature = "http")]
@@ -36,6 +37,7 @@ pub mod lockfile;
 pub mod log_client;
 pub mod log_source;
 pub mod monitor;
+pub mod proxy_policy;
 pub mod sparse_index;
 #[cfg(feature = "http")]
 pub mod webhook;

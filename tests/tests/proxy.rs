@@ -598,3 +598,29 @@ fn index_passthrough_policy_lists_and_health() {
         "{metrics}"
     );
 }
+
+/// `--proofs DIR`: proofs are taken from a directory (as `sigil sign`
+/// writes them) before the log is asked, and checked like any other.
+#[test]
+fn proofs_come_from_a_directory_first_and_are_checked() {
+    let s = setup();
+    let dir = s.w.path("proofs");
+    std::fs::create_dir_all(&dir).unwrap();
+    // later 1.0.0's real proof, and a proof for `signed` that is another
+    // release's.
+    let real = std::fs::read(s.w.path("later-1.0.0.crate.tlog-proof")).unwrap();
+    std::fs::write(dir.join("later-1.0.0.crate.tlog-proof"), &real).unwrap();
+    std::fs::write(dir.join("signed-1.0.0.crate.tlog-proof"), &real).unwrap();
+    let proxy = s.proxy(&["--log", &s.w.log.url, "--proofs", p(&dir)]);
+    let app = s.project("from-dir", &[("later", "1.0.0")], &proxy);
+    let out = s.cargo(&app, &["fetch"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let app = s.project("wrong-proof", &[("signed", "1.0.0")], &proxy);
+    let out = s.cargo(&app, &["fetch"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("sigil: refused signed 1.0.0"),
+        "{}",
+        text(&out)
+    );
+}

@@ -7,7 +7,7 @@
 //! writer, and its log client is blocking); the server's tasks send it
 //! jobs and await the answers.
 //!
-//! Policy for a crate the log holds no release of (module [`Policy`]):
+//! Policy for a crate the log holds no release of ([`Policy`]):
 //!
 //! 1. a version on the deny list is refused;
 //! 2. a crate on the allow list passes unsigned;
@@ -18,58 +18,14 @@
 //! 5. when the log cannot say (unreachable, an unreadable answer), the
 //!    crate is refused: the check cannot be completed.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use serde::Deserialize;
 use sigil_client::ClientError;
+pub use sigil_client::proxy_policy::Policy;
 use tokio::sync::oneshot;
 
 use crate::client::Client;
-
-/// What to do with crates the log holds no release of, and exceptions
-/// (module documentation). Read from a TOML file (`--policy`):
-///
-/// ```toml
-/// require-signed = false
-/// allow-unsigned = ["some-crate"]
-/// deny = ["evil-crate@1.2.3"]
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Policy {
-    /// Refuse every unsigned crate.
-    #[serde(default)]
-    pub require_signed: bool,
-    /// Crates that pass unsigned whatever the other rules say.
-    #[serde(default)]
-    pub allow_unsigned: BTreeSet<String>,
-    /// `name@version`s that are refused, signed or not (yanked for
-    /// security, say).
-    #[serde(default)]
-    pub deny: BTreeSet<String>,
-}
-
-impl Policy {
-    /// Parses a policy file.
-    ///
-    /// # Errors
-    ///
-    /// The TOML error, which names the line.
-    pub fn parse(text: &str) -> Result<Policy, String> {
-        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
-        for entry in &policy.deny {
-            if entry
-                .split_once('@')
-                .is_none_or(|(n, v)| n.is_empty() || v.is_empty())
-            {
-                return Err(format!("deny: {entry:?} is not name@version"));
-            }
-        }
-        Ok(policy)
-    }
-}
 
 /// A crate that passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +52,7 @@ pub struct Refused(pub String);
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+    proofs: Option<PathBuf>,
 }
 
 impl Store {
@@ -103,7 +60,15 @@ impl Store {
     pub fn new(dir: &Path) -> Store {
         Store {
             dir: dir.to_owned(),
+            proofs: None,
         }
+    }
+
+    /// Also takes proofs from `dir`, read-only: `NAME-VERSION.crate.tlog-proof`
+    /// files as `sigil sign` writes them (`--proofs`), before asking the log.
+    pub fn with_proofs_dir(mut self, dir: &Path) -> Store {
+        self.proofs = Some(dir.to_owned());
+        self
     }
 
     fn path(&self, kind: &str, name: &str, version: &str, ext: &str) -> PathBuf {
@@ -118,9 +83,14 @@ impl Store {
         std::fs::read(self.path("crates", name, version, "crate")).ok()
     }
 
-    /// A release's `.tlog-proof`, if cached.
+    /// A release's `.tlog-proof`, if cached or in the proofs directory.
     pub fn proof(&self, name: &str, version: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.path("proofs", name, version, "tlog-proof")).ok()
+        std::fs::read(self.path("proofs", name, version, "tlog-proof"))
+            .ok()
+            .or_else(|| {
+                let dir = self.proofs.as_ref()?;
+                std::fs::read(dir.join(format!("{name}-{version}.crate.tlog-proof"))).ok()
+            })
     }
 
     /// An index file (`config.json`, or a crate's, at its index path)
@@ -306,34 +276,6 @@ impl Worker {
                 "{name} {version} is not signed and the log cannot say whether {name} ever was \
                  ({e}); refused until it answers"
             ))),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    #[test]
-    fn policy_files() {
-        let p = Policy::parse(
-            "require-signed = true\nallow-unsigned = [\"a\"]\ndeny = [\"b@1.0.0\"]\n",
-        )
-        .unwrap();
-        assert!(p.require_signed);
-        assert!(p.allow_unsigned.contains("a"));
-        assert!(p.deny.contains("b@1.0.0"));
-        assert_eq!(Policy::parse("").unwrap(), Policy::default());
-        for bad in [
-            "require_signed = true",
-            "require-signed = \"yes\"",
-            "deny = [\"b\"]",
-            "deny = [\"@1\"]",
-            "unknown = 1",
-            "not toml",
-        ] {
-            assert!(Policy::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -238,6 +238,25 @@ fn tls_every_server_and_every_client_over_https_with_a_private_ca() {
     monitor.args(w.bundle());
     let alerts = ok(run(monitor));
     assert!(alerts.contains("hello"), "{alerts}");
+
+    // `sigil proxy` serves HTTPS with the same flags, and asks the log
+    // over HTTPS with the bundle.
+    let mut proxy = command("sigil").unwrap();
+    proxy
+        .args(["proxy", "--listen", "127.0.0.1:0", "--log", &w.log.url])
+        .args(["--trust-root", p(&w.path("trust.json"))])
+        .args(["--sigil-home", p(&w.path("proxy-home"))])
+        .args(["--tls-cert", p(&w.pki.cert), "--tls-key", p(&w.pki.key)])
+        .args(w.bundle());
+    let proxy = Server::start(proxy).unwrap();
+    assert!(proxy.url.starts_with("https://127.0.0.1:"), "{}", proxy.url);
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&w.pki.ca).unwrap()).unwrap();
+    let http = reqwest::blocking::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    let health = http.get(format!("{}/healthz", proxy.url)).send().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
 }
 
 #[test]

@@ -114,9 +114,20 @@ impl Setup {
     /// A project depending on `deps` (`name = "=version"`), with cargo
     /// sent through `proxy`.
     fn project(&self, name: &str, deps: &[(&str, &str)], proxy: &Server) -> PathBuf {
+        let dir = self.bare_project(name, deps);
+        std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+        std::fs::write(
+            dir.join(".cargo/config.toml"),
+            sigil_cli::proxy::cargo_config(&proxy.url),
+        )
+        .unwrap();
+        dir
+    }
+
+    /// A project depending on `deps`, with no cargo configuration.
+    fn bare_project(&self, name: &str, deps: &[(&str, &str)]) -> PathBuf {
         let dir = self.w.path(name);
         std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::create_dir_all(dir.join(".cargo")).unwrap();
         let mut manifest = format!(
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n"
         );
@@ -125,11 +136,6 @@ impl Setup {
         }
         std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
         std::fs::write(dir.join("src/lib.rs"), "").unwrap();
-        std::fs::write(
-            dir.join(".cargo/config.toml"),
-            sigil_cli::proxy::cargo_config(&proxy.url),
-        )
-        .unwrap();
         dir
     }
 
@@ -302,19 +308,7 @@ fn cargo_sigil_build_goes_through_an_ephemeral_proxy_with_nothing_to_configure()
         c.output().unwrap()
     };
     // No .cargo/config.toml in these projects.
-    let unconfigured = |name: &str, deps: &[(&str, &str)]| {
-        let dir = s.w.path(name);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let mut manifest = format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n"
-        );
-        for (dep, version) in deps {
-            manifest.push_str(&format!("{dep} = \"={version}\"\n"));
-        }
-        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-        std::fs::write(dir.join("src/lib.rs"), "").unwrap();
-        dir
-    };
+    let unconfigured = |name: &str, deps: &[(&str, &str)]| s.bare_project(name, deps);
     let ok = unconfigured("plain-app", &[("signed", "1.0.0")]);
     let out = cargo_sigil(&ok, "build");
     assert!(out.status.success(), "{}", text(&out));
@@ -497,14 +491,7 @@ fn a_pinned_trust_root_with_the_log_url_needs_no_flags() {
     // cargo sigil build with no Sigil flag but the test registry's URL.
     let out = sigil(&["trust-root", "install", p(&pinned_root)]);
     assert!(out.status.success());
-    let dir = s.w.path("noflags");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"noflags\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsigned = \"=1.0.0\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    let dir = s.bare_project("noflags", &[("signed", "1.0.0")]);
     let mut c = command("cargo-sigil").unwrap();
     c.args(["sigil", "build", "--upstream", &s.registry.index_url()])
         .current_dir(&dir)

@@ -398,7 +398,8 @@ fn install_time(
         std::fs::create_dir_all(project.join("src")).map_err(file_err(&project))?;
         let manifest = format!(
             "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{} = \"={}\"\n",
+             [dependencies]\n{} = \"={}\"\n\n\
+             # Its own workspace, wherever the quickstart directory is.\n[workspace]\n",
             CRATE.0, CRATE.1
         );
         let toml = project.join("Cargo.toml");

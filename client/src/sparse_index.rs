@@ -85,12 +85,24 @@ pub fn check_version(version: &str) -> Result<(), IndexError> {
 /// The directory of a crate's index file (`1`, `2`, `3/a`, `ab/cd`), from
 /// its lowercased name: the `{prefix}` of the `dl` template.
 pub fn prefix(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    match lower.len() {
-        1 => "1".to_owned(),
+    layout_prefix(&name.to_ascii_lowercase())
+}
+
+/// The layout's directory for `name` as given (cargo's `{prefix}`): by
+/// characters, so that no name, valid or not, can make it panic.
+fn layout_prefix(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let part = |range: std::ops::Range<usize>| -> String {
+        chars
+            .get(range)
+            .map(|c| c.iter().collect())
+            .unwrap_or_default()
+    };
+    match chars.len() {
+        0 | 1 => "1".to_owned(),
         2 => "2".to_owned(),
-        3 => format!("3/{}", &lower[..1]),
-        _ => format!("{}/{}", &lower[..2], &lower[2..4]),
+        3 => format!("3/{}", part(0..1)),
+        _ => format!("{}/{}", part(0..2), part(2..4)),
     }
 }
 
@@ -180,12 +192,7 @@ pub fn download_url(dl: &str, name: &str, version: &str, sha256: &[u8; 32]) -> S
         return format!("{}/{name}/{version}/download", dl.trim_end_matches('/'));
     }
     // `prefix` keeps the name's case; `lowerprefix` lowercases it.
-    let exact_prefix = match name.len() {
-        1 => "1".to_owned(),
-        2 => "2".to_owned(),
-        3 => format!("3/{}", &name[..1]),
-        _ => format!("{}/{}", &name[..2], &name[2..4]),
-    };
+    let exact_prefix = layout_prefix(name);
     dl.replace("{crate}", name)
         .replace("{version}", version)
         .replace("{prefix}", &exact_prefix)
@@ -224,6 +231,17 @@ mod tests {
             "3/b/abc",
         ] {
             assert!(!is_index_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_name_makes_the_layout_panic() {
+        for name in ["", "é", "ée", "éé1", "日本語です", "a\u{0}b"] {
+            let _ = index_path(name);
+            let _ = download_url("https://x/{prefix}/{lowerprefix}", name, "1.0.0", &[0; 32]);
+            assert!(
+                !is_index_path(&format!("{}/{name}", prefix(name))) || check_name(name).is_ok()
+            );
         }
     }
 

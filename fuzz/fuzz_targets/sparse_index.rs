@@ -3,11 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sigil_client::sparse_index::{checksum, download_url, is_index_path, rewrite_config};
+use sigil_client::sparse_index::{
+    checksum, download_url, index_path, is_index_path, rewrite_config,
+};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = is_index_path(text);
+        // Any name, valid or not: the layout never panics.
+        let _ = index_path(text);
+        let _ = download_url("https://dl.example/{prefix}/{lowerprefix}", text, "1", &[0; 32]);
     }
     if let Ok(sum) = checksum(data, "fuzz", "1.0.0") {
         let _ = download_url("https://dl.example/{prefix}/{crate}", "fuzz", "1.0.0", &sum);

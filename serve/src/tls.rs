@@ -78,6 +78,9 @@ pub enum TlsError {
         /// Its permission bits.
         mode: u32,
     },
+    /// One of `--tls-cert` and `--tls-key` without the other.
+    #[error("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")]
+    Incomplete,
     /// rustls refused the pair (the key is not the certificate's, an
     /// unsupported key type, ...).
     #[error("--tls-cert and --tls-key: {0}")]
@@ -114,8 +117,10 @@ impl TlsArgs {
     pub fn transport(&self) -> Result<Transport, TlsError> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Ok(Transport::Tls(load(cert, key)?)),
-            // clap's `requires` makes one without the other a usage error.
-            _ => Ok(Transport::Plain),
+            (None, None) => Ok(Transport::Plain),
+            // clap's `requires` catches this on the command line; a
+            // half-given configuration never falls back to plain HTTP.
+            _ => Err(TlsError::Incomplete),
         }
     }
 }
@@ -257,6 +262,19 @@ mod tests {
                 "{e:?}"
             );
         }
+    }
+
+    #[test]
+    fn half_a_configuration_is_an_error_not_plain_http() {
+        let args = TlsArgs {
+            tls_cert: Some(PathBuf::from("cert.pem")),
+            tls_key: None,
+        };
+        assert!(matches!(args.transport(), Err(TlsError::Incomplete)));
+        assert!(matches!(
+            TlsArgs::default().transport(),
+            Ok(Transport::Plain)
+        ));
     }
 
     #[test]

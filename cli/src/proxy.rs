@@ -285,7 +285,7 @@ async fn get_crate(
     match state
         .config()
         .gate
-        .check(&name, &version, bytes.to_vec())
+        .check(&name, &version, bytes.clone())
         .await
     {
         Ok(Passed::Verified { signers, index }) => {
@@ -423,7 +423,8 @@ fn local_root(upstream: &str) -> Option<&str> {
 /// `root` and hold no `..`; at most `limit` bytes.
 fn read_local(root: &str, url: &str, limit: u64) -> Result<Bytes, String> {
     let path = url.strip_prefix("file://").unwrap_or(url);
-    if path.split('/').any(|part| part == "..") || !path.starts_with(root) {
+    // By path components: `/srv/registry-other` is not under `/srv/registry`.
+    if path.split('/').any(|part| part == "..") || !std::path::Path::new(path).starts_with(root) {
         return Err(format!("{url} is outside the upstream directory"));
     }
     let file = std::fs::File::open(path).map_err(|e| format!("{url}: {e}"))?;
@@ -473,4 +474,29 @@ async fn get_metrics(State(state): State<AppState>) -> Response {
 /// The base URL cargo reaches a proxy listening on `addr` at.
 pub fn public_url(scheme: &str, addr: SocketAddr) -> String {
     format!("{scheme}://{addr}")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_local_upstream_reads_only_below_its_directory() {
+        let dir = std::env::temp_dir().join(format!("sigil-proxy-local-{}", std::process::id()));
+        let registry = dir.join("registry");
+        std::fs::create_dir_all(registry.join("index")).unwrap();
+        std::fs::create_dir_all(dir.join("registry-other")).unwrap();
+        std::fs::write(registry.join("index/config.json"), b"{}").unwrap();
+        std::fs::write(dir.join("registry-other/secret"), b"no").unwrap();
+        let upstream = format!("file://{}/index/", registry.display());
+        let root = local_root(&upstream).unwrap();
+        let url = |p: &str| format!("file://{}/{p}", dir.display());
+        assert!(read_local(root, &url("registry/index/config.json"), 10).is_ok());
+        for outside in ["registry-other/secret", "registry/../registry-other/secret"] {
+            assert!(read_local(root, &url(outside), 10).is_err(), "{outside}");
+        }
+        assert!(read_local(root, &url("registry/index/config.json"), 1).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -21,6 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+use axum::body::Bytes;
 use sigil_client::ClientError;
 pub use sigil_client::proxy_policy::Policy;
 use tokio::sync::oneshot;
@@ -101,8 +102,23 @@ impl Store {
 
     /// Caches an index file (its `path` checked by
     /// [`sigil_client::sparse_index::is_index_path`]).
+    ///
+    /// Written on every index answer, so atomically (a rename) but without
+    /// an fsync: after a power loss an index file may be stale or empty,
+    /// which only makes a lookup miss (online it is fetched again; offline
+    /// the crate is refused).
     pub fn put_index_file(&self, path: &str, bytes: &[u8]) {
-        write(&self.dir.join("index").join(path), bytes);
+        let path = self.dir.join("index").join(path);
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the proxy's cache");
+        }
     }
 
     fn put(&self, kind: &str, name: &str, version: &str, ext: &str, bytes: &[u8]) {
@@ -132,7 +148,7 @@ fn write(path: &Path, bytes: &[u8]) {
 struct Job {
     name: String,
     version: String,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     reply: oneshot::Sender<Result<Passed, Refused>>,
 }
 
@@ -164,12 +180,7 @@ impl Gate {
 
     /// Checks `bytes` as `name` `version` (their SHA-256 already equals
     /// the index's `cksum`).
-    pub async fn check(
-        &self,
-        name: &str,
-        version: &str,
-        bytes: Vec<u8>,
-    ) -> Result<Passed, Refused> {
+    pub async fn check(&self, name: &str, version: &str, bytes: Bytes) -> Result<Passed, Refused> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             name: name.to_owned(),

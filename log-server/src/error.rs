@@ -36,7 +36,9 @@ use sigil_serve::HttpError;
 use crate::admission::AdmissionError;
 use crate::publisher::SubmitError;
 use crate::read::ReadError;
+#[cfg(test)]
 use crate::rollback::RolledBack;
+use crate::rollback::Stopped;
 use crate::sequencer::Refusal;
 
 /// Everything a handler of the log can fail with.
@@ -101,9 +103,10 @@ pub enum ApiError {
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
     /// The log stopped signing: a witness has cosigned a larger tree than
-    /// its storage holds ([`crate::rollback`]).
+    /// its storage holds, or another process holds the sequencer's lease
+    /// ([`crate::rollback`]).
     #[error(transparent)]
-    RolledBack(#[from] RolledBack),
+    Stopped(#[from] Stopped),
     /// A blocking worker failed (a bug).
     #[error("worker failed: {0}")]
     Worker(#[from] tokio::task::JoinError),
@@ -137,7 +140,7 @@ impl ApiError {
                     "certificate_expired",
                     message,
                 ),
-                Refusal::RolledBack(_) => rolled_back(message),
+                Refusal::Stopped(why) => stopped(why, message),
                 Refusal::EntryTooLarge(_) => H::bad_request("entry_too_large", message),
                 Refusal::Storage(_) | Refusal::Round(_) => H::internal(message),
             },
@@ -176,7 +179,7 @@ impl ApiError {
                 "method_not_allowed",
                 message,
             ),
-            ApiError::RolledBack(_) => rolled_back(message),
+            ApiError::Stopped(why) => stopped(why, message),
             ApiError::Worker(_) => H::internal(message),
         }
     }
@@ -189,8 +192,8 @@ impl ApiError {
 
 /// `503 log_rolled_back`, without `Retry-After`: retrying does not help
 /// until the operator restores the log's state (`docs/log.md`).
-fn rolled_back(message: String) -> HttpError {
-    HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "log_rolled_back", message)
+fn stopped(why: &Stopped, message: String) -> HttpError {
+    HttpError::new(StatusCode::SERVICE_UNAVAILABLE, why.code(), message)
 }
 
 impl From<ApiError> for HttpError {
@@ -244,13 +247,20 @@ mod tests {
             (ApiError::ShuttingDown, 503, "unavailable"),
             (ApiError::NotInTime, 503, "unavailable"),
             (
-                ApiError::RolledBack(RolledBack {
+                ApiError::Stopped(Stopped::RolledBack(RolledBack {
                     witness: "w".into(),
                     cosigned: 5,
                     stored: 3,
-                }),
+                })),
                 503,
                 "log_rolled_back",
+            ),
+            (
+                ApiError::Stopped(Stopped::NotSequencer {
+                    holder: "host-a".into(),
+                }),
+                503,
+                "not_sequencer",
             ),
             (
                 ApiError::Submit(SubmitError::Refused(Refusal::CertificateExpired {

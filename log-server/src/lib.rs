@@ -7,7 +7,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`storage`] | the narrow storage trait, RocksDB and in-memory backends |
+//! | [`storage`] | the narrow storage trait, RocksDB, object storage (S3) and in-memory backends |
+//! | [`standby`] | several servers on one bucket: the lease holder sequences, the others serve reads |
 //! | [`tiles`] | tiles as stored and served (C2SP tlog-tiles), width cuts, the entry bundles a round writes |
 //! | [`admission`] | the checks a submission passes before it waits in the pool |
 //! | [`sequencer`] | the single writer: pool → rounds → durable batches → hand-off |
@@ -33,6 +34,7 @@ pub mod publisher;
 pub mod read;
 pub mod rollback;
 pub mod sequencer;
+pub mod standby;
 pub mod storage;
 pub mod tiles;
 pub mod witnessing;
@@ -48,6 +50,7 @@ use tokio::task::JoinHandle;
 
 pub use api::ApiConfig;
 pub use sequencer::RoundConfig;
+pub use standby::serve_bucket;
 pub use witnessing::{Witness, Witnesses};
 
 use crate::metrics::Metrics;

@@ -7,7 +7,14 @@
 //!                 [--rate-limit N] [--trusted-proxy CIDR]... [--header-timeout-ms MS]
 //!                 [--request-timeout-ms MS] [--max-connections N]
 //!                 [--tls-cert PEM --tls-key PEM] [--ca-bundle PEM]
+//!                 [--bucket s3://BUCKET[/PREFIX] [--s3-endpoint URL]
+//!                  [--sequencer-id NAME] [--lease-ms MS]]
+//! sigil-log reindex --bucket s3://BUCKET[/PREFIX] [--s3-endpoint URL]
+//!                   --data-dir DIR --origin ORIGIN
 //! ```
+//!
+//! With `--bucket`, tiles, bundles and the checkpoint live in the bucket
+//! and `--data-dir` holds the local index (`docs/object-storage.md`).
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -21,6 +28,9 @@ use clap::{Parser, Subcommand};
 use sigil_core::note::{Ed25519Signer, NoteError, NoteSigner as _};
 use sigil_keyfile::note_key::{self, NoteKeyError};
 use sigil_log::storage::StorageError;
+use sigil_log::storage::object::{
+    Bucket, BucketConfig, BucketStore, FailAction, FailPoint, LeaseConfig,
+};
 use sigil_log::storage::rocks::RocksStore;
 use sigil_log::witnessing::WitnessError;
 use sigil_log::{ApiConfig, LogConfig, RoundConfig, ServeError, Witness, Witnesses};
@@ -110,7 +120,62 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        bucket: BucketArgs,
+        /// This process's name in the bucket's checkpoint record (default:
+        /// the host name and the data directory, so that a restart of the
+        /// same server takes its lease back at once).
+        #[arg(long, requires = "bucket")]
+        sequencer_id: Option<String>,
+        /// How long the sequencer's lease lasts without renewal: a standby
+        /// takes over this long after the active one stopped.
+        #[arg(long, default_value_t = 10_000, requires = "bucket")]
+        lease_ms: u64,
     },
+    /// Rebuilds the local index of a log on object storage from the
+    /// bucket alone (its entry bundles and checkpoint record), into an
+    /// empty --data-dir.
+    Reindex {
+        #[command(flatten)]
+        bucket: BucketArgs,
+        /// Directory for the rebuilt index; must be empty or missing.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The log's origin.
+        #[arg(long)]
+        origin: String,
+    },
+}
+
+/// Where a log on object storage lives.
+#[derive(clap::Args, Clone, Debug)]
+struct BucketArgs {
+    /// Keep tiles, bundles and the checkpoint in this S3 bucket
+    /// (`s3://BUCKET` or `s3://BUCKET/PREFIX`) instead of RocksDB alone.
+    /// Credentials come from the AWS environment variables; without
+    /// AWS_ACCESS_KEY_ID, requests are unsigned.
+    #[arg(long, value_name = "URL")]
+    bucket: Option<String>,
+    /// The S3 endpoint, for stores other than AWS (e.g.
+    /// `http://127.0.0.1:8333` for SeaweedFS on loopback).
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT", requires = "bucket")]
+    s3_endpoint: Option<String>,
+}
+
+impl BucketArgs {
+    /// The bucket, if one is given.
+    fn open(&self) -> Result<Option<Bucket>, MainError> {
+        let Some(url) = &self.bucket else {
+            return Ok(None);
+        };
+        let bucket = Bucket::open(&BucketConfig {
+            url: url.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            timeout: Duration::from_secs(10),
+        })
+        .map_err(|e| MainError::Bucket(e.into()))?;
+        Ok(Some(bucket))
+    }
 }
 
 /// Default of `--rate-limit`: submissions per second per client. A
@@ -152,6 +217,18 @@ enum MainError {
         /// Why.
         source: StorageError,
     },
+    /// The bucket could not be used.
+    #[error("--bucket: {0}")]
+    Bucket(StorageError),
+    /// `reindex` without `--bucket`.
+    #[error("reindex rebuilds the index of a log on object storage: give its --bucket")]
+    NoBucket,
+    /// `reindex` needs an empty directory.
+    #[error("{}: not empty; reindex builds a new index in an empty directory", path.display())]
+    NotEmpty {
+        /// The directory.
+        path: PathBuf,
+    },
     /// A `--witness` flag or the quorum is wrong.
     #[error(transparent)]
     Witness(#[from] WitnessError),
@@ -188,6 +265,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), MainError> {
     match cli.command {
         Command::Keygen { origin, out } => keygen(&origin, &out),
+        Command::Reindex {
+            bucket,
+            data_dir,
+            origin,
+        } => reindex(&bucket, &data_dir, &origin),
         Command::Serve {
             data_dir,
             key,
@@ -204,6 +286,9 @@ fn run(cli: Cli) -> Result<(), MainError> {
             ca_bundle,
             limits,
             tls,
+            bucket,
+            sequencer_id,
+            lease_ms,
         } => {
             let witnesses = witnesses
                 .iter()
@@ -248,12 +333,37 @@ fn run(cli: Cli) -> Result<(), MainError> {
                 path: data_dir.clone(),
                 source,
             })?;
-            let storage = RocksStore::open(&data_dir, signer.name()).map_err(|source| {
-                MainError::Storage {
-                    path: data_dir.clone(),
-                    source,
+            let origin = signer.name().to_owned();
+            let storage_error = |source| MainError::Storage {
+                path: data_dir.clone(),
+                source,
+            };
+            let storage: Backend = match bucket.open()? {
+                None => Backend::Rocks(Arc::new(
+                    RocksStore::open(&data_dir, &origin).map_err(storage_error)?,
+                )),
+                Some(bucket) => {
+                    let lease = LeaseConfig {
+                        holder: sequencer_id.unwrap_or_else(|| default_sequencer_id(&data_dir)),
+                        lease: Duration::from_millis(lease_ms.max(300)),
+                    };
+                    let store = BucketStore::open(bucket, &data_dir, &origin, lease)
+                        .map_err(storage_error)?;
+                    // The crash harness (`sigil-bench crash`) stops a write
+                    // at a chosen step by aborting the process there.
+                    if let Some(point) = std::env::var("SIGIL_LOG_FAIL_POINT")
+                        .ok()
+                        .and_then(|p| FailPoint::parse(&p))
+                    {
+                        tracing::warn!(
+                            ?point,
+                            "SIGIL_LOG_FAIL_POINT: the first write aborts there"
+                        );
+                        store.set_fail_point(Some((point, FailAction::Abort)));
+                    }
+                    Backend::Bucket(Arc::new(store))
                 }
-            })?;
+            };
             // A round waits at most two witness timeouts to be published
             // (docs/log.md, "Witnessing"), after its batch window: submitters
             // wait longer than that.
@@ -289,13 +399,71 @@ fn run(cli: Cli) -> Result<(), MainError> {
             runtime.block_on(async move {
                 let stop = sigil_serve::shutdown_signal("finishing the round in flight");
                 let listener = sigil_serve::bind(listen, &config.transport).await?;
-                sigil_log::serve(Arc::new(storage), config, listener, stop).await?;
+                match storage {
+                    Backend::Rocks(store) => {
+                        sigil_log::serve(store, config, listener, stop).await?
+                    }
+                    Backend::Bucket(store) => {
+                        sigil_log::serve_bucket(store, config, listener, stop).await?
+                    }
+                }
                 Ok::<(), MainError>(())
             })?;
             tracing::info!("stopped cleanly");
             Ok(())
         }
     }
+}
+
+/// Where the log is stored.
+enum Backend {
+    /// RocksDB alone (the default).
+    Rocks(Arc<RocksStore>),
+    /// A bucket, with a local index.
+    Bucket(Arc<BucketStore>),
+}
+
+/// The default `--sequencer-id`: host name and data directory.
+fn default_sequencer_id(data_dir: &std::path::Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "sigil-log".to_owned());
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    format!("{host}:{}", dir.display())
+}
+
+/// `sigil-log reindex`.
+fn reindex(bucket: &BucketArgs, data_dir: &std::path::Path, origin: &str) -> Result<(), MainError> {
+    let Some(opened) = bucket.open()? else {
+        return Err(MainError::NoBucket);
+    };
+    if std::fs::read_dir(data_dir).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(MainError::NotEmpty {
+            path: data_dir.to_owned(),
+        });
+    }
+    std::fs::create_dir_all(data_dir).map_err(|source| MainError::Io {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    let lease = LeaseConfig {
+        holder: format!("reindex:{}", default_sequencer_id(data_dir)),
+        lease: Duration::from_secs(10),
+    };
+    let storage_error = |source| MainError::Storage {
+        path: data_dir.to_owned(),
+        source,
+    };
+    let store = BucketStore::open(opened, data_dir, origin, lease).map_err(storage_error)?;
+    let size = store.reindex().map_err(storage_error)?;
+    eprintln!(
+        "rebuilt the index of {origin} in {} from the bucket: {size} entries",
+        data_dir.display()
+    );
+    Ok(())
 }
 
 /// The certificates of the PEM bundle at `path`: at least one.

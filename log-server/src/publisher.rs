@@ -331,6 +331,7 @@ impl Publisher {
                     tracing::debug!(size = published.size, "not published: the log stopped");
                 }
                 Action::Publish(published) => {
+                    self.publish_to_storage(&published).await;
                     tracing::debug!(size = published.size, "published");
                     self.metrics.tree_size.set(published.size as i64);
                     self.published.send_replace(Arc::new(published));
@@ -338,6 +339,31 @@ impl Publisher {
                 }
             }
         }
+    }
+
+    /// Writes the cosigned checkpoint where readers outside the API find
+    /// it (the bucket's `checkpoint`, `storage::object` commit step 5),
+    /// before any submitter is answered. Tried three times; after that the
+    /// round is published through the API anyway (every answer carries its
+    /// own checkpoint, and the next round writes the object again) and the
+    /// failure is counted and logged.
+    async fn publish_to_storage(&self, published: &Published) {
+        let mut wait = std::time::Duration::from_millis(100);
+        for attempt in 1..=3 {
+            let storage = self.storage.clone();
+            let note = published.checkpoint.clone();
+            let done = tokio::task::spawn_blocking(move || storage.publish_checkpoint(&note)).await;
+            match done {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, size = published.size, attempt, "publishing the checkpoint object failed");
+                }
+                Err(e) => tracing::error!(error = %e, "publishing the checkpoint object failed"),
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 4;
+        }
+        self.metrics.storage_failures.inc();
     }
 
     /// Starts one exchange with a witness, bounded by the timeout; its
@@ -411,7 +437,7 @@ impl Publisher {
                 // The submitter may have given up.
                 let _ = w
                     .respond
-                    .send(Err(SubmitError::Refused(Refusal::RolledBack(why.clone()))));
+                    .send(Err(SubmitError::Refused(Refusal::Stopped(why.clone()))));
             }
         }
     }

@@ -16,7 +16,10 @@
 //!
 //! [`Halt`] is the one shared flag: the publisher sets it when a configured
 //! witness answers with a larger size ([`crate::witnessing::Failure::Ahead`]);
-//! the sequencer, the publisher and the HTTP layer read it. It is set once
+//! the sequencer sets it when another sequencer has taken the bucket's
+//! checkpoint record ([`Stopped::NotSequencer`], `storage::object`
+//! invariant 4), and a standby starts with it set. The sequencer, the
+//! publisher and the HTTP layer read it. It is set once
 //! and never cleared while the process runs. It is not stored: at start
 //! the stored checkpoint is cosigned before the log serves
 //! ([`crate::publisher`]), so a witness that is up tells the log again.
@@ -42,10 +45,41 @@ pub struct RolledBack {
     pub stored: u64,
 }
 
+/// Why this process signs no more.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Stopped {
+    /// A witness has cosigned a larger tree than storage holds.
+    #[error(transparent)]
+    RolledBack(#[from] RolledBack),
+    /// Another process holds the sequencer's lease on the bucket: this one
+    /// is a standby (or lost the lease) and serves reads only
+    /// (`docs/object-storage.md`, "Standby sequencer").
+    #[error(
+        "this log server does not sequence: {holder} holds the sequencer's lease on the log's \
+         bucket. Reads are served here; send submissions to the active sequencer (it takes a \
+         few seconds for a standby to take over after the active one stops)"
+    )]
+    NotSequencer {
+        /// The holder named in the checkpoint record.
+        holder: String,
+    },
+}
+
+impl Stopped {
+    /// The machine code of the HTTP answer (503).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Stopped::RolledBack(_) => "log_rolled_back",
+            Stopped::NotSequencer { .. } => "not_sequencer",
+        }
+    }
+}
+
 /// Whether the log has stopped signing, and why. Clones share the flag;
 /// it is set at most once.
 #[derive(Clone, Debug, Default)]
-pub struct Halt(Arc<OnceLock<RolledBack>>);
+pub struct Halt(Arc<OnceLock<Stopped>>);
 
 impl Halt {
     /// A log that signs.
@@ -55,30 +89,40 @@ impl Halt {
 
     /// Stops signing for `why`, and says so on stderr at `ERROR`. Only the
     /// first reason is kept; `false` if the log had already stopped.
-    pub fn stop(&self, why: RolledBack) -> bool {
+    pub fn stop(&self, why: impl Into<Stopped>) -> bool {
         let mut first = false;
         let kept = self.0.get_or_init(|| {
             first = true;
-            why
+            why.into()
         });
         if first {
-            tracing::error!(
-                witness = %kept.witness,
-                cosigned = kept.cosigned,
-                stored = kept.stored,
-                "{kept}"
-            );
+            match kept {
+                Stopped::RolledBack(r) => tracing::error!(
+                    witness = %r.witness,
+                    cosigned = r.cosigned,
+                    stored = r.stored,
+                    "{kept}"
+                ),
+                Stopped::NotSequencer { holder } => tracing::warn!(%holder, "{kept}"),
+            }
         }
         first
     }
 
+    /// A halt already set: a standby's.
+    pub fn stopped(why: Stopped) -> Halt {
+        let halt = Halt::new();
+        let _ = halt.0.set(why);
+        halt
+    }
+
     /// Why the log stopped signing, if it did.
-    pub fn reason(&self) -> Option<&RolledBack> {
+    pub fn reason(&self) -> Option<&Stopped> {
         self.0.get()
     }
 
     /// `Err` with the reason once the log has stopped signing.
-    pub fn check(&self) -> Result<(), RolledBack> {
+    pub fn check(&self) -> Result<(), Stopped> {
         match self.reason() {
             Some(why) => Err(why.clone()),
             None => Ok(()),
@@ -106,7 +150,7 @@ mod tests {
             cosigned: 99,
             stored: 4,
         }));
-        assert_eq!(halt.check(), Err(why));
+        assert_eq!(halt.check(), Err(Stopped::RolledBack(why)));
         let message = halt.reason().map(ToString::to_string).unwrap_or_default();
         assert!(
             message.contains("w1.example has cosigned size 9"),

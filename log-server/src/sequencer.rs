@@ -69,7 +69,7 @@ use crate::admission::{Expiry, stored_revocations};
 use crate::metrics::{KindLabel, Metrics};
 use crate::publisher::{Handoff, Integrated, Reply, SubmitError, Waiting};
 use crate::read::read_entry;
-use crate::rollback::{Halt, RolledBack};
+use crate::rollback::{Halt, Stopped};
 use crate::storage::{Batch, ReleaseRecord, RevocationRecord, Storage, StorageError, chain_hash};
 use crate::tiles::{Overlay, StorageTiles, entry_bundles};
 
@@ -156,10 +156,10 @@ pub enum Refusal {
         /// The round's integration time, Unix ms.
         integrated_at: u64,
     },
-    /// The log has stopped signing: its storage was rolled back
-    /// ([`crate::rollback`]).
+    /// The log has stopped signing: its storage was rolled back, or
+    /// another process sequences ([`crate::rollback`]).
     #[error(transparent)]
-    RolledBack(RolledBack),
+    Stopped(Stopped),
     /// The entry, stamped, is larger than an entry may be.
     #[error("{0}")]
     EntryTooLarge(EntryError),
@@ -648,6 +648,15 @@ impl Sequencer {
         }
         match self.storage.append_batch(&round.batch) {
             Ok(()) => self.committed(round),
+            // Another sequencer has the bucket's record (storage::object,
+            // invariant 4): this round was never committed, and no round
+            // will be; never retried with a new root.
+            Err(StorageError::LeaseLost { holder } | StorageError::NotSequencer { holder }) => {
+                self.halt.stop(Stopped::NotSequencer { holder });
+                if let Err(why) = self.halt.check() {
+                    refuse(round.answers.into_iter().map(|w| w.respond), &why);
+                }
+            }
             Err(e) => {
                 self.metrics.storage_failures.inc();
                 tracing::error!(error = %e, size = round.batch.new_size, "storage write failed; will retry the same round");
@@ -722,10 +731,10 @@ impl Sequencer {
 /// Answers submitters at once: the log stopped signing ([`crate::rollback`]).
 /// Their entries will never be published, so they need not wait for the
 /// publisher's order.
-fn refuse(respond: impl Iterator<Item = oneshot::Sender<Reply>>, why: &RolledBack) {
+fn refuse(respond: impl Iterator<Item = oneshot::Sender<Reply>>, why: &Stopped) {
     for r in respond {
         // The submitter may have given up.
-        let _ = r.send(Err(SubmitError::Refused(Refusal::RolledBack(why.clone()))));
+        let _ = r.send(Err(SubmitError::Refused(Refusal::Stopped(why.clone()))));
     }
 }
 

@@ -79,9 +79,11 @@ use sigil_core::tile::{TILE_WIDTH, Tile, TileKind, parse_bundle, parse_bundle_fo
 use sigil_verifier::RevocationSet;
 
 pub mod memory;
+pub mod object;
 pub mod rocks;
 
 pub use memory::{AppendHook, Fault, MemStore};
+pub use object::{BucketStore, ObjectError};
 pub use rocks::{DiskUsage, FORMAT_VERSION, RocksStore};
 
 /// A release already in the log (for duplicate detection and
@@ -219,6 +221,16 @@ pub trait Storage: Send + Sync + 'static {
     /// different record). Any other error leaves the outcome unknown (module
     /// documentation, invariant 7).
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError>;
+
+    /// Publishes a checkpoint the witnesses cosigned where readers that do
+    /// not go through the log's API find it: the bucket's `checkpoint`
+    /// object (C2SP tlog-tiles), for [`BucketStore`]. The log's own
+    /// `GET /checkpoint` serves it from memory either way. Default: nothing
+    /// to do (RocksDB and memory are read only through the API).
+    fn publish_checkpoint(&self, note: &[u8]) -> Result<(), StorageError> {
+        let _ = note;
+        Ok(())
+    }
 }
 
 impl<S: Storage + ?Sized> Storage for Arc<S> {
@@ -249,6 +261,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         (**self).append_batch(batch)
+    }
+    fn publish_checkpoint(&self, note: &[u8]) -> Result<(), StorageError> {
+        (**self).publish_checkpoint(note)
     }
 }
 
@@ -281,6 +296,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         (**self).append_batch(batch)
     }
+    fn publish_checkpoint(&self, note: &[u8]) -> Result<(), StorageError> {
+        (**self).publish_checkpoint(note)
+    }
 }
 
 // Both implementations are `Storage`, and the trait is object-safe.
@@ -288,6 +306,7 @@ const _: fn() = || {
     fn assert<T: Storage + ?Sized>() {}
     assert::<RocksStore>();
     assert::<MemStore>();
+    assert::<BucketStore>();
     assert::<dyn Storage>();
     assert::<Arc<dyn Storage>>();
 };
@@ -408,6 +427,30 @@ pub enum StorageError {
     /// batch was applied.
     #[error("injected append fault ({0:?})")]
     InjectedAppend(Fault),
+    /// The object store failed ([`BucketStore`]); for a write, the outcome
+    /// is unknown unless the error says otherwise.
+    #[error(transparent)]
+    Object(#[from] ObjectError),
+    /// Another sequencer swapped the checkpoint record ([`BucketStore`],
+    /// `object` invariant 4): this one has stopped writing for good.
+    #[error(
+        "another sequencer ({holder}) now holds the log's checkpoint record; this one stopped \
+         writing so that no size is signed twice"
+    )]
+    LeaseLost {
+        /// The holder named in the record.
+        holder: String,
+    },
+    /// Another sequencer holds the lease, which has not run out: this
+    /// process serves reads only.
+    #[error("this log server is a standby: {holder} holds the sequencer's lease")]
+    NotSequencer {
+        /// The holder named in the record.
+        holder: String,
+    },
+    /// A write stopped at a [`object::FailPoint`] by a test.
+    #[error("injected stop at {0:?}")]
+    InjectedPoint(object::FailPoint),
     /// A failure injected into a [`MemStore`] read by a test
     /// ([`MemStore::fail_next_reads`]).
     #[error("injected read fault")]

@@ -1,8 +1,10 @@
 //! Conformance suite for the log's storage (STYLE.md §7, §8): one set of
 //! checks written once over `S: Storage` and run against `RocksStore` (in a
-//! temporary directory) and `MemStore` (this file, instantiated by
-//! `conformance!`); then what only one of them has (`rocks_store`: opening a
-//! directory, the byte layout, corrupt rows; `mem_store`: fault injection);
+//! temporary directory), `MemStore` and `BucketStore` (on a SeaweedFS of its
+//! own; this file, instantiated by `conformance!`); then what only one of
+//! them has (`rocks_store`: opening a directory, the byte layout, corrupt
+//! rows; `mem_store`: fault injection; `bucket_store`: the S3 semantics,
+//! racing sequencers, crash points, cache headers);
 //! then a property test that random batches leave both stores answering
 //! alike (`agreement`).
 //!
@@ -20,9 +22,10 @@ use sigil_core::tile::{
     Tile, TileError, TileKind, TileReader, append_leaves, encode_bundle, entry_tiles, hash_tiles,
     parse_bundle, partial_entry_tile, partial_tiles,
 };
+use sigil_log::storage::object::{Bucket, BucketConfig, LeaseConfig};
 use sigil_log::storage::{
-    Batch, Fault, MemStore, ReleaseRecord, RevocationRecord, RocksStore, Storage, StorageError,
-    StoredCheckpoint, chain_hash,
+    Batch, BucketStore, Fault, MemStore, ReleaseRecord, RevocationRecord, RocksStore, Storage,
+    StorageError, StoredCheckpoint, chain_hash,
 };
 
 const ORIGIN: &str = "example.com/sigil-test";
@@ -43,6 +46,11 @@ trait Harness: Sized {
     fn reopen(&mut self);
     /// Stores `data` as the tile's latest version behind the store's back.
     fn corrupt_tile(&mut self, kind: TileKind, index: u64, data: &[u8]);
+    /// Whether the store can run here (the bucket needs SeaweedFS, skipped
+    /// only under `SIGIL_SKIP_EXTERNAL_TOOLS=1`).
+    fn available() -> bool {
+        true
+    }
 }
 
 /// `RocksStore` in a temporary directory.
@@ -86,6 +94,62 @@ impl Harness for Mem {
     fn reopen(&mut self) {}
     fn corrupt_tile(&mut self, kind: TileKind, index: u64, data: &[u8]) {
         self.0.overwrite_tile_unchecked(kind, index, data.to_vec());
+    }
+}
+
+/// `BucketStore` on a SeaweedFS of its own, with its local index in a
+/// temporary directory.
+struct InBucket {
+    weed: sigil_e2e::seaweed::Seaweed,
+    dir: tempfile::TempDir,
+    store: Option<BucketStore>,
+}
+
+impl InBucket {
+    /// A store on `weed`'s bucket, its index in `dir`, named `holder`.
+    fn open_on(weed: &sigil_e2e::seaweed::Seaweed, dir: &Path, holder: &str) -> BucketStore {
+        let bucket = Bucket::open(&BucketConfig {
+            url: format!("s3://{}", weed.bucket()),
+            endpoint: Some(weed.endpoint()),
+            timeout: std::time::Duration::from_secs(10),
+        })
+        .unwrap();
+        BucketStore::open(
+            bucket,
+            dir,
+            ORIGIN,
+            LeaseConfig {
+                holder: holder.into(),
+                lease: std::time::Duration::from_secs(10),
+            },
+        )
+        .unwrap()
+    }
+}
+
+impl Harness for InBucket {
+    type S = BucketStore;
+    fn new() -> Self {
+        let weed = sigil_e2e::seaweed::Seaweed::start_or_skip().expect("available() said so");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Some(InBucket::open_on(&weed, dir.path(), "test"));
+        InBucket { weed, dir, store }
+    }
+    fn store(&self) -> &BucketStore {
+        self.store.as_ref().unwrap()
+    }
+    fn reopen(&mut self) {
+        self.store = None;
+        self.store = Some(InBucket::open_on(&self.weed, self.dir.path(), "test"));
+    }
+    fn corrupt_tile(&mut self, kind: TileKind, index: u64, data: &[u8]) {
+        // Reads are served from the local index.
+        self.store = None;
+        raw_put(self.dir.path(), &tile_key(kind, index), data);
+        self.reopen();
+    }
+    fn available() -> bool {
+        sigil_e2e::seaweed::weed().is_some()
     }
 }
 
@@ -794,42 +858,72 @@ macro_rules! conformance {
             use super::*;
             #[test]
             fn empty_store() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::empty_store::<$harness>();
             }
             #[test]
             fn append_and_read_back() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::append_and_read_back::<$harness>();
             }
             #[test]
             fn conflict_writes_nothing() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::conflict_writes_nothing::<$harness>();
             }
             #[test]
             fn invalid_batches_write_nothing() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::invalid_batches_write_nothing::<$harness>();
             }
             #[test]
             fn releases_and_revocations() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::releases_and_revocations::<$harness>();
             }
             #[test]
             fn certificate_mismatch_is_atomic() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::certificate_mismatch_is_atomic::<$harness>();
             }
             #[test]
             fn release_mismatch_is_atomic() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::release_mismatch_is_atomic::<$harness>();
             }
             #[test]
             fn reopen_keeps_everything() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::reopen_keeps_everything::<$harness>();
             }
             #[test]
             fn corrupt_tile_is_an_error() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::corrupt_tile_is_an_error::<$harness>();
             }
             #[test]
             fn concurrent_reads_during_appends() {
+                if !<$harness as Harness>::available() {
+                    return;
+                }
                 super::concurrent_reads_during_appends::<$harness>();
             }
         }
@@ -838,6 +932,7 @@ macro_rules! conformance {
 
 conformance!(rocks, Rocks);
 conformance!(mem, Mem);
+conformance!(bucket, InBucket);
 
 // ---------------------------------------------------------------------------
 // Raw access to a RocksDB store's directory, behind the store's back.
@@ -868,6 +963,8 @@ fn raw_put(dir: &Path, key: &[u8], value: &[u8]) {
 // A test crate's root resolves `mod` next to itself: name the files.
 #[path = "storage_conformance/agreement.rs"]
 mod agreement;
+#[path = "storage_conformance/bucket_store.rs"]
+mod bucket_store;
 #[path = "storage_conformance/footprint.rs"]
 mod footprint;
 #[path = "storage_conformance/mem_store.rs"]

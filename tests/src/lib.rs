@@ -2,7 +2,8 @@
 //! binaries on 127.0.0.1 (port 0) with temporary directories; this library
 //! holds what they share: finding the binaries, spawning a server and
 //! waiting for its `listening on http://IP:PORT` line (DESIGN.md
-//! "Interfaces"), and stopping it when the test ends.
+//! "Interfaces"), and stopping it when the test ends; and a real S3 server,
+//! SeaweedFS, for the object-storage backend (`seaweed`).
 //!
 //! The binaries are those of the workspace's other packages, which Cargo
 //! builds for `cargo test --workspace` (each of those packages has
@@ -13,6 +14,7 @@
 
 pub mod http_json;
 pub mod proxy;
+pub mod seaweed;
 pub mod static_server;
 
 use std::path::{Path, PathBuf};

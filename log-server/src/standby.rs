@@ -95,11 +95,20 @@ pub async fn serve_bucket(
         })
     };
     let mut stop_active = stop.clone();
+    let store_for_release = store.clone();
     let served = crate::serve(store, config, TcpListener::from_std(socket)?, async move {
         let _ = stop_active.wait_for(|s| *s).await;
     })
     .await;
     renewal.abort();
+    // A clean stop: the round in flight is committed; hand the lease over
+    // at once rather than after a whole lease.
+    if let Err(e) = tokio::task::spawn_blocking(move || store_for_release.release_lease())
+        .await
+        .unwrap_or(Ok(()))
+    {
+        tracing::warn!(error = %e, "releasing the sequencer's lease failed; it runs out by itself");
+    }
     served
 }
 

@@ -92,6 +92,16 @@ pub enum ServeError {
     /// The publisher stopped before the stored checkpoint was published.
     #[error("the publisher stopped before the log could serve")]
     PublisherStopped,
+    /// Another process took the bucket's checkpoint record: this one
+    /// stopped sequencing and exits; restarted, it serves as a standby.
+    #[error(
+        "another sequencer ({holder}) took the log's checkpoint record; this process stopped \
+         writing and exits (start it again to serve as a standby)"
+    )]
+    LeaseLost {
+        /// The holder named in the record.
+        holder: String,
+    },
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Http(#[from] std::io::Error),

@@ -74,6 +74,7 @@ pub async fn serve_bucket(
     }
     blocking(&store, BucketStore::verify_edge).await?;
     tracing::info!(holder = store.holder(), "active: this process sequences");
+    let (lost_tx, lost) = watch::channel(None::<String>);
     let renewal = {
         let store = store.clone();
         let every = store.lease() / 3;
@@ -86,7 +87,7 @@ pub async fn serve_bucket(
                 match renewed.unwrap_or(Ok(())) {
                     Ok(()) => {}
                     Err(StorageError::LeaseLost { holder }) => {
-                        tracing::error!(%holder, "lease lost: another process sequences; this one takes no more writes");
+                        let _ = lost_tx.send(Some(holder));
                         return;
                     }
                     Err(e) => tracing::warn!(error = %e, "renewing the sequencer's lease failed"),
@@ -96,11 +97,21 @@ pub async fn serve_bucket(
     };
     let mut stop_active = stop.clone();
     let store_for_release = store.clone();
+    let mut lost_active = lost.clone();
     let served = crate::serve(store, config, TcpListener::from_std(socket)?, async move {
-        let _ = stop_active.wait_for(|s| *s).await;
+        tokio::select! {
+            _ = stop_active.wait_for(|s| *s) => {}
+            _ = lost_active.wait_for(Option::is_some) => {}
+        }
     })
     .await;
     renewal.abort();
+    if let Some(holder) = lost.borrow().clone() {
+        // Another process sequences now. This one stops rather than turn
+        // back into a standby in place: a supervisor restarts it, and it
+        // starts as a standby (Sunlight and Tessera exit on a lost lock too).
+        return Err(ServeError::LeaseLost { holder });
+    }
     // A clean stop: the round in flight is committed; hand the lease over
     // at once rather than after a whole lease.
     if let Err(e) = tokio::task::spawn_blocking(move || store_for_release.release_lease())

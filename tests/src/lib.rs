@@ -44,8 +44,13 @@ pub fn binary(name: &str) -> Result<PathBuf, StartError> {
         .and_then(Path::parent)
         .ok_or_else(|| StartError(format!("{} has no grandparent", exe.display())))?;
     let path = dir.join(name);
+    // A binary of this package (`sigil-bench`) runs from target/<profile>
+    // itself, next to the others.
+    let beside = exe.parent().map(|d| d.join(name));
     if path.is_file() {
         Ok(path)
+    } else if let Some(beside) = beside.filter(|p| p.is_file()) {
+        Ok(beside)
     } else {
         Err(StartError(format!(
             "{} is missing: run the tests with `cargo test --workspace` (it builds every \

@@ -69,7 +69,9 @@ impl Setup {
     fn release(&self, key: &Path, cert: &Path, log: &Server, name: &str, version: &str) {
         let body = format!("pub fn v() -> &'static str {{ \"{version}\" }}\n");
         let file = layout::package(self.dir.path(), self.dir.path(), name, version, &body).unwrap();
-        let out = run(layout::sign_command(key, cert, &file, &log.url, &self.path("trust.json")).unwrap());
+        let out = run(
+            layout::sign_command(key, cert, &file, &log.url, &self.path("trust.json")).unwrap(),
+        );
         assert!(out.status.success(), "{}", world::stderr(&out));
     }
 
@@ -124,7 +126,10 @@ fn get(url: &str) -> (u16, String) {
 
 /// The size in a checkpoint note.
 fn size_of(note: &str) -> u64 {
-    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+    note.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
 }
 
 fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
@@ -153,7 +158,10 @@ fn a_log_on_a_bucket_signs_and_proves_and_the_bucket_alone_is_a_tlog_tiles_log()
     let (status, note) = get(&format!("{static_url}/checkpoint"));
     assert_eq!(status, 200);
     let (_, served) = get(&format!("{}/checkpoint", log.url));
-    assert_eq!(note, served, "the bucket's checkpoint is the one the log serves");
+    assert_eq!(
+        note, served,
+        "the bucket's checkpoint is the one the log serves"
+    );
     assert!(size_of(&note) >= 4, "{note}");
     let mut monitor = command("sigil").unwrap();
     monitor
@@ -180,19 +188,25 @@ fn a_standby_serves_reads_refuses_writes_and_takes_over_when_the_active_one_dies
 
     // Reads: the standby serves what the active one published.
     let (_, published) = get(&format!("{}/checkpoint", active.url));
-    eventually("the standby serves the published checkpoint", Duration::from_secs(15), || {
-        get(&format!("{}/checkpoint", standby.url)).1 == published
-    });
+    eventually(
+        "the standby serves the published checkpoint",
+        Duration::from_secs(15),
+        || get(&format!("{}/checkpoint", standby.url)).1 == published,
+    );
     let (ok_, out) = s.verify(&standby, "hello", "1.0.0", "home-standby");
     assert!(ok_, "{out}");
 
     // Writes: refused, naming the active one.
-    let body = format!("pub fn v() -> &'static str {{ \"1.0.1\" }}\n");
+    let body = "pub fn v() -> &'static str { \"1.0.1\" }\n";
     let file = layout::package(s.dir.path(), s.dir.path(), "hello", "1.0.1", &body).unwrap();
-    let out = run(layout::sign_command(&key, &cert, &file, &standby.url, &s.path("trust.json")).unwrap());
+    let out =
+        run(layout::sign_command(&key, &cert, &file, &standby.url, &s.path("trust.json")).unwrap());
     assert!(!out.status.success());
     let err = world::stderr(&out);
-    assert!(err.contains("not_sequencer") || err.contains("does not sequence"), "{err}");
+    assert!(
+        err.contains("not_sequencer") || err.contains("does not sequence"),
+        "{err}"
+    );
     assert!(err.contains(" a ") || err.contains(": a holds"), "{err}");
 
     // The active one dies; the standby takes over within seconds.
@@ -236,7 +250,11 @@ fn reindex_rebuilds_the_index_from_the_bucket_alone() {
         .arg(s.path("rebuilt"));
     let out = run(reindex);
     assert!(out.status.success(), "{}", world::stderr(&out));
-    assert!(world::stderr(&out).contains("entries"), "{}", world::stderr(&out));
+    assert!(
+        world::stderr(&out).contains("entries"),
+        "{}",
+        world::stderr(&out)
+    );
     // A directory that is not empty is refused.
     let mut again = command("sigil-log").unwrap();
     again
@@ -247,7 +265,11 @@ fn reindex_rebuilds_the_index_from_the_bucket_alone() {
         .arg(s.path("rebuilt"));
     let out = run(again);
     assert!(!out.status.success());
-    assert!(world::stderr(&out).contains("not empty"), "{}", world::stderr(&out));
+    assert!(
+        world::stderr(&out).contains("not empty"),
+        "{}",
+        world::stderr(&out)
+    );
 
     // The log runs on the rebuilt index: the release rows came back (the
     // proof lookup by crate@version), and so did the certificate row (the

@@ -301,8 +301,9 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
     received: Instant,
 ) -> Result<Accepted, ApiError> {
-    // Nothing is admitted that the log could not sign.
+    // Nothing is admitted that the log could not sign, or not store.
     state.inner.halt.check()?;
+    state.inner.halt.writable()?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge {
             limit: state.inner.body_limit,

@@ -38,7 +38,7 @@ use crate::publisher::SubmitError;
 use crate::read::ReadError;
 #[cfg(test)]
 use crate::rollback::RolledBack;
-use crate::rollback::Stopped;
+use crate::rollback::{Stopped, StorageUnavailable};
 use crate::sequencer::Refusal;
 
 /// Everything a handler of the log can fail with.
@@ -107,6 +107,10 @@ pub enum ApiError {
     /// ([`crate::rollback`]).
     #[error(transparent)]
     Stopped(#[from] Stopped),
+    /// The last write to storage failed; submissions wait until one
+    /// succeeds ([`crate::rollback::Halt::writable`]).
+    #[error(transparent)]
+    StorageUnavailable(#[from] StorageUnavailable),
     /// A blocking worker failed (a bug).
     #[error("worker failed: {0}")]
     Worker(#[from] tokio::task::JoinError),
@@ -180,6 +184,14 @@ impl ApiError {
                 message,
             ),
             ApiError::Stopped(why) => stopped(why, message),
+            ApiError::StorageUnavailable(_) => H {
+                retry_after: Some(5),
+                ..H::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    message,
+                )
+            },
             ApiError::Worker(_) => H::internal(message),
         }
     }
@@ -254,6 +266,11 @@ mod tests {
                 })),
                 503,
                 "log_rolled_back",
+            ),
+            (
+                ApiError::StorageUnavailable(StorageUnavailable("No space left".into())),
+                503,
+                "storage_unavailable",
             ),
             (
                 ApiError::Stopped(Stopped::NotSequencer {

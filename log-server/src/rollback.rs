@@ -76,10 +76,25 @@ impl Stopped {
     }
 }
 
-/// Whether the log has stopped signing, and why. Clones share the flag;
-/// it is set at most once.
+/// The log cannot write its storage right now (disk full, a data
+/// directory made unwritable, the bucket unreachable): new submissions are
+/// refused with this until a write succeeds again; reads are served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the log cannot write to its storage right now ({0}); submissions are refused until it \
+     can, and reads are still served. Try again later; the operator must free space or fix \
+     the storage, and the log retries by itself"
+)]
+pub struct StorageUnavailable(pub String);
+
+/// Whether the log has stopped signing, and why (set at most once), and
+/// whether its last write to storage failed (cleared by the next one that
+/// succeeds). Clones share both.
 #[derive(Clone, Debug, Default)]
-pub struct Halt(Arc<OnceLock<Stopped>>);
+pub struct Halt(
+    Arc<OnceLock<Stopped>>,
+    Arc<std::sync::Mutex<Option<String>>>,
+);
 
 impl Halt {
     /// A log that signs.
@@ -107,6 +122,34 @@ impl Halt {
             }
         }
         first
+    }
+
+    /// The sequencer's write failed with `why`: new submissions are refused
+    /// ([`Halt::writable`]) until [`Halt::storage_recovered`].
+    pub fn storage_failed(&self, why: String) {
+        if let Ok(mut slot) = self.1.lock() {
+            if slot.is_none() {
+                tracing::error!(error = %why, "storage unwritable: refusing submissions until a write succeeds");
+            }
+            *slot = Some(why);
+        }
+    }
+
+    /// A write succeeded: submissions are taken again.
+    pub fn storage_recovered(&self) {
+        if let Ok(mut slot) = self.1.lock()
+            && slot.take().is_some()
+        {
+            tracing::warn!("storage writable again: taking submissions");
+        }
+    }
+
+    /// `Err` while the last write to storage failed.
+    pub fn writable(&self) -> Result<(), StorageUnavailable> {
+        match self.1.lock().ok().and_then(|slot| slot.clone()) {
+            Some(why) => Err(StorageUnavailable(why)),
+            None => Ok(()),
+        }
     }
 
     /// A halt already set: a standby's.

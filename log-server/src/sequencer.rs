@@ -647,7 +647,10 @@ impl Sequencer {
             return;
         }
         match self.storage.append_batch(&round.batch) {
-            Ok(()) => self.committed(round),
+            Ok(()) => {
+                self.halt.storage_recovered();
+                self.committed(round)
+            }
             // Another sequencer has the bucket's record (storage::object,
             // invariant 4): this round was never committed, and no round
             // will be; never retried with a new root.
@@ -660,9 +663,11 @@ impl Sequencer {
             Err(e) => {
                 self.metrics.storage_failures.inc();
                 tracing::error!(error = %e, size = round.batch.new_size, "storage write failed; will retry the same round");
+                self.halt.storage_failed(e.to_string());
                 // Failed but persisted? Then the round is done.
                 match self.storage.load_checkpoint() {
                     Ok(Some(stored)) if stored.note == round.batch.checkpoint => {
+                        self.halt.storage_recovered();
                         self.committed(round)
                     }
                     _ => self.unpersisted = Some(round),

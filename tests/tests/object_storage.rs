@@ -175,6 +175,91 @@ fn a_log_on_a_bucket_signs_and_proves_and_the_bucket_alone_is_a_tlog_tiles_log()
         3,
         "{alerts}"
     );
+
+    // And azul (Cloudflare's tlog-tiles and signed-note crates) reads the
+    // bucket as a log: the checkpoint verifies with the log's key, the root
+    // recomputes from the bucket's tiles, every entry is proven.
+    azul_reads_the_bucket(&static_url, &s.path("logkey/log.pub"));
+}
+
+/// A tlog-tiles reader over plain HTTP for azul, which names tiles the Go
+/// sumdb way (`tile/8/...`, `tile/8/data/...`): mapped to the C2SP paths.
+struct HttpTiles(String);
+
+impl tlog_tiles::TileReader for HttpTiles {
+    fn height(&self) -> u8 {
+        8
+    }
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tiles
+            .iter()
+            .map(|t| {
+                let path = t.path();
+                let rest = path.strip_prefix("tile/8/").unwrap();
+                let c2sp = match rest.strip_prefix("data/") {
+                    Some(index) => format!("tile/entries/{index}"),
+                    None => format!("tile/{rest}"),
+                };
+                let r = reqwest::blocking::get(format!("{}/{c2sp}", self.0)).unwrap();
+                if !r.status().is_success() {
+                    return Err(tlog_tiles::Error::InvalidTile);
+                }
+                Ok(r.bytes().unwrap().to_vec())
+            })
+            .collect()
+    }
+    fn save_tiles(&self, _: &[tlog_tiles::Tile], _: &[Vec<u8>]) {}
+}
+
+fn azul_reads_the_bucket(static_url: &str, log_pub: &Path) {
+    use signed_note::VerifierList;
+    let (_, note) = get(&format!("{static_url}/checkpoint"));
+    let vkey = std::fs::read_to_string(log_pub).unwrap();
+    let verifier = signed_note::StandardVerifier::new(vkey.trim()).unwrap();
+    let verifiers = VerifierList::new(vec![Box::new(verifier)]);
+    let (verified, _) = signed_note::Note::from_bytes(note.as_bytes())
+        .unwrap()
+        .verify(&verifiers)
+        .unwrap();
+    assert_eq!(verified.len(), 1, "signed by the log's key");
+    let parsed = signed_note::Note::from_bytes(note.as_bytes()).unwrap();
+    let cp = tlog_tiles::Checkpoint::from_bytes(parsed.text()).unwrap();
+    assert_eq!(cp.origin(), ORIGIN);
+    let tiles = HttpTiles(static_url.to_owned());
+    let reader = tlog_tiles::TileHashReader::new(cp.size(), *cp.hash(), &tiles);
+    assert_eq!(
+        tlog_tiles::tree_hash(cp.size(), &reader).unwrap(),
+        *cp.hash()
+    );
+    // Every entry of the bundles is proven against the checkpoint.
+    let mut index = 0;
+    for bundle in 0..cp.size().div_ceil(256) {
+        let width = (cp.size() - bundle * 256).min(256);
+        let path = if width == 256 {
+            format!("tile/entries/{bundle:03}")
+        } else {
+            format!("tile/entries/{bundle:03}.p/{width}")
+        };
+        let r = reqwest::blocking::get(format!("{static_url}/{path}")).unwrap();
+        assert!(r.status().is_success(), "{path}");
+        let mut data = &r.bytes().unwrap()[..];
+        while !data.is_empty() {
+            let len = usize::from(u16::from_be_bytes([data[0], data[1]]));
+            let entry = &data[2..2 + len];
+            let proof = tlog_tiles::prove_record(cp.size(), index, &reader).unwrap();
+            tlog_tiles::check_record(
+                &proof,
+                cp.size(),
+                *cp.hash(),
+                index,
+                tlog_tiles::record_hash(entry),
+            )
+            .unwrap();
+            data = &data[2 + len..];
+            index += 1;
+        }
+    }
+    assert_eq!(index, cp.size());
 }
 
 #[test]

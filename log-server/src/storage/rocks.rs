@@ -96,7 +96,8 @@
 //! rows, when a log has them, add their key and 40-byte value.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use rocksdb::{
     BlockBasedOptions, BottommostLevelCompaction, Cache, CompactOptions, DB, DBCompressionType,
@@ -141,8 +142,14 @@ const BLOCK_CACHE_BYTES: usize = 32 << 20;
 /// The log's storage in a RocksDB database (module documentation: key
 /// layout, durability).
 pub struct RocksStore {
-    /// The database. Safe for concurrent reads and writes.
-    db: DB,
+    /// The database. Safe for concurrent reads and writes; `None` only
+    /// while it is being reopened, and after a reopen that failed even
+    /// read-only.
+    db: RwLock<Option<DB>>,
+    /// Set when a write failed (a full disk, an I/O error): RocksDB then
+    /// refuses every later write until the database is opened again, which
+    /// the next [`Storage::append_batch`] does.
+    needs_reopen: AtomicBool,
     /// Held for the whole of [`Storage::append_batch`]: the compare-and-swap
     /// read of the checkpoint, the look-ups of stored rows and the write are
     /// one critical section. Readers never take it.
@@ -217,7 +224,8 @@ impl RocksStore {
         };
         let db = DB::open(&options(fresh), dir)?;
         let store = RocksStore {
-            db,
+            db: RwLock::new(Some(db)),
+            needs_reopen: AtomicBool::new(false),
             append_lock: Mutex::new(()),
             path: dir.to_path_buf(),
             origin: origin.to_string(),
@@ -267,19 +275,66 @@ impl RocksStore {
     /// last level, dropping every replaced tile version (for measurements;
     /// background compaction does this gradually on its own).
     pub fn compact(&self) -> Result<(), StorageError> {
-        self.db.flush()?;
-        let mut opts = CompactOptions::default();
-        opts.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
-        self.db.compact_range_opt::<&[u8], &[u8]>(None, None, &opts);
-        Ok(())
+        self.with_db(|db| {
+            db.flush()?;
+            let mut opts = CompactOptions::default();
+            opts.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
+            db.compact_range_opt::<&[u8], &[u8]>(None, None, &opts);
+            Ok(())
+        })
+    }
+
+    /// Runs `read` on the database.
+    fn with_db<T>(
+        &self,
+        read: impl FnOnce(&DB) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let guard = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(db) => read(db),
+            None => Err(StorageError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(
+                    "the database could not be opened again after a failed write",
+                ),
+            }),
+        }
+    }
+
+    /// Opens the database again after a failed write: RocksDB stops taking
+    /// writes after one fails (a full disk, an I/O error) until it is
+    /// reopened, and recovers its write-ahead log on the way (a write that
+    /// failed half-way is not in it; one that failed only at its sync may
+    /// be, which is why a failed write's outcome is unknown, invariant 7).
+    /// If it cannot be opened for writing, it is opened read-only so that
+    /// reads go on, and the next write tries again.
+    fn reopen(&self) -> Result<(), StorageError> {
+        let mut slot = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        // Closed first: RocksDB allows one open handle per directory.
+        *slot = None;
+        match DB::open(&options(false), &self.path) {
+            Ok(db) => {
+                *slot = Some(db);
+                self.needs_reopen.store(false, Ordering::SeqCst);
+                tracing::warn!(path = %self.path.display(), "store reopened after a failed write");
+                Ok(())
+            }
+            Err(e) => {
+                *slot = DB::open_for_read_only(&options(false), &self.path, false).ok();
+                Err(e.into())
+            }
+        }
     }
 
     /// Checks the format marker and origin of an opened database, or writes
     /// them into a database that has no keys at all.
     fn check_or_init(&self) -> Result<(), StorageError> {
-        let Some(format) = self.db.get_pinned(KEY_FORMAT)? else {
-            if self
-                .db
+        self.with_db(|db| self.check_or_init_in(db))
+    }
+
+    fn check_or_init_in(&self, db: &DB) -> Result<(), StorageError> {
+        let Some(format) = db.get_pinned(KEY_FORMAT)? else {
+            if db
                 .iterator(IteratorMode::Start)
                 .next()
                 .transpose()?
@@ -294,7 +349,7 @@ impl RocksStore {
             batch.put(KEY_FORMAT, FORMAT_VERSION.to_be_bytes());
             batch.put(KEY_ORIGIN, self.origin.as_bytes());
             // Commit point of the store's creation: marker and origin together.
-            self.db.write_opt(batch, &sync_writes())?;
+            db.write_opt(batch, &sync_writes())?;
             return Ok(());
         };
         let found = <[u8; 4]>::try_from(&*format)
@@ -309,8 +364,7 @@ impl RocksStore {
                 supported: FORMAT_VERSION,
             });
         }
-        let stored = self
-            .db
+        let stored = db
             .get_pinned(KEY_ORIGIN)?
             .ok_or_else(|| StorageError::Corrupt {
                 what: "origin".into(),
@@ -333,10 +387,11 @@ impl RocksStore {
 
 impl Storage for RocksStore {
     fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
-        self.db
-            .get_pinned(KEY_CHECKPOINT)?
-            .map(|value| decode_checkpoint(&value))
-            .transpose()
+        self.with_db(|db| {
+            db.get_pinned(KEY_CHECKPOINT)?
+                .map(|value| decode_checkpoint(&value))
+                .transpose()
+        })
     }
 
     fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
@@ -346,7 +401,7 @@ impl Storage for RocksStore {
         // One MultiGet: one consistent view of all keys, and RocksDB batches
         // the block reads.
         let keys: Vec<[u8; 10]> = tiles.iter().map(|t| tile_key(t.kind, t.index)).collect();
-        let values = self.db.multi_get(&keys);
+        let values = self.with_db(|db| Ok(db.multi_get(&keys)))?;
         tiles
             .iter()
             .zip(values)
@@ -368,10 +423,11 @@ impl Storage for RocksStore {
         if crate_name.contains('\0') || version.contains('\0') {
             return Ok(None); // Never stored: the key would be ambiguous.
         }
-        self.db
-            .get_pinned(release_key(crate_name, version))?
-            .map(|value| decode_release(crate_name, version, &value))
-            .transpose()
+        self.with_db(|db| {
+            db.get_pinned(release_key(crate_name, version))?
+                .map(|value| decode_release(crate_name, version, &value))
+                .transpose()
+        })
     }
 
     fn releases(&self, crate_name: &str) -> Result<Vec<(String, ReleaseRecord)>, StorageError> {
@@ -385,11 +441,15 @@ impl Storage for RocksStore {
         upper.push(1);
         let mut read = ReadOptions::default();
         read.set_iterate_upper_bound(upper);
+        let guard = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        let db = guard.as_ref().ok_or_else(|| StorageError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other(
+                "the database could not be opened again after a failed write",
+            ),
+        })?;
         let mut rows = Vec::new();
-        for item in self
-            .db
-            .iterator_opt(IteratorMode::From(&prefix, Direction::Forward), read)
-        {
+        for item in db.iterator_opt(IteratorMode::From(&prefix, Direction::Forward), read) {
             let (key, value) = item?;
             let suffix = key.get(prefix.len()..).unwrap_or_default();
             let version = std::str::from_utf8(suffix)
@@ -407,27 +467,29 @@ impl Storage for RocksStore {
     }
 
     fn certificate(&self, chain_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
-        self.db
-            .get_pinned(prefixed(CERTIFICATE_PREFIX, chain_hash))?
-            .map(|value| {
-                <[u8; 8]>::try_from(&*value)
-                    .map(u64::from_be_bytes)
-                    .map_err(|_| StorageError::Corrupt {
-                        what: format!("certificate row {}", hex::encode(chain_hash)),
-                        reason: format!("{} bytes, expected 8", value.len()),
-                    })
-            })
-            .transpose()
+        self.with_db(|db| {
+            db.get_pinned(prefixed(CERTIFICATE_PREFIX, chain_hash))?
+                .map(|value| {
+                    <[u8; 8]>::try_from(&*value)
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| StorageError::Corrupt {
+                            what: format!("certificate row {}", hex::encode(chain_hash)),
+                            reason: format!("{} bytes, expected 8", value.len()),
+                        })
+                })
+                .transpose()
+        })
     }
 
     fn revocation(
         &self,
         certificate_id: &[u8; 32],
     ) -> Result<Option<RevocationRecord>, StorageError> {
-        self.db
-            .get_pinned(prefixed(REVOCATION_PREFIX, certificate_id))?
-            .map(|value| decode_revocation(certificate_id, &value))
-            .transpose()
+        self.with_db(|db| {
+            db.get_pinned(prefixed(REVOCATION_PREFIX, certificate_id))?
+                .map(|value| decode_revocation(certificate_id, &value))
+                .transpose()
+        })
     }
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
@@ -437,6 +499,9 @@ impl Storage for RocksStore {
             .append_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if self.needs_reopen.load(Ordering::SeqCst) {
+            self.reopen()?;
+        }
         let rows = plan_batch(
             batch,
             self.stored_size()?,
@@ -469,8 +534,11 @@ impl Storage for RocksStore {
         // COMMIT POINT. One WAL record, fsync'd before write_opt returns:
         // after a crash the whole batch is there or none of it. An error here
         // leaves the outcome unknown (storage module, invariant 7).
-        self.db.write_opt(write, &sync_writes())?;
-        Ok(())
+        let written = self.with_db(|db| Ok(db.write_opt(write, &sync_writes())?));
+        if written.is_err() {
+            self.needs_reopen.store(true, Ordering::SeqCst);
+        }
+        written
     }
 }
 

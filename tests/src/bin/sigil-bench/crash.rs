@@ -318,6 +318,17 @@ fn latest(urls: &[String], policy: &CheckpointPolicy) -> Option<(u64, Hash, Stri
     best
 }
 
+/// For a bucket log being restarted, one time in two: the commit step at
+/// which its first write aborts the process (`SIGIL_LOG_FAIL_POINT`).
+fn fail_point(backend: Backend, rng: &mut Rng, report: &mut Report) -> Option<&'static str> {
+    if backend != Backend::Bucket || rng.below(2) == 0 {
+        return None;
+    }
+    let point = ["after-stage", "after-swap", "after-tiles"][rng.below(3) as usize];
+    *report.fail_points.entry(point).or_default() += 1;
+    Some(point)
+}
+
 /// Runs the harness.
 pub fn run(
     backend: Backend,
@@ -368,14 +379,7 @@ pub fn run(
             });
             if !alive {
                 *slot = None;
-                let point = match backend {
-                    Backend::Bucket if rng.below(3) == 0 => {
-                        let p = ["after-stage", "after-swap", "after-tiles"][rng.below(3) as usize];
-                        *report.fail_points.entry(p).or_default() += 1;
-                        Some(p)
-                    }
-                    _ => None,
-                };
+                let point = fail_point(backend, &mut rng, &mut report);
                 *slot = Some(fixture.start_log(names[i], &witness_url, point)?);
             }
         }
@@ -439,7 +443,8 @@ pub fn run(
             });
             if dead {
                 *slot = None;
-                *slot = Some(fixture.start_log(names[i], &witness_url, None)?);
+                let point = fail_point(backend, &mut rng, &mut report);
+                *slot = Some(fixture.start_log(names[i], &witness_url, point)?);
             }
         }
         let urls: Vec<String> = logs.iter().flatten().map(|s| s.url.clone()).collect();

@@ -283,7 +283,7 @@ fn a_standby_serves_reads_refuses_writes_and_takes_over_when_the_active_one_dies
 
     // Writes: refused, naming the active one.
     let body = "pub fn v() -> &'static str { \"1.0.1\" }\n";
-    let file = layout::package(s.dir.path(), s.dir.path(), "hello", "1.0.1", &body).unwrap();
+    let file = layout::package(s.dir.path(), s.dir.path(), "hello", "1.0.1", body).unwrap();
     let out =
         run(layout::sign_command(&key, &cert, &file, &standby.url, &s.path("trust.json")).unwrap());
     assert!(!out.status.success());

@@ -1,15 +1,19 @@
 //! `sigil-bench crash`: the log under load, killed at random moments.
 //!
 //! Each cycle: submitters log fresh certificates as fast as the log takes
-//! them; at a random moment one process is killed with SIGKILL — the log
-//! (RocksDB), the active or the standby log (bucket), or the witness — and
-//! started again; on the bucket a restarted log may carry
+//! them, and a maintainer enrolls with the CA (`sigil-ca`, which logs each
+//! certificate before it answers) again and again; at a random moment one
+//! process is killed with SIGKILL — the log (RocksDB), the active or the
+//! standby log (bucket), the CA or the witness — and started again on its
+//! port; on the bucket a restarted log may carry
 //! `SIGIL_LOG_FAIL_POINT`, so that its first write aborts the process
 //! between the commit steps (after staging, after the swap, after the
 //! tiles). After every cycle:
 //!
 //! - every acknowledged entry is in the log at its index, with identical
 //!   bytes (each answer's `.tlog-proof` was verified when it came back);
+//! - every certificate the CA issued is in the log: submitted again, it is
+//!   answered as already logged (`200`), never as new (`201`);
 //! - every checkpoint the log ever returned is consistent with the latest
 //!   (a consistency proof from the log, verified here), and no size was
 //!   ever signed with two roots;
@@ -48,6 +52,8 @@ pub struct Report {
     pub cycles: u32,
     /// Entries acknowledged with a verified proof.
     pub acknowledged: u64,
+    /// Certificates the CA issued (each logged before it answered).
+    pub certificates: u64,
     /// Acknowledged entries missing or changed.
     pub losses: u64,
     /// Sizes signed with two roots, or checkpoints not consistent with the
@@ -70,6 +76,7 @@ impl Report {
             "backend": self.backend,
             "cycles": self.cycles,
             "acknowledged": self.acknowledged,
+            "certificates": self.certificates,
             "losses": self.losses,
             "forks": self.forks,
             "kills": self.kills,
@@ -109,6 +116,9 @@ fn err(e: impl std::fmt::Display) -> String {
 /// The processes and keys of one run.
 struct Fixture {
     dir: tempfile::TempDir,
+    /// Fixed ports, so that a restarted server is where its clients (the
+    /// CA's client of the log) expect it: log a, log b, the CA.
+    ports: [u16; 3],
     weed: Option<Seaweed>,
     intermediate: CaCertificate,
     witness_vkey: String,
@@ -131,13 +141,21 @@ impl Fixture {
         let intermediate =
             issue::new_intermediate(&root, "Crash Intermediate", now_ms() - DAY_MS, year)
                 .map_err(err)?;
-        std::fs::create_dir_all(dir.path().join("ca")).map_err(err)?;
-        std::fs::write(
-            dir.path().join("ca/root.pem"),
-            sigil_core::pem::certificate_pem(root.certificate_der()),
-        )
-        .map_err(err)?;
         let log_vkey = layout::log_keygen(dir.path(), ORIGIN).map_err(err)?;
+        // A real CA too; the log accepts both roots.
+        layout::init_ca(dir.path()).map_err(err)?;
+        let mut roots = sigil_core::pem::certificate_pem(root.certificate_der());
+        roots.push_str(&std::fs::read_to_string(dir.path().join("ca/root.pem")).map_err(err)?);
+        std::fs::write(dir.path().join("roots.pem"), roots).map_err(err)?;
+        let mut ports = [0u16; 3];
+        let held: Vec<std::net::TcpListener> = (0..3)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        for (port, l) in ports.iter_mut().zip(&held) {
+            *port = l.local_addr().map_err(err)?.port();
+        }
+        drop(held);
         let w = dir.path().join("w");
         let mut c = command("sigil-witness").map_err(err)?;
         c.args(["keygen", "--name", WITNESS, "--out"]).arg(&w);
@@ -149,6 +167,7 @@ impl Fixture {
         std::fs::write(w.join("logs"), format!("logs/v0\nvkey {log_vkey}\n")).map_err(err)?;
         Ok(Fixture {
             dir,
+            ports,
             weed,
             intermediate,
             witness_vkey,
@@ -186,7 +205,17 @@ impl Fixture {
         witness: &str,
         fail_point: Option<&str>,
     ) -> Result<Server, String> {
-        let mut c = layout::log_command(self.dir.path(), &format!("data-{name}")).map_err(err)?;
+        let port = if name == "a" { self.ports[0] } else { self.ports[1] };
+        let mut c = command("sigil-log").map_err(err)?;
+        c.arg("serve")
+            .arg("--data-dir")
+            .arg(self.dir.path().join(format!("data-{name}")))
+            .arg("--key")
+            .arg(self.dir.path().join("logkey/log.key"))
+            .arg("--ca-root")
+            .arg(self.dir.path().join("roots.pem"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--batch-window-ms", "10"]);
         c.arg("--witness")
             .arg(format!("{witness}={}", self.witness_vkey))
             .args(["--witness-timeout-ms", "500", "--rate-limit", "0"]);
@@ -199,6 +228,40 @@ impl Fixture {
             c.env("SIGIL_LOG_FAIL_POINT", point);
         }
         Server::start(c).map_err(err)
+    }
+
+    /// `sigil-ca serve` on its port, logging through `log` (the failover
+    /// relay in front of the logs).
+    fn start_ca(&self, log: &str) -> Result<Server, String> {
+        let dir = self.dir.path();
+        let mut c = command("sigil-ca").map_err(err)?;
+        c.arg("serve")
+            .arg("--dir")
+            .arg(dir.join("ca"))
+            .arg("--data-dir")
+            .arg(dir.join("cadata"))
+            .args(["--log", log])
+            .args(["--listen", &format!("127.0.0.1:{}", self.ports[2])])
+            .args(["--log-timeout", "5s"])
+            .arg("--admin-token-file")
+            .arg(dir.join("ca/admin.token"))
+            .arg("--log-key")
+            .arg(dir.join("logkey/log.pub"));
+        Server::start(c).map_err(err)
+    }
+
+    /// One enrollment at the CA: the certificate chain it issued (leaf
+    /// first), or `None` if it did not answer with one.
+    fn enroll(&self, ca_url: &str) -> Option<Vec<Vec<u8>>> {
+        use rustls_pki_types::pem::PemObject as _;
+        let n = self.issued.fetch_add(1, Ordering::Relaxed);
+        let (_, cert) = layout::enroll(self.dir.path(), ca_url, &format!("m{n}"), &["crash"]).ok()?;
+        let pem = std::fs::read(cert).ok()?;
+        let chain: Vec<Vec<u8>> = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+            .filter_map(Result::ok)
+            .map(|c| c.to_vec())
+            .collect();
+        (!chain.is_empty()).then_some(chain)
     }
 
     /// A certificate entry never logged before.
@@ -233,6 +296,8 @@ struct Seen {
     checkpoints: Vec<(u64, Hash)>,
     /// Answers whose proof did not verify, or proved another entry.
     bad_answers: u64,
+    /// Certificate chains the CA issued.
+    issued: Vec<Vec<Vec<u8>>>,
 }
 
 fn client() -> Result<reqwest::blocking::Client, String> {
@@ -295,6 +360,46 @@ fn submit_loop(
     }
 }
 
+/// The failover relay's rule: the request to each log in turn, the first
+/// answer that is not a `503` (a standby, a log restarting) back.
+fn failover(logs: &[String], req: &sigil_e2e::proxy::Request) -> sigil_e2e::proxy::Reply {
+    use sigil_e2e::proxy::{Answer, Reply};
+    let Ok(http) = client() else {
+        return Reply::Answer(Answer::text(503, "relay: no HTTP client"));
+    };
+    for url in logs {
+        let sent = match req.method.as_str() {
+            "POST" => http
+                .post(format!("{url}{}", req.path))
+                .header("content-type", "application/json")
+                .body(req.body.clone())
+                .send(),
+            _ => http.get(format!("{url}{}", req.path)).send(),
+        };
+        let Ok(r) = sent else { continue };
+        let status = r.status().as_u16();
+        if status == 503 {
+            continue;
+        }
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let body = r.bytes().map(|b| b.to_vec()).unwrap_or_default();
+        return Reply::Answer(Answer {
+            status,
+            content_type,
+            body,
+        });
+    }
+    Reply::Answer(Answer::json(
+        503,
+        r#"{"error":{"code":"unavailable","message":"relay: no log takes writes"}}"#,
+    ))
+}
+
 /// The latest published checkpoint of any log answering, verified.
 fn latest(urls: &[String], policy: &CheckpointPolicy) -> Option<(u64, Hash, String)> {
     let http = client().ok()?;
@@ -354,6 +459,17 @@ pub fn run(
         let url = witness.as_ref().map(|w| w.url.clone()).unwrap_or_default();
         logs.push(Some(fixture.start_log(name, &url, None)?));
     }
+    // The CA reaches the log through a relay that, like a load balancer's
+    // health check, sends each request to whichever log takes writes.
+    let log_urls: Vec<String> = (0..names.len())
+        .map(|i| format!("http://127.0.0.1:{}", fixture.ports[i]))
+        .collect();
+    let relay = {
+        let targets = log_urls.clone();
+        sigil_e2e::proxy::Proxy::start(&log_urls[0], move |req| failover(&targets, req))
+    };
+    let mut ca = Some(fixture.start_ca(&relay.url)?);
+    let ca_url = format!("http://127.0.0.1:{}", fixture.ports[2]);
     let mut roots: BTreeMap<u64, Hash> = BTreeMap::new();
     let mut all_acked: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut last_latest = 0u64;
@@ -386,8 +502,12 @@ pub fn run(
         let urls: Vec<String> = logs.iter().flatten().map(|s| s.url.clone()).collect();
         let stop = AtomicBool::new(false);
         let seen = Mutex::new(Seen::default());
+        if ca.is_none() {
+            ca = Some(fixture.start_ca(&relay.url)?);
+        }
         let target = match (backend, rng.below(10)) {
             (_, 0) => "witness",
+            (_, 1) => "ca",
             (Backend::Rocks, _) => "log",
             (Backend::Bucket, n) if n < 6 => "log-a",
             (Backend::Bucket, _) => "log-b",
@@ -396,11 +516,28 @@ pub fn run(
             for _ in 0..submitters {
                 scope.spawn(|| submit_loop(&fixture, &policy, &urls, &stop, &seen));
             }
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    match fixture.enroll(&ca_url) {
+                        Some(chain) => seen
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .issued
+                            .push(chain),
+                        None => std::thread::sleep(Duration::from_millis(100)),
+                    }
+                }
+            });
             std::thread::sleep(Duration::from_millis(200 + rng.below(1200)));
             match target {
                 "witness" => {
                     if let Some(mut w) = witness.take() {
                         w.kill();
+                    }
+                }
+                "ca" => {
+                    if let Some(mut c) = ca.take() {
+                        c.kill();
                     }
                 }
                 "log" | "log-a" => {
@@ -430,6 +567,9 @@ pub fn run(
             report.losses += seen.bad_answers;
         }
         // Restart what was killed, then check.
+        if ca.is_none() {
+            ca = Some(fixture.start_ca(&relay.url)?);
+        }
         if witness.is_none() {
             witness = Some(fixture.start_witness()?);
         }
@@ -526,6 +666,38 @@ pub fn run(
                 }
             }
         }
+        // Every certificate the CA issued is logged: submitted again, it is
+        // a duplicate.
+        for chain in &seen.issued {
+            let body = EntryBody::Certificate(CertificateEntry {
+                chain: chain.clone(),
+            });
+            // Whichever log sequences answers; a standby says 503.
+            let mut answered = None;
+            for _ in 0..50 {
+                answered = urls.iter().find_map(|u| {
+                    let r = http
+                        .post(format!("{u}{ENTRIES_PATH}"))
+                        .header("content-type", "application/json")
+                        .body(encode_submission(&body))
+                        .send()
+                        .ok()?;
+                    let status = r.status().as_u16();
+                    (status == 200 || status == 201).then_some(status)
+                });
+                if answered.is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if answered != Some(200) {
+                eprintln!(
+                    "cycle {cycle}: a certificate the CA issued was not in the log ({answered:?})"
+                );
+                report.losses += 1;
+            }
+        }
+        report.certificates += seen.issued.len() as u64;
         report.acknowledged += seen.acked.len() as u64;
         all_acked.extend(seen.acked);
         last_latest = size;

@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod api_error;
+pub mod bucket;
 pub mod ca_api;
 pub mod certificate;
 pub mod checkpoint;

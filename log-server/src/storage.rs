@@ -1,8 +1,10 @@
 //! The log's storage: one narrow trait, [`Storage`], shaped by what the
-//! sequencer and the HTTP API need, with two implementations —
+//! sequencer and the HTTP API need, with three implementations —
 //! [`RocksStore`] (RocksDB, the embedded default, DESIGN.md "Storage and the
-//! write path") and [`MemStore`] (memory, with fault injection for crash
-//! tests). Both pass one conformance suite, `tests/storage_conformance.rs`.
+//! write path"), [`BucketStore`] (tiles and the checkpoint in an S3 bucket,
+//! one compare-and-swapped record, a local index; [`object`]) and
+//! [`MemStore`] (memory, with fault injection for crash tests). All pass
+//! one conformance suite, `tests/storage_conformance.rs`.
 //!
 //! What is stored: the C2SP tlog-tiles tiles (<https://c2sp.org/tlog-tiles>,
 //! hash tiles and entry bundles, see [`sigil_core::tile`]), the last signed

@@ -77,8 +77,6 @@
 //! crash harness).
 
 pub mod bucket;
-pub mod record;
-pub mod staged;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -94,7 +92,8 @@ use crate::storage::{
 };
 use crate::tiles::{StorageTiles, entry_bundles};
 pub use bucket::{Bucket, BucketConfig, IMMUTABLE, NO_CACHE};
-pub use record::Record;
+pub use sigil_core::bucket::{Record, StagedBatch};
+use sigil_core::bucket::staged;
 
 /// Key of the checkpoint record.
 pub const RECORD_KEY: &str = ".sigil/record";
@@ -593,7 +592,9 @@ impl BucketStore {
             .bucket
             .get(&record.staged)?
             .ok_or_else(|| corrupt("the record names it, but it is missing".into()))?;
-        let batch = staged::decode(&object.bytes).map_err(|e| corrupt(e.to_string()))?;
+        let batch = staged::decode(&object.bytes)
+            .map(from_staged)
+            .map_err(|e| corrupt(e.to_string()))?;
         if batch.new_size != record.size || batch.checkpoint != record.checkpoint {
             return Err(corrupt(format!(
                 "it is for size {} and another checkpoint than the record's (size {})",
@@ -781,6 +782,48 @@ impl BucketStore {
     }
 }
 
+/// A batch as staged in the bucket.
+fn to_staged(batch: &Batch) -> StagedBatch {
+    StagedBatch {
+        old_size: batch.old_size,
+        new_size: batch.new_size,
+        tiles: batch.tiles.clone(),
+        releases: batch
+            .releases
+            .iter()
+            .map(|(c, v, r)| (c.clone(), v.clone(), r.index, r.sha256))
+            .collect(),
+        certificates: batch.certificates.clone(),
+        revocations: batch
+            .revocations
+            .iter()
+            .map(|(id, r)| (*id, r.from_index, r.index))
+            .collect(),
+        checkpoint: batch.checkpoint.clone(),
+    }
+}
+
+/// A staged batch as the store applies it.
+fn from_staged(staged: StagedBatch) -> Batch {
+    Batch {
+        old_size: staged.old_size,
+        new_size: staged.new_size,
+        tiles: staged.tiles,
+        releases: staged
+            .releases
+            .into_iter()
+            .map(|(c, v, index, sha256)| (c, v, ReleaseRecord { index, sha256 }))
+            .collect(),
+        certificates: staged.certificates,
+        revocations: staged
+            .revocations
+            .into_iter()
+            .map(|(id, from_index, index)| (id, RevocationRecord { from_index, index }))
+            .collect(),
+        checkpoint: staged.checkpoint,
+    }
+}
+
 /// The checkpoint the local index holds while it is rebuilt, before it
 /// reaches the record's size: never served, never compared.
 fn placeholder(size: u64) -> Vec<u8> {
@@ -927,8 +970,10 @@ impl Storage for BucketStore {
             batch.new_size,
             &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&batch.checkpoint))[..32]
         );
-        self.bucket
-            .create_all(vec![(key.clone(), staged::encode(batch))], NO_CACHE)?;
+        self.bucket.create_all(
+            vec![(key.clone(), staged::encode(&to_staged(batch)))],
+            NO_CACHE,
+        )?;
         self.fail_at(FailPoint::AfterStage)?;
         // 2. Swap: the commit point.
         let new = Record {

@@ -205,7 +205,11 @@ impl Fixture {
         witness: &str,
         fail_point: Option<&str>,
     ) -> Result<Server, String> {
-        let port = if name == "a" { self.ports[0] } else { self.ports[1] };
+        let port = if name == "a" {
+            self.ports[0]
+        } else {
+            self.ports[1]
+        };
         let mut c = command("sigil-log").map_err(err)?;
         c.arg("serve")
             .arg("--data-dir")
@@ -255,7 +259,8 @@ impl Fixture {
     fn enroll(&self, ca_url: &str) -> Option<Vec<Vec<u8>>> {
         use rustls_pki_types::pem::PemObject as _;
         let n = self.issued.fetch_add(1, Ordering::Relaxed);
-        let (_, cert) = layout::enroll(self.dir.path(), ca_url, &format!("m{n}"), &["crash"]).ok()?;
+        let (_, cert) =
+            layout::enroll(self.dir.path(), ca_url, &format!("m{n}"), &["crash"]).ok()?;
         let pem = std::fs::read(cert).ok()?;
         let chain: Vec<Vec<u8>> = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
             .filter_map(Result::ok)

@@ -1,5 +1,6 @@
-//! A staged batch: everything one round writes, as one immutable object
-//! written before the checkpoint record is swapped (commit order, step 1),
+//! A staged batch: everything one round of the log writes, as one
+//! immutable object in the bucket, written before the checkpoint record is
+//! swapped (`sigil_log::storage::object`, commit order, step 1),
 //! so that a sequencer that dies between the swap and the tile writes
 //! leaves behind what its successor needs to finish them.
 //!
@@ -17,11 +18,28 @@
 //! ```
 //!
 //! Nothing may follow. [`decode`] checks the framing only; the batch's
-//! meaning is checked by the store (`check_batch`) as for any batch.
+//! meaning is checked by the log's store as for any batch.
 
-use sigil_core::tile::Tile;
+use crate::tile::Tile;
 
-use crate::storage::{Batch, ReleaseRecord, RevocationRecord};
+/// One round of the log as staged: what the log's storage writes together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StagedBatch {
+    /// The tree size before the round.
+    pub old_size: u64,
+    /// The tree size after it.
+    pub new_size: u64,
+    /// Hash tiles and entry bundles, each at its width at `new_size`.
+    pub tiles: Vec<(Tile, Vec<u8>)>,
+    /// Release rows: crate, version, index, SHA-256 of the `.crate`.
+    pub releases: Vec<(String, String, u64, [u8; 32])>,
+    /// Certificate rows: SHA-256 of the chain, index.
+    pub certificates: Vec<([u8; 32], u64)>,
+    /// Revocation rows: certificate id, first void index, index.
+    pub revocations: Vec<([u8; 32], u64, u64)>,
+    /// The signed checkpoint note for `new_size`.
+    pub checkpoint: Vec<u8>,
+}
 
 /// The first bytes of a staged batch.
 pub const MAGIC: &[u8] = b"sigil-staged/v1\n";
@@ -48,7 +66,7 @@ pub enum StagedError {
 }
 
 /// The bytes of `batch` staged.
-pub fn encode(batch: &Batch) -> Vec<u8> {
+pub fn encode(batch: &StagedBatch) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         MAGIC.len()
             + 64
@@ -65,11 +83,11 @@ pub fn encode(batch: &Batch) -> Vec<u8> {
         out.extend_from_slice(data);
     }
     put_len32(&mut out, batch.releases.len());
-    for (name, version, record) in &batch.releases {
+    for (name, version, index, sha256) in &batch.releases {
         put_bytes16(&mut out, name.as_bytes());
         put_bytes16(&mut out, version.as_bytes());
-        out.extend_from_slice(&record.index.to_be_bytes());
-        out.extend_from_slice(&record.sha256);
+        out.extend_from_slice(&index.to_be_bytes());
+        out.extend_from_slice(sha256);
     }
     put_len32(&mut out, batch.certificates.len());
     for (hash, index) in &batch.certificates {
@@ -77,10 +95,10 @@ pub fn encode(batch: &Batch) -> Vec<u8> {
         out.extend_from_slice(&index.to_be_bytes());
     }
     put_len32(&mut out, batch.revocations.len());
-    for (id, record) in &batch.revocations {
+    for (id, from_index, index) in &batch.revocations {
         out.extend_from_slice(id);
-        out.extend_from_slice(&record.from_index.to_be_bytes());
-        out.extend_from_slice(&record.index.to_be_bytes());
+        out.extend_from_slice(&from_index.to_be_bytes());
+        out.extend_from_slice(&index.to_be_bytes());
     }
     put_len32(&mut out, batch.checkpoint.len());
     out.extend_from_slice(&batch.checkpoint);
@@ -92,7 +110,7 @@ pub fn encode(batch: &Batch) -> Vec<u8> {
 /// # Errors
 ///
 /// [`StagedError`].
-pub fn decode(bytes: &[u8]) -> Result<Batch, StagedError> {
+pub fn decode(bytes: &[u8]) -> Result<StagedBatch, StagedError> {
     let rest = bytes.strip_prefix(MAGIC).ok_or(StagedError::Magic)?;
     let mut r = Reader {
         rest,
@@ -100,10 +118,10 @@ pub fn decode(bytes: &[u8]) -> Result<Batch, StagedError> {
     };
     let old_size = r.u64()?;
     let new_size = r.u64()?;
-    let mut batch = Batch {
+    let mut batch = StagedBatch {
         old_size,
         new_size,
-        ..Batch::default()
+        ..StagedBatch::default()
     };
     for _ in 0..r.u32()? {
         let path = r.str16()?;
@@ -116,9 +134,7 @@ pub fn decode(bytes: &[u8]) -> Result<Batch, StagedError> {
         let version = r.str16()?;
         let index = r.u64()?;
         let sha256 = r.hash()?;
-        batch
-            .releases
-            .push((name, version, ReleaseRecord { index, sha256 }));
+        batch.releases.push((name, version, index, sha256));
     }
     for _ in 0..r.u32()? {
         let hash = r.hash()?;
@@ -129,9 +145,7 @@ pub fn decode(bytes: &[u8]) -> Result<Batch, StagedError> {
         let id = r.hash()?;
         let from_index = r.u64()?;
         let index = r.u64()?;
-        batch
-            .revocations
-            .push((id, RevocationRecord { from_index, index }));
+        batch.revocations.push((id, from_index, index));
     }
     let len = r.u32()? as usize;
     batch.checkpoint = r.take(len)?.to_vec();
@@ -192,11 +206,11 @@ impl<'a> Reader<'a> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::tile::TileKind;
     use proptest::prelude::*;
-    use sigil_core::tile::TileKind;
 
-    fn batch() -> Batch {
-        Batch {
+    fn batch() -> StagedBatch {
+        StagedBatch {
             old_size: 3,
             new_size: 5,
             tiles: vec![
@@ -206,22 +220,9 @@ mod tests {
                 ),
                 (Tile::new(TileKind::Entries, 0, 5).unwrap(), vec![0, 1, 9]),
             ],
-            releases: vec![(
-                "serde".into(),
-                "1.0.0".into(),
-                ReleaseRecord {
-                    index: 4,
-                    sha256: [2; 32],
-                },
-            )],
+            releases: vec![("serde".into(), "1.0.0".into(), 4, [2; 32])],
             certificates: vec![([3; 32], 3)],
-            revocations: vec![(
-                [4; 32],
-                RevocationRecord {
-                    from_index: 1,
-                    index: 4,
-                },
-            )],
+            revocations: vec![([4; 32], 1, 4)],
             checkpoint: b"origin\n5\nroot\n\n- sig\n".to_vec(),
         }
     }

@@ -1,6 +1,7 @@
-//! The checkpoint record: the one object of the bucket that changes in
+//! The checkpoint record: the one object of a log's bucket that changes in
 //! place, by compare-and-swap on its ETag, and the only state the log
-//! trusts (`docs/object-storage.md`, "One trusted record").
+//! trusts (`docs/object-storage.md`, "One trusted record";
+//! `sigil_log::storage::object`).
 //!
 //! It holds the latest signed checkpoint, the key of the staged batch that
 //! produced it, and the sequencer's lease. A JSON object, so an operator

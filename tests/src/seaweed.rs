@@ -18,7 +18,6 @@
 //! `SIGIL_SKIP_EXTERNAL_TOOLS=1` says to skip them (as
 //! `ca/tests/external_tools.rs` does for openssl and pkilint).
 
-use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::FileTypeExt as _;
@@ -107,6 +106,8 @@ pub struct Seaweed {
     child: Child,
     dir: TempDir,
     ports: Ports,
+    /// The binary, for [`Seaweed::restart`].
+    weed: PathBuf,
 }
 
 impl Seaweed {
@@ -156,20 +157,89 @@ impl Seaweed {
         let ports = Ports::pick().map_err(|e| err("free ports on 127.0.0.1", &e))?;
         let data = dir.path().join("data");
         std::fs::create_dir(&data).map_err(|e| err(&data.display().to_string(), &e))?;
-        let log_path = dir.path().join("weed.log");
-        let log = File::create(&log_path).map_err(|e| err(&log_path.display().to_string(), &e))?;
+        let child = spawn(weed, dir.path(), &ports)?;
+        let mut seaweed = Seaweed {
+            child,
+            dir,
+            ports,
+            weed: weed.to_owned(),
+        };
+        Ok(seaweed.wait_ready()?.map(|()| seaweed))
+    }
+
+    /// Waits until the bucket answers; `Ok(Err(..))` if `weed` exited.
+    fn wait_ready(&mut self) -> Result<Result<(), String>, StartError> {
+        let err = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| err("wait", &e))? {
+                return Ok(Err(self.exited(status)));
+            }
+            let bucket = format!("/{BUCKET}");
+            let s3 = self.ports.s3_addr();
+            let last = match http(s3, "GET", &bucket, &[], b"", Duration::from_secs(2)) {
+                Ok((200, _)) => return Ok(Ok(())),
+                Ok((status, body)) => format!("{status} {}", String::from_utf8_lossy(&body)),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(StartError(format!(
+                    "{} mini: GET {}/{BUCKET} did not answer 200 within {} s (last: {last}); \
+                     the end of its log:\n{}",
+                    self.weed.display(),
+                    self.endpoint(),
+                    READY_TIMEOUT.as_secs(),
+                    self.log_tail()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills the server (SIGKILL) and waits for it: the bucket becomes
+    /// unreachable. Its data stays for [`Seaweed::restart`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same ports and data (after
+    /// [`Seaweed::stop`]) and waits until the bucket answers.
+    ///
+    /// # Errors
+    ///
+    /// If it cannot be started or does not answer (a port taken meanwhile).
+    pub fn restart(&mut self) -> Result<(), StartError> {
+        self.stop();
+        self.child = spawn(&self.weed, self.dir.path(), &self.ports)?;
+        self.wait_ready()?.map_err(StartError)
+    }
+}
+
+/// Spawns `weed mini` in `dir` on `ports`, its output in `dir/weed.log`
+/// (appended to, across restarts).
+fn spawn(weed: &Path, dir: &Path, ports: &Ports) -> Result<Child, StartError> {
+    let err = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
+    let data = dir.join("data");
+    {
+        let log_path = dir.join("weed.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| err(&log_path.display().to_string(), &e))?;
         let log2 = log
             .try_clone()
             .map_err(|e| err(&log_path.display().to_string(), &e))?;
 
         let mut command = Command::new(weed);
         command
-            .args(ports.args(&data, dir.path()))
+            .args(ports.args(&data, dir))
             // No configuration but ours: weed reads *.toml from the working
             // directory and from $HOME/.seaweedfs (and /etc/seaweedfs, which
             // stays), and WEED_* variables override it.
-            .current_dir(dir.path())
-            .env("HOME", dir.path())
+            .current_dir(dir)
+            .env("HOME", dir)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
@@ -183,37 +253,13 @@ impl Seaweed {
         }
         // Same process group as the test: a Ctrl-C of `cargo test` stops
         // weed too. weed is one static Go binary and starts no children.
-        let child = command
+        command
             .spawn()
-            .map_err(|e| err(&weed.display().to_string(), &e))?;
-        let mut seaweed = Seaweed { child, dir, ports };
-
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Some(status) = seaweed.child.try_wait().map_err(|e| err("wait", &e))? {
-                return Ok(Err(seaweed.exited(status)));
-            }
-            let bucket = format!("/{BUCKET}");
-            let s3 = seaweed.ports.s3_addr();
-            let last = match http(s3, "GET", &bucket, &[], b"", Duration::from_secs(2)) {
-                Ok((200, _)) => return Ok(Ok(seaweed)),
-                Ok((status, body)) => format!("{status} {}", String::from_utf8_lossy(&body)),
-                Err(e) => e.to_string(),
-            };
-            if Instant::now() >= deadline {
-                return Err(StartError(format!(
-                    "{} mini: GET {}/{BUCKET} did not answer 200 within {} s (last: {last}); \
-                     the end of its log:\n{}",
-                    weed.display(),
-                    seaweed.endpoint(),
-                    READY_TIMEOUT.as_secs(),
-                    seaweed.log_tail()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            .map_err(|e| err(&weed.display().to_string(), &e))
     }
+}
 
+impl Seaweed {
     /// What to report about a `weed` that exited during its start.
     fn exited(&self, status: ExitStatus) -> String {
         format!("weed mini exited ({status}):\n{}", self.log_tail())

@@ -9,6 +9,9 @@
 //!   with `503 not_sequencer`, and takes over when the active one is killed;
 //!   every release signed before is still proven, by the new one.
 //! - `sigil-log reindex` rebuilds the local index from the bucket alone.
+//! - While the bucket is unreachable, submissions are refused with `503
+//!   storage_unavailable`, reads are served from the local index, and the
+//!   log takes writes again once the bucket is back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod world;
@@ -364,5 +367,49 @@ fn reindex_rebuilds_the_index_from_the_bucket_alone() {
     assert!(ok_, "{out}");
     s.release(&key, &cert, &log, "hello", "1.0.2");
     let (ok_, out) = s.verify(&log, "hello", "1.0.2", "home");
+    assert!(ok_, "{out}");
+}
+
+#[test]
+fn an_unreachable_bucket_refuses_writes_clearly_serves_reads_and_recovers() {
+    let Some(mut s) = Setup::new() else { return };
+    let log = s.log("data", "a");
+    let ca = s.ca(&log);
+    let (key, cert) = layout::enroll(s.dir.path(), &ca.url, "alice", &["hello"]).unwrap();
+    s.release(&key, &cert, &log, "hello", "1.0.0");
+
+    // The S3 server goes away.
+    s.weed.stop();
+    let body = "pub fn v() -> &'static str { \"1.0.1\" }\n";
+    let file = layout::package(s.dir.path(), s.dir.path(), "hello", "1.0.1", body).unwrap();
+    let trust = s.path("trust.json");
+    let sign = || run(layout::sign_command(&key, &cert, &file, &log.url, &trust).unwrap());
+    // The round in flight fails (its submitter waits, then times out);
+    // from then on every submission is refused at once, saying why.
+    let start = Instant::now();
+    loop {
+        let out = sign();
+        assert!(!out.status.success(), "signed with the bucket down");
+        let err = world::stderr(&out);
+        if err.contains("storage_unavailable") {
+            assert!(err.contains("S3"), "{err}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "{err}");
+    }
+    // Reads are served from the local index meanwhile.
+    let (status, _) = get(&format!("{}/checkpoint", log.url));
+    assert_eq!(status, 200);
+    let (ok_, out) = s.verify(&log, "hello", "1.0.0", "home");
+    assert!(ok_, "{out}");
+
+    // The bucket is back: the same process takes writes again.
+    s.weed.restart().unwrap();
+    eventually(
+        "the log takes writes again",
+        Duration::from_secs(60),
+        || sign().status.success(),
+    );
+    let (ok_, out) = s.verify(&log, "hello", "1.0.1", "home");
     assert!(ok_, "{out}");
 }

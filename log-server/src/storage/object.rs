@@ -92,8 +92,8 @@ use crate::storage::{
 };
 use crate::tiles::{StorageTiles, entry_bundles};
 pub use bucket::{Bucket, BucketConfig, IMMUTABLE, NO_CACHE};
-pub use sigil_core::bucket::{Record, StagedBatch};
 use sigil_core::bucket::staged;
+pub use sigil_core::bucket::{Record, StagedBatch};
 
 /// Key of the checkpoint record.
 pub const RECORD_KEY: &str = ".sigil/record";

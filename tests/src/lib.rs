@@ -16,6 +16,7 @@ pub mod http_json;
 pub mod proxy;
 pub mod seaweed;
 pub mod static_server;
+pub mod test_ca;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

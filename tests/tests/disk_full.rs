@@ -8,23 +8,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use sigil_ca::issue::{self, CaCertificate};
 use sigil_core::api_error::ErrorBody;
-use sigil_core::entry::{CertificateEntry, EntryBody};
 use sigil_core::log_api::{Submitted, encode_submission};
+use sigil_e2e::test_ca::TestCa;
 use sigil_e2e::{Server, binary, layout};
 
 const ORIGIN: &str = "disk-full.sigil.example/log";
-const DAY_MS: u64 = 86_400_000;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 /// Whether this machine lets us mount a tmpfs in a namespace of our own.
 fn can_mount() -> bool {
@@ -66,29 +57,17 @@ exec "$@"
 
 struct World {
     dir: tempfile::TempDir,
-    intermediate: CaCertificate,
-    issued: std::cell::Cell<u32>,
+    ca: TestCa,
 }
 
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let year = Duration::from_secs(365 * 86_400);
-        let root = issue::new_root("Disk Root", now_ms() - DAY_MS, year * 10).unwrap();
-        let intermediate =
-            issue::new_intermediate(&root, "Disk Intermediate", now_ms() - DAY_MS, year).unwrap();
+        let ca = TestCa::new("Disk").unwrap();
         std::fs::create_dir_all(dir.path().join("ca")).unwrap();
-        std::fs::write(
-            dir.path().join("ca/root.pem"),
-            sigil_core::pem::certificate_pem(root.certificate_der()),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("ca/root.pem"), ca.root_pem()).unwrap();
         layout::log_keygen(dir.path(), ORIGIN).unwrap();
-        World {
-            dir,
-            intermediate,
-            issued: std::cell::Cell::new(0),
-        }
+        World { dir, ca }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -115,28 +94,6 @@ impl World {
             .args(["--rate-limit", "0"]);
         Server::start(c).unwrap()
     }
-
-    /// A certificate entry not logged before.
-    fn certificate(&self) -> EntryBody {
-        let n = self.issued.get();
-        self.issued.set(n + 1);
-        let seed = <sha2::Sha256 as sha2::Digest>::digest(format!("disk {n}").as_bytes());
-        let key = p256::ecdsa::SigningKey::from_slice(&seed).unwrap();
-        let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(key.verifying_key()).unwrap();
-        let leaf = issue::issue_leaf(
-            &self.intermediate,
-            spki.as_bytes(),
-            "maintainer@example.com",
-            &["disk".to_owned()],
-            now_ms() - 60_000,
-            now_ms() + DAY_MS,
-            None,
-        )
-        .unwrap();
-        EntryBody::Certificate(CertificateEntry {
-            chain: vec![leaf, self.intermediate.certificate_der().to_vec()],
-        })
-    }
 }
 
 fn client() -> reqwest::blocking::Client {
@@ -151,7 +108,7 @@ fn submit(w: &World, log: &Server) -> (u16, Option<u64>, Option<ErrorBody>) {
     let r = client()
         .post(format!("{}/api/v1/entries", log.url))
         .header("content-type", "application/json")
-        .body(encode_submission(&w.certificate()))
+        .body(encode_submission(&w.ca.certificate("disk").unwrap()))
         .send()
         .unwrap();
     let status = r.status().as_u16();

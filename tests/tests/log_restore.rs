@@ -13,53 +13,37 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sigil_ca::issue::{self, CaCertificate};
 use sigil_core::api_error::ErrorBody;
-use sigil_core::entry::{CertificateEntry, EntryBody};
+use sigil_core::entry::EntryBody;
 use sigil_core::log_api::encode_submission;
 use sigil_e2e::proxy::{self, Proxy, Reply};
+use sigil_e2e::test_ca::TestCa;
 use sigil_e2e::{Server, command, layout, run_ok};
 
 const ORIGIN: &str = "restore-e2e.sigil.example/log";
 const WITNESS: &str = "w.witness.example";
-const DAY_MS: u64 = 86_400_000;
 
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// A temporary directory with a CA (root and intermediate, minted with
-/// `sigil_ca::issue`; the root in `ca/root.pem` as `layout::log_command`
-/// expects it), a log key and a witness key, and a running witness.
+/// A temporary directory with a CA (root and intermediate, minted in
+/// process, `sigil_e2e::test_ca`; the root in `ca/root.pem` as
+/// `layout::log_command` expects it), a log key and a witness key, and a
+/// running witness.
 struct World {
     dir: tempfile::TempDir,
-    intermediate: CaCertificate,
+    ca: TestCa,
     witness: Server,
     witness_vkey: String,
-    issued: std::cell::Cell<u32>,
 }
 
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let year = Duration::from_secs(365 * 86_400);
-        let root = issue::new_root("Restore Root", now_ms() - DAY_MS, year * 10).unwrap();
-        let intermediate =
-            issue::new_intermediate(&root, "Restore Intermediate", now_ms() - DAY_MS, year)
-                .unwrap();
+        let ca = TestCa::new("Restore").unwrap();
         std::fs::create_dir_all(dir.path().join("ca")).unwrap();
-        std::fs::write(
-            dir.path().join("ca/root.pem"),
-            sigil_core::pem::certificate_pem(root.certificate_der()),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("ca/root.pem"), ca.root_pem()).unwrap();
         let log_vkey = layout::log_keygen(dir.path(), ORIGIN).unwrap();
 
         let w = dir.path().join("w");
@@ -79,10 +63,9 @@ impl World {
         let witness = Server::start(c).unwrap();
         World {
             dir,
-            intermediate,
+            ca,
             witness,
             witness_vkey,
-            issued: std::cell::Cell::new(0),
         }
     }
 
@@ -101,26 +84,7 @@ impl World {
 
     /// A certificate entry not logged before (a fresh leaf).
     fn certificate(&self) -> EntryBody {
-        let n = self.issued.get();
-        self.issued.set(n + 1);
-        let key = p256::ecdsa::SigningKey::from_slice(&<sha2::Sha256 as sha2::Digest>::digest(
-            format!("restore {n}").as_bytes(),
-        ))
-        .unwrap();
-        let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(key.verifying_key()).unwrap();
-        let leaf = issue::issue_leaf(
-            &self.intermediate,
-            spki.as_bytes(),
-            "maintainer@example.com",
-            &["restore".to_owned()],
-            now_ms() - 60_000,
-            now_ms() + DAY_MS,
-            None,
-        )
-        .unwrap();
-        EntryBody::Certificate(CertificateEntry {
-            chain: vec![leaf, self.intermediate.certificate_der().to_vec()],
-        })
+        self.ca.certificate("restore").unwrap()
     }
 }
 

@@ -24,9 +24,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use sigil_ca::issue::{self, CaCertificate};
 use sigil_core::checkpoint::{CheckpointPolicy, verify_checkpoint};
 use sigil_core::entry::{CertificateEntry, Entry, EntryBody};
 use sigil_core::log_api::{
@@ -35,13 +34,13 @@ use sigil_core::log_api::{
 use sigil_core::merkle::{Hash, verify_consistency};
 use sigil_core::note::parse_verifier_key;
 use sigil_e2e::seaweed::Seaweed;
+use sigil_e2e::test_ca::{TestCa, now_ms};
 use sigil_e2e::{Server, command, layout, run_ok};
 
 use crate::Backend;
 
 const ORIGIN: &str = "crash.sigil.example/log";
 const WITNESS: &str = "crash.sigil.example/witness";
-const DAY_MS: u64 = 86_400_000;
 
 /// What a run found.
 #[derive(Debug, Default)]
@@ -103,12 +102,6 @@ impl Rng {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -120,7 +113,7 @@ struct Fixture {
     /// CA's client of the log) expect it: log a, log b, the CA.
     ports: [u16; 3],
     weed: Option<Seaweed>,
-    intermediate: CaCertificate,
+    test_ca: TestCa,
     witness_vkey: String,
     log_vkey: String,
     issued: AtomicU64,
@@ -136,15 +129,11 @@ impl Fixture {
             ),
         };
         let dir = tempfile::tempdir().map_err(err)?;
-        let year = Duration::from_secs(365 * 86_400);
-        let root = issue::new_root("Crash Root", now_ms() - DAY_MS, year * 10).map_err(err)?;
-        let intermediate =
-            issue::new_intermediate(&root, "Crash Intermediate", now_ms() - DAY_MS, year)
-                .map_err(err)?;
+        let test_ca = TestCa::new("Crash").map_err(err)?;
         let log_vkey = layout::log_keygen(dir.path(), ORIGIN).map_err(err)?;
         // A real CA too; the log accepts both roots.
         layout::init_ca(dir.path()).map_err(err)?;
-        let mut roots = sigil_core::pem::certificate_pem(root.certificate_der());
+        let mut roots = test_ca.root_pem();
         roots.push_str(&std::fs::read_to_string(dir.path().join("ca/root.pem")).map_err(err)?);
         std::fs::write(dir.path().join("roots.pem"), roots).map_err(err)?;
         let mut ports = [0u16; 3];
@@ -169,7 +158,7 @@ impl Fixture {
             dir,
             ports,
             weed,
-            intermediate,
+            test_ca,
             witness_vkey,
             log_vkey,
             issued: AtomicU64::new(0),
@@ -271,24 +260,7 @@ impl Fixture {
 
     /// A certificate entry never logged before.
     fn certificate(&self) -> Result<EntryBody, String> {
-        let n = self.issued.fetch_add(1, Ordering::Relaxed);
-        let seed = <sha2::Sha256 as sha2::Digest>::digest(format!("crash {n}").as_bytes());
-        let key = p256::ecdsa::SigningKey::from_slice(&seed).map_err(err)?;
-        let spki =
-            p256::pkcs8::EncodePublicKey::to_public_key_der(key.verifying_key()).map_err(err)?;
-        let leaf = issue::issue_leaf(
-            &self.intermediate,
-            spki.as_bytes(),
-            "maintainer@example.com",
-            &["crash".to_owned()],
-            now_ms() - 60_000,
-            now_ms() + DAY_MS,
-            None,
-        )
-        .map_err(err)?;
-        Ok(EntryBody::Certificate(CertificateEntry {
-            chain: vec![leaf, self.intermediate.certificate_der().to_vec()],
-        }))
+        self.test_ca.certificate("crash").map_err(err)
     }
 }
 

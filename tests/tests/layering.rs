@@ -98,8 +98,14 @@ const BANNED_IN_PURE: &[&str] = &[
 const PURE: &[&str] = &["sigil-core", "sigil-verifier"];
 
 /// What the programs a cargo user installs (`sigil`, `cargo-sigil`) must
-/// never build: the servers and RocksDB's C++.
-const BANNED_IN_CLIENT: &[&str] = &["sigil-log", "sigil-ca", "rocksdb", "librocksdb-sys"];
+/// never build: the servers, RocksDB's C++ and the log's S3 client.
+const BANNED_IN_CLIENT: &[&str] = &[
+    "sigil-log",
+    "sigil-ca",
+    "rocksdb",
+    "librocksdb-sys",
+    "object_store",
+];
 
 /// The host's target triple, from `rustc -vV`.
 fn host_triple() -> String {

@@ -45,8 +45,8 @@ pub fn binary(name: &str) -> Result<PathBuf, StartError> {
         .and_then(Path::parent)
         .ok_or_else(|| StartError(format!("{} has no grandparent", exe.display())))?;
     let path = dir.join(name);
-    // A binary of this package (`sigil-bench`) runs from target/<profile>
-    // itself, next to the others.
+    // A program that is not a test (`sigil-bench`) runs from
+    // target/<profile> itself, next to the others.
     let beside = exe.parent().map(|d| d.join(name));
     if path.is_file() {
         Ok(path)

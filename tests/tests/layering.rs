@@ -64,6 +64,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "sigil-bench",
+        &["sigil-core", "sigil-e2e"],
+    ),
+    (
         "sigil-e2e",
         &[
             "sigil-core",

@@ -4,10 +4,8 @@
 //! figures are in BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sigil_e2e::command;
-
 fn crash(backend: &str, cycles: &str) {
-    let mut c = command("sigil-bench").unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sigil-bench"));
     c.args([
         "crash",
         "--backend",

@@ -63,10 +63,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-serve",
         ],
     ),
-    (
-        "sigil-bench",
-        &["sigil-core", "sigil-e2e"],
-    ),
+    ("sigil-bench", &["sigil-core", "sigil-e2e"]),
     (
         "sigil-e2e",
         &[

@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! sigil-bench crash --backend rocks|bucket [--cycles N] [--submitters N] [--seed N]
+//! sigil-bench append [--entries N] [--round N]
+//! sigil-bench memory [--sizes N,N,...] [--seconds S] [--rate R] [-- SERVER ARGS]
 //! ```
 //!
 //! `crash` (issue #13): submissions at load, SIGKILL at random moments,
@@ -15,7 +17,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod append;
 mod crash;
+mod memory;
 
 /// Sigil's load and fault harness.
 #[derive(Parser)]
@@ -44,6 +48,33 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// The write path without admission or HTTP: release entries appended
+    /// to a RocksDB log as the sequencer does it, one synced round at a
+    /// time, against the same bytes appended and fsync'd to a file.
+    Append {
+        /// Entries to append.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Entries per round (one synced batch each).
+        #[arg(long, default_value_t = 4096)]
+        round: u64,
+    },
+    /// The server's resident memory as one log grows through `--sizes`,
+    /// under the same reads and writes at each size.
+    Memory {
+        /// Log sizes, ascending.
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        sizes: Vec<u64>,
+        /// Seconds of reads, then of writes, at each size.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Submissions per second in the write phase.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        /// Extra arguments for `sigil-log serve`.
+        #[arg(last = true)]
+        server_args: Vec<String>,
+    },
 }
 
 /// The log's storage under test.
@@ -57,6 +88,30 @@ pub enum Backend {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Append { entries, round } => match append_run(entries, round.max(1)) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sigil-bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Memory {
+            sizes,
+            seconds,
+            rate,
+            server_args,
+        } => match memory::run(&sizes, seconds, rate.max(1), &server_args, |p| {
+            println!("{}", p.json())
+        }) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sigil-bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Crash {
             backend,
             cycles,
@@ -77,4 +132,37 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// `append`: the raw append rate and the fsync baseline, as one JSON line.
+fn append_run(entries: u64, round: u64) -> Result<String, String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let dir = tempfile::tempdir().map_err(|e| err(&e))?;
+    let ca = sigil_e2e::test_ca::TestCa::new("Append").map_err(|e| err(&e))?;
+    let (key, chain) = ca.signer("bench").map_err(|e| err(&e))?;
+    let env = sigil_core::statement::Envelope::sign_release(
+        &sigil_core::statement::Release::new("bench", "0.0.1", [1; 32]).map_err(|e| err(&e))?,
+        &key,
+    )
+    .map_err(|e| err(&e))?;
+    let template =
+        sigil_core::entry::ReleaseEntry::from_envelope(&env, vec![chain]).map_err(|e| err(&e))?;
+    let signer = sigil_core::note::Ed25519Signer::generate("append.sigil.example/log")
+        .map_err(|e| err(&e))?;
+    let mut log = append::Appender::open(&dir.path().join("data"), signer, template.signers)?;
+    let (spent, bytes) = log.append(entries, round)?;
+    let rate = entries as f64 / spent.as_secs_f64();
+    let entry_len = (bytes / entries.max(1)) as usize;
+    let rounds = entries.div_ceil(round).min(200);
+    let baseline = append::fsync_baseline(dir.path(), rounds, round, entry_len)?;
+    Ok(serde_json::json!({
+        "entries": entries,
+        "round": round,
+        "entry_bytes": entry_len,
+        "seconds": (spent.as_secs_f64() * 10.0).round() / 10.0,
+        "append_per_s": rate.round(),
+        "baseline_file_fsync_per_s": baseline.round(),
+        "ratio": (rate / baseline * 1000.0).round() / 1000.0,
+    })
+    .to_string())
 }

@@ -164,6 +164,11 @@ impl ServerProcess {
         }
     }
 
+    /// The process id, while it runs (to read its memory in `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Everything the server printed on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr

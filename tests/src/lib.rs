@@ -91,6 +91,11 @@ impl Server {
         })
     }
 
+    /// The server's process id, `0` once it is gone.
+    pub fn pid(&self) -> u32 {
+        self.process.pid().unwrap_or(0)
+    }
+
     /// Everything the server printed on stderr so far.
     pub fn stderr(&self) -> String {
         self.process.stderr()

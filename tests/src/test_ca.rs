@@ -61,14 +61,16 @@ impl TestCa {
         sigil_core::pem::certificate_pem(self.root.certificate_der())
     }
 
-    /// A `certificate` entry never made before: a leaf for a fresh P-256
-    /// key, `maintainer@example.com` for the crate `scope`, valid for a day,
-    /// and the intermediate.
+    /// A maintainer for the crate `scope`: a fresh P-256 key and its
+    /// chain (leaf, intermediate), valid for a day.
     ///
     /// # Errors
     ///
     /// If the key or the certificate cannot be made (a bug).
-    pub fn certificate(&self, scope: &str) -> Result<EntryBody, StartError> {
+    pub fn signer(
+        &self,
+        scope: &str,
+    ) -> Result<(p256::ecdsa::SigningKey, Vec<Vec<u8>>), StartError> {
         let n = self.issued.fetch_add(1, Ordering::Relaxed);
         let seed = <sha2::Sha256 as sha2::Digest>::digest(format!("{} {n}", self.name).as_bytes());
         let key = p256::ecdsa::SigningKey::from_slice(&seed).map_err(|e| failed("key", e))?;
@@ -84,8 +86,21 @@ impl TestCa {
             None,
         )
         .map_err(|e| failed("leaf", e))?;
-        Ok(EntryBody::Certificate(CertificateEntry {
-            chain: vec![leaf, self.intermediate.certificate_der().to_vec()],
-        }))
+        Ok((
+            key,
+            vec![leaf, self.intermediate.certificate_der().to_vec()],
+        ))
+    }
+
+    /// A `certificate` entry never made before: a leaf for a fresh P-256
+    /// key, `maintainer@example.com` for the crate `scope`, valid for a day,
+    /// and the intermediate.
+    ///
+    /// # Errors
+    ///
+    /// If the key or the certificate cannot be made (a bug).
+    pub fn certificate(&self, scope: &str) -> Result<EntryBody, StartError> {
+        let (_, chain) = self.signer(scope)?;
+        Ok(EntryBody::Certificate(CertificateEntry { chain }))
     }
 }

@@ -63,7 +63,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sigil-serve",
         ],
     ),
-    ("sigil-bench", &["sigil-core", "sigil-e2e"]),
+    (
+        "sigil-bench",
+        &["sigil-core", "sigil-e2e", "sigil-log", "sigil-keyfile"],
+    ),
     (
         "sigil-e2e",
         &[

@@ -17,6 +17,12 @@
 //! and `--data-dir` holds the local index (`docs/object-storage.md`).
 #![forbid(unsafe_code)]
 
+/// jemalloc for the whole process, RocksDB included: glibc's per-thread
+/// arenas kept freed memory, and the server's RSS grew with the log
+/// (BENCHMARKS.md, "Memory as the log grows").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;

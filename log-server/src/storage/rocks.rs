@@ -86,6 +86,11 @@
 //! filter blocks live in a 32 MiB block cache so that memory stays flat as
 //! the log grows.
 //!
+//! Memory, bounded setting by setting (`sigil-bench memory`, BENCHMARKS.md
+//! "Memory as the log grows"): the block cache, index and filter blocks
+//! included, 32 MiB; two memtables of 16 MiB; at most 1,024 open table
+//! files. The binary runs on jemalloc, for RocksDB's allocations too.
+//!
 //! Measured (the conformance suite's `footprint` test: random, hence
 //! incompressible, 200-byte entries in synced batches of 256, then
 //! [`RocksStore::compact`]): **34.5 bytes per entry** on disk beyond the
@@ -100,7 +105,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use rocksdb::{
-    BlockBasedOptions, BottommostLevelCompaction, Cache, CompactOptions, DB, DBCompressionType,
+    BlockBasedIndexType, BlockBasedOptions, BottommostLevelCompaction, Cache, CompactOptions, DB, DBCompressionType,
     DBRecoveryMode, Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 use sigil_core::tile::{Tile, TileKind};
@@ -138,6 +143,16 @@ const REVOCATION_VALUE_LEN: usize = 16;
 const RELEASE_VALUE_LEN: usize = 8 + 32;
 /// Block cache size; index and filter blocks are charged to it too.
 const BLOCK_CACHE_BYTES: usize = 32 << 20;
+/// One memtable (RocksDB's default is 64 MiB). A round writes at most
+/// `--max-batch` entries of at most 64 KiB each, far below it.
+const WRITE_BUFFER_BYTES: usize = 16 << 20;
+/// Memtables at most: the one written and one being flushed.
+const WRITE_BUFFERS: i32 = 2;
+/// Table files kept open. Each open file's reader holds a little memory
+/// beside the index and filter blocks (which are in the block cache); at
+/// 10⁷ entries a log has about a hundred files, so this bounds the readers
+/// only for logs far larger.
+const OPEN_FILES: i32 = 1024;
 
 /// The log's storage in a RocksDB database (module documentation: key
 /// layout, durability).
@@ -548,10 +563,25 @@ fn options(create: bool) -> Options {
     table.set_block_cache(&Cache::new_lru_cache(BLOCK_CACHE_BYTES));
     table.set_bloom_filter(10.0, false);
     table.set_cache_index_and_filter_blocks(true);
+    // Partitioned index and filters: a look-up loads one 4 KiB partition,
+    // not a table file's whole filter. With one filter block per file, a
+    // log of 10⁶ entries had 1.2 MiB filters that the 32 MiB cache could
+    // not keep, and every duplicate check read and checksummed one from
+    // disk (BENCHMARKS.md, "Memory as the log grows"). The top level of
+    // each stays pinned; index and filter blocks go to the cache's
+    // high-priority pool, ahead of data blocks.
+    table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+    table.set_partition_filters(true);
+    table.set_metadata_block_size(4096);
+    table.set_pin_top_level_index_and_filter(true);
+    table.set_cache_index_and_filter_blocks_with_high_priority(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
 
     let mut opts = Options::default();
     opts.create_if_missing(create);
+    opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
+    opts.set_max_write_buffer_number(WRITE_BUFFERS);
+    opts.set_max_open_files(OPEN_FILES);
     opts.set_block_based_table_factory(&table);
     opts.set_compression_type(DBCompressionType::Lz4);
     opts.set_bottommost_compression_type(DBCompressionType::Lz4);

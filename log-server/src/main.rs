@@ -11,6 +11,7 @@
 //!                  [--sequencer-id NAME] [--lease-ms MS]]
 //! sigil-log reindex --bucket s3://BUCKET[/PREFIX] [--s3-endpoint URL]
 //!                   --data-dir DIR --origin ORIGIN
+//! sigil-log export-tiles --data-dir DIR --origin ORIGIN --out DIR
 //! ```
 //!
 //! With `--bucket`, tiles, bundles and the checkpoint live in the bucket
@@ -137,6 +138,20 @@ enum Command {
         /// takes over this long after the active one stopped.
         #[arg(long, default_value_t = 10_000, requires = "bucket")]
         lease_ms: u64,
+    },
+    /// Writes the tiles, entry bundles and checkpoint of a stopped log's
+    /// RocksDB store into a directory, at their C2SP tlog-tiles paths, for
+    /// any static file server (nginx, a CDN's origin) to serve.
+    ExportTiles {
+        /// The log's data directory (the server must be stopped).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The log's origin.
+        #[arg(long)]
+        origin: String,
+        /// Where to write `checkpoint` and `tile/...`; created if missing.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Rebuilds the local index of a log on object storage from the
     /// bucket alone (its entry bundles and checkpoint record), into an
@@ -276,6 +291,11 @@ fn run(cli: Cli) -> Result<(), MainError> {
             data_dir,
             origin,
         } => reindex(&bucket, &data_dir, &origin),
+        Command::ExportTiles {
+            data_dir,
+            origin,
+            out,
+        } => export_tiles(&data_dir, &origin, &out),
         Command::Serve {
             data_dir,
             key,
@@ -439,6 +459,68 @@ fn default_sequencer_id(data_dir: &std::path::Path) -> String {
         .unwrap_or_else(|| "sigil-log".to_owned());
     let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
     format!("{host}:{}", dir.display())
+}
+
+/// `sigil-log export-tiles`: every tile of the tree at the stored size,
+/// at the width it has there (full tiles, and the right edge's partial
+/// ones), and the stored checkpoint (signed by the log; the cosigned one
+/// is only in the running server's memory).
+fn export_tiles(
+    data_dir: &std::path::Path,
+    origin: &str,
+    out: &std::path::Path,
+) -> Result<(), MainError> {
+    use sigil_log::storage::Storage as _;
+    let storage_error = |source| MainError::Storage {
+        path: data_dir.to_owned(),
+        source,
+    };
+    let io = |path: &std::path::Path| {
+        let path = path.to_owned();
+        move |source| MainError::Io { path, source }
+    };
+    let store = RocksStore::open(data_dir, origin).map_err(storage_error)?;
+    let Some(stored) = store.load_checkpoint().map_err(storage_error)? else {
+        return Err(MainError::Storage {
+            path: data_dir.to_owned(),
+            source: StorageError::Corrupt {
+                what: "checkpoint".into(),
+                reason: "the store holds no log yet".into(),
+            },
+        });
+    };
+    let reader = sigil_log::tiles::StorageTiles(&store);
+    let mut written = 0u64;
+    let tiles: Vec<_> = sigil_core::tile::hash_tiles(stored.size)
+        .chain(sigil_core::tile::entry_tiles(stored.size))
+        .collect();
+    for chunk in tiles.chunks(256) {
+        let data = sigil_core::tile::TileReader::read_tiles(&reader, chunk).map_err(|e| {
+            MainError::Storage {
+                path: data_dir.to_owned(),
+                source: StorageError::Corrupt {
+                    what: "tiles".into(),
+                    reason: e.to_string(),
+                },
+            }
+        })?;
+        for (tile, bytes) in chunk.iter().zip(data) {
+            let path = out.join(tile.path());
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::write(&path, bytes).map_err(io(&path))?;
+            written += 1;
+        }
+    }
+    let checkpoint = out.join("checkpoint");
+    std::fs::write(&checkpoint, &stored.note).map_err(io(&checkpoint))?;
+    eprintln!(
+        "wrote {written} tiles and the checkpoint of size {} to {}",
+        stored.size,
+        out.display()
+    );
+    Ok(())
 }
 
 /// `sigil-log reindex`.

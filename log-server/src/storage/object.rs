@@ -90,10 +90,11 @@ use crate::storage::{
     Batch, ReleaseRecord, RevocationRecord, RocksStore, Storage, StorageError, StoredCheckpoint,
     StoredRows, chain_hash, plan_batch,
 };
-use crate::tiles::{StorageTiles, entry_bundles};
+use crate::tiles::{Overlay, StorageTiles, entry_bundles};
 pub use bucket::{Bucket, BucketConfig, IMMUTABLE, NO_CACHE};
 use sigil_core::bucket::staged;
 pub use sigil_core::bucket::{Record, StagedBatch};
+use sigil_core::tile::TileHashReader;
 
 /// Key of the checkpoint record.
 pub const RECORD_KEY: &str = ".sigil/record";
@@ -499,8 +500,12 @@ impl BucketStore {
         let Some((record, _)) = state.record.clone() else {
             return Ok(0);
         };
-        let staged = self.staged(&record)?;
-        self.catch_up(&record, Some(&staged))?;
+        // Nothing new (most looks): the staged batch is not downloaded.
+        let local = self.local.load_checkpoint()?.map_or(0, |c| c.size);
+        if local != record.size {
+            let staged = self.staged(&record)?;
+            self.catch_up(&record, Some(&staged))?;
+        }
         Ok(record.size)
     }
 
@@ -668,7 +673,14 @@ impl BucketStore {
     /// bucket's entry bundles:
     /// the rows each entry implies, the hash tiles recomputed from its leaf
     /// hashes.
+    ///
+    /// The bundles come from the bucket, so before the last chunk is
+    /// written the root of the rebuilt tree must be the root the record's
+    /// checkpoint names: another tree is refused ([`StorageError::Corrupt`])
+    /// before the index says it is at the record's size. (The checkpoint's
+    /// signature is the sequencer's to check when it opens the store.)
     fn replay(&self, mut size: u64, record: &Record) -> Result<(), StorageError> {
+        let signed_root = checkpoint_root(&record.checkpoint)?;
         while size < record.size {
             let end = record.size.min((size / REPLAY_CHUNK + 1) * REPLAY_CHUNK);
             let entries = self.bundle_entries(size, end, record.size)?;
@@ -682,6 +694,19 @@ impl BucketStore {
                     placeholder(end)
                 },
             )?;
+            if end == record.size {
+                let overlay = Overlay::new(&batch.tiles, &self.local);
+                let root = merkle::tree_hash(end, &TileHashReader::trusted(end, &overlay));
+                if root.ok() != Some(signed_root) {
+                    return Err(StorageError::Corrupt {
+                        what: format!("entry bundles in {}", self.bucket.url()),
+                        reason: format!(
+                            "the tree they make at size {end} does not have the root the \
+                             record's checkpoint names: they are not this log's"
+                        ),
+                    });
+                }
+            }
             self.local.append_batch(&batch)?;
             tracing::debug!(size = end, "index rebuilt from the bucket");
             size = end;
@@ -822,6 +847,18 @@ fn from_staged(staged: StagedBatch) -> Batch {
             .collect(),
         checkpoint: staged.checkpoint,
     }
+}
+
+/// The root a signed checkpoint note names (its signature unchecked).
+fn checkpoint_root(note: &[u8]) -> Result<merkle::Hash, StorageError> {
+    let corrupt = |reason: String| StorageError::Corrupt {
+        what: format!("record {RECORD_KEY}"),
+        reason: format!("its checkpoint: {reason}"),
+    };
+    let note = sigil_core::note::Note::parse(note).map_err(|e| corrupt(e.to_string()))?;
+    let checkpoint = sigil_core::checkpoint::Checkpoint::parse(&note.text)
+        .map_err(|e| corrupt(e.to_string()))?;
+    Ok(checkpoint.root)
 }
 
 /// The checkpoint the local index holds while it is rebuilt, before it

@@ -18,6 +18,19 @@
 //!   read every entry, catch a log that hides one (docs/log.md);
 //! - a consistency proof that cannot be had fails the check
 //!   (`no_consistency_proof`).
+//!
+//! `sigil verify` asks for each certificate of the release's signers'
+//! paths (`GET /api/v1/revocations/{id}`). `verify-lock` asks for a
+//! thousand releases at a time ([`Client::lookup`], `POST
+//! /api/v1/lookup`): their proofs and every revocation answer in one
+//! answer against one checkpoint, which is offered to the cache once.
+//! Each release is then checked as `sigil verify` checks it
+//! ([`Client::verify_looked_up`]), with the same revocation rule
+//! (`Client::check_revocations`); on top, the answer must be about
+//! exactly the releases asked (`sigil_client::lookup`), every certificate
+//! a verified release needs must have an answer in it
+//! (`revocation_withheld`), and its proofs must be against its checkpoint
+//! (`lookup_checkpoint_mismatch`).
 
 use std::path::{Path, PathBuf};
 
@@ -26,9 +39,10 @@ use sigil_client::blocking::LogClient;
 use sigil_client::checkpoint_cache::{
     CacheError, CacheOutcome, CheckpointCache, ConsistencySource,
 };
+use sigil_client::lookup::{LookupAnswerError, MatchedLookup, match_answer};
 use sigil_core::checkpoint::CheckpointPolicy;
 use sigil_core::entry::{Entry, EntryBody};
-use sigil_core::log_api::RevocationStatus;
+use sigil_core::log_api::{ReleaseKey, RevocationLookup, RevocationStatus};
 use sigil_core::trust_root::TrustRoot;
 use sigil_verifier::release_file::{VerifiedRelease, verify_release};
 use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots, check_revocation};
@@ -157,6 +171,30 @@ pub struct Verified {
     pub cache: CacheOutcome,
 }
 
+/// The log's answer to one lookup of many releases ([`Client::lookup`]):
+/// paired with the question, its checkpoint verified and offered to the
+/// cache. What [`Client::verify_looked_up`] checks each release against.
+#[derive(Debug)]
+pub struct Lookup {
+    matched: MatchedLookup,
+    /// The cache's verdict on the answer's checkpoint.
+    cache: CacheOutcome,
+}
+
+impl Lookup {
+    fn checkpoint(&self) -> &[u8] {
+        self.matched.checkpoint().as_bytes()
+    }
+}
+
+/// A [`LookupAnswerError`] as the check that failed.
+fn lookup_error(e: LookupAnswerError) -> CliError {
+    CliError::Check {
+        code: e.code(),
+        message: e.to_string(),
+    }
+}
+
 impl Client {
     /// [`Client::load`] with the defaults a cargo user expects: the trust
     /// root `trust` if given (`--trust-root`, `$SIGIL_TRUST_ROOT`), else
@@ -240,15 +278,123 @@ impl Client {
     }
 
     /// Verifies one release: every offline check, then (online) the
-    /// log's revocations, then the checkpoint cache. `expected` is the
-    /// (name, version) the caller believes the crate is.
+    /// log's revocations, one request per certificate of the signers'
+    /// paths, then the checkpoint cache. `expected` is the (name,
+    /// version) the caller believes the crate is.
     pub fn verify(
         &self,
         crate_bytes: &[u8],
         proof: &[u8],
         expected: Option<(&str, &str)>,
     ) -> Result<Verified, CliError> {
-        let release = verify_release(
+        let release = self.verify_offline(crate_bytes, proof, expected)?;
+        if let Some(log) = &self.log {
+            // A failure to ask is an error, never "not revoked" (module
+            // docs).
+            self.check_revocations(&release, |id| {
+                match log
+                    .revocation(id)
+                    .map_err(|e| CliError::from_client("the log", e))?
+                {
+                    None => Ok(None),
+                    Some(status) => self.proven_revocation(id, &status, None).map(Some),
+                }
+            })?;
+        }
+        let cache = self.offer(&release.checkpoint.note)?;
+        Ok(Verified { release, cache })
+    }
+
+    /// `POST /api/v1/lookup` for `releases` (at most
+    /// `sigil_core::log_api::MAX_LOOKUP_RELEASES`, each once): the answer
+    /// paired with the question (`sigil_client::lookup`) and its
+    /// checkpoint offered to the cache, once for all of them.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Usage`] offline; the log's refusal (`too_many`: ask for
+    /// fewer) or the transport's; `lookup_unasked_release`,
+    /// `lookup_duplicate`; the cache's errors as [`Client::verify`] has
+    /// them (a fork is a [`CliError::Security`]).
+    pub fn lookup(&self, releases: &[ReleaseKey]) -> Result<Lookup, CliError> {
+        let log = self
+            .log
+            .as_ref()
+            .ok_or_else(|| CliError::Usage("a lookup needs the log: give --log URL".into()))?;
+        let answer = log
+            .lookup(releases)
+            .map_err(|e| CliError::from_client("the log", e))?;
+        let matched = match_answer(releases, answer).map_err(lookup_error)?;
+        let cache = self.offer(matched.checkpoint().as_bytes())?;
+        Ok(Lookup { matched, cache })
+    }
+
+    /// Verifies `key`'s release as [`Client::verify`] does online, with
+    /// the answers of `lookup` instead of a request per certificate:
+    /// the proof is `local_proof` if given (a `--proofs` file), else the
+    /// lookup's, which must be against the lookup's checkpoint; every
+    /// certificate of the signers' paths must have a revocation answer in
+    /// the lookup (module docs). `Ok(None)`: the log says the release is
+    /// not logged, and there is no local proof.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::verify`]; `lookup_missing_release`,
+    /// `revocation_withheld`, `lookup_checkpoint_mismatch`.
+    pub fn verify_looked_up(
+        &self,
+        crate_bytes: &[u8],
+        local_proof: Option<&[u8]>,
+        key: &ReleaseKey,
+        lookup: &Lookup,
+    ) -> Result<Option<Verified>, CliError> {
+        let (proof, from_lookup) = match local_proof {
+            Some(proof) => (proof, false),
+            None => match lookup.matched.release(key).map_err(lookup_error)? {
+                Some(proof) => (proof.as_bytes(), true),
+                None => return Ok(None),
+            },
+        };
+        let release =
+            self.verify_offline(crate_bytes, proof, Some((&key.crate_name, &key.version)))?;
+        let same_checkpoint = release.checkpoint.note == lookup.checkpoint();
+        if from_lookup && !same_checkpoint {
+            return Err(CliError::Check {
+                code: "lookup_checkpoint_mismatch",
+                message: format!(
+                    "the log's lookup answer proves {key} against another checkpoint than the \
+                     one it answers with: the answer cannot be trusted; report it to the log \
+                     operator"
+                ),
+            });
+        }
+        self.check_revocations(&release, |id| {
+            match lookup.matched.revocation(id).map_err(lookup_error)? {
+                RevocationLookup::NotRevoked { .. } => Ok(None),
+                RevocationLookup::Revoked(status) => self
+                    .proven_revocation(id, status, Some(lookup.checkpoint()))
+                    .map(Some),
+            }
+        })?;
+        // The lookup's checkpoint was offered once; a local proof's may
+        // be another.
+        let cache = if same_checkpoint {
+            lookup.cache.clone()
+        } else {
+            self.offer(&release.checkpoint.note)?
+        };
+        Ok(Some(Verified { release, cache }))
+    }
+
+    /// Every offline check of one release (`verify_release`), against no
+    /// revocation: the log's answers are `Client::check_revocations`'s.
+    fn verify_offline(
+        &self,
+        crate_bytes: &[u8],
+        proof: &[u8],
+        expected: Option<(&str, &str)>,
+    ) -> Result<VerifiedRelease, CliError> {
+        verify_release(
             crate_bytes,
             proof,
             &self.policy,
@@ -260,39 +406,48 @@ impl Client {
         .map_err(|e| CliError::Check {
             code: e.code(),
             message: e.to_string(),
-        })?;
-        if let Some(log) = &self.log {
-            // Online: what the log knows of revocations of every signer's
-            // path. A failure to ask is an error, never "not revoked"; a
-            // revocation counts only with its proof (module docs).
-            let mut revocations = RevocationSet::new();
-            for id in release.certificate_ids() {
-                let status = log
-                    .revocation(&id)
-                    .map_err(|e| CliError::from_client("the log", e))?;
-                if let Some(status) = status {
-                    let from_index = self.proven_revocation(&id, &status)?;
-                    revocations.insert(id, from_index);
-                }
+        })
+    }
+
+    /// The online revocation check of a verified release, whatever the
+    /// answers come from: `answer` gives, for each certificate id of the
+    /// signers' paths, the proven `from_index` of its revocation or `None`
+    /// for the log's "not revoked"; an error (no answer, a proof that
+    /// does not hold) fails the release. Then the verifier's rule
+    /// (`RevocationSet::check_signers`): revoked at or before the
+    /// release's index is `revoked`.
+    fn check_revocations(
+        &self,
+        release: &VerifiedRelease,
+        mut answer: impl FnMut(&[u8; 32]) -> Result<Option<u64>, CliError>,
+    ) -> Result<(), CliError> {
+        let mut revocations = RevocationSet::new();
+        for id in release.certificate_ids() {
+            if let Some(from_index) = answer(&id)? {
+                revocations.insert(id, from_index);
             }
-            revocations
-                .check_signers(&release.signers, release.index)
-                .map_err(|source| {
-                    let e = sigil_verifier::ReleaseCheckError::Release {
-                        crate_name: release.crate_name.clone(),
-                        version: release.version.clone(),
-                        source,
-                    };
-                    CliError::Check {
-                        code: e.code(),
-                        message: e.to_string(),
-                    }
-                })?;
         }
+        revocations
+            .check_signers(&release.signers, release.index)
+            .map_err(|source| {
+                let e = sigil_verifier::ReleaseCheckError::Release {
+                    crate_name: release.crate_name.clone(),
+                    version: release.version.clone(),
+                    source,
+                };
+                CliError::Check {
+                    code: e.code(),
+                    message: e.to_string(),
+                }
+            })
+    }
+
+    /// Offers a verified proof's checkpoint to the cache, online with the
+    /// log as the source of consistency proofs (module docs).
+    fn offer(&self, note: &[u8]) -> Result<CacheOutcome, CliError> {
         let source = self.log.as_ref().map(|l| l as &dyn ConsistencySource);
-        let cache = self
-            .cache
-            .offer(&self.policy, &release.checkpoint.note, source)
+        self.cache
+            .offer(&self.policy, note, source)
             .map_err(|e| match e {
                 CacheError::Fork { .. } => CliError::Security(e.to_string()),
                 CacheError::NoConsistencyProof { .. } => CliError::Check {
@@ -303,17 +458,9 @@ impl Client {
                     code: "checkpoint_cache",
                     message: other.to_string(),
                 },
-            })?;
-        Ok(Verified { release, cache })
+            })
     }
 
-    /// Checks the log's answer about a revocation of certificate `id`
-    /// before it counts: its `.tlog-proof` verifies under the trust root
-    /// (log signature, witness quorum, inclusion at the index the log
-    /// named), the entry is a revocation signed by a trusted CA of exactly
-    /// this certificate with the `from_index` the log named, and its
-    /// checkpoint is consistent with the cached one (online, so a withheld
-    /// proof fails). Returns the `from_index`.
     /// Checks the `.tlog-proof` the CA returned with a certificate
     /// (`sigil enroll`): it verifies against the pinned log key and
     /// witness quorum, its entry is a certificate entry whose leaf is
@@ -355,7 +502,21 @@ impl Client {
         Ok(proved.index)
     }
 
-    fn proven_revocation(&self, id: &[u8; 32], status: &RevocationStatus) -> Result<u64, CliError> {
+    /// Checks the log's answer about a revocation of certificate `id`
+    /// before it counts: its `.tlog-proof` verifies under the trust root
+    /// (log signature, witness quorum, inclusion at the index the log
+    /// named), the entry is a revocation signed by a trusted CA of exactly
+    /// this certificate with the `from_index` the log named, and its
+    /// checkpoint is consistent with the cached one (online, so a withheld
+    /// proof fails): offered to the cache, or, for an item of a lookup,
+    /// the lookup's `answered` checkpoint (offered once already). Returns
+    /// the `from_index`.
+    fn proven_revocation(
+        &self,
+        id: &[u8; 32],
+        status: &RevocationStatus,
+        answered: Option<&[u8]>,
+    ) -> Result<u64, CliError> {
         let bad = |reason: String| CliError::Check {
             code: "bad_revocation_proof",
             message: format!(
@@ -397,6 +558,14 @@ impl Client {
             return Err(bad(
                 "the proven revocation is of another certificate or from another index".into(),
             ));
+        }
+        if let Some(answered) = answered {
+            if proved.checkpoint.note != answered {
+                return Err(bad(
+                    "its proof is against another checkpoint than the lookup's answer".into(),
+                ));
+            }
+            return Ok(status.from_index);
         }
         let source = self.log.as_ref().map(|l| l as &dyn ConsistencySource);
         self.cache

@@ -90,8 +90,9 @@ fn run_ok(mut command: Command) -> Result<String, CliError> {
 /// Starts `sigil-log` (RocksDB in `dir/log-data`, key in `dir/log`, CA
 /// root `dir/ca/root.pem`) and then `sigil-ca` (`dir/ca`, RocksDB in
 /// `dir/ca-data`), which logs every certificate to it and checks the log's
-/// proofs with `dir/log/log.pub`.
-fn start_servers(dir: &Path) -> Result<Servers, CliError> {
+/// proofs with `dir/log/log.pub`. `log_args` go to `sigil-log serve`
+/// last.
+fn start_servers(dir: &Path, log_args: &[&str]) -> Result<Servers, CliError> {
     let started = |e: crate::server_process::ProcessError| CliError::Usage(e.to_string());
     let mut log = program("sigil-log")?;
     log.arg("serve")
@@ -101,7 +102,8 @@ fn start_servers(dir: &Path) -> Result<Servers, CliError> {
         .arg(dir.join("log/log.key"))
         .arg("--ca-root")
         .arg(dir.join("ca/root.pem"))
-        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "20"]);
+        .args(["--listen", "127.0.0.1:0", "--batch-window-ms", "20"])
+        .args(log_args);
     let log =
         ServerProcess::start("sigil-log", log, Some(&dir.join("log.stderr"))).map_err(started)?;
     let mut ca = program("sigil-ca")?;
@@ -158,6 +160,16 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
 /// under `dir`: the first two steps of the quickstart, also used by the
 /// benchmarks. Returns the servers and the log's verifier key.
 pub fn local_pki(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(Servers, String), CliError> {
+    local_pki_with(dir, say, &[])
+}
+
+/// [`local_pki`] with more `sigil-log serve` flags (a benchmark that
+/// signs thousands of crates from one address passes `--rate-limit 0`).
+pub fn local_pki_with(
+    dir: &Path,
+    say: &mut dyn FnMut(&str),
+    log_args: &[&str],
+) -> Result<(Servers, String), CliError> {
     say(&format!(
         "[1/11] CA: root and intermediate in {}/ca",
         dir.display()
@@ -178,7 +190,7 @@ pub fn local_pki(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<(Servers, Stri
         .map_err(file_err(&vkey_path))?
         .trim()
         .to_owned();
-    let servers = start_servers(dir)?;
+    let servers = start_servers(dir, log_args)?;
     Ok((servers, vkey))
 }
 

@@ -1,17 +1,20 @@
 //! `sigil verify-lock [Cargo.lock]` and `cargo sigil verify`: every
 //! registry package of a lockfile, its `.crate` from cargo's own download
 //! cache, its proof from a directory or the log, verified like `sigil
-//! verify`. A progress bar while it runs, a summary table or `--json` at the
-//! end, and a non-zero exit on any failure (unsigned crates: a warning, or a
-//! failure with `--deny-unsigned`).
+//! verify`. Online, the log is asked a thousand crates per request (`POST
+//! /api/v1/lookup`, `docs/log.md` "Looking up many releases at once"). A
+//! progress bar while it runs, a summary table or `--json` at the end, and
+//! a non-zero exit on any failure (unsigned crates: a warning, or a failure
+//! with `--deny-unsigned`).
 
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sigil_client::lockfile::{self, LockedPackage};
+use sigil_core::log_api::{MAX_LOOKUP_RELEASES, ReleaseKey};
 
-use crate::client::Client;
+use crate::client::{Client, Lookup};
 use crate::error::CliError;
 
 /// What `verify-lock` was asked.
@@ -77,7 +80,15 @@ pub struct LockReport {
     pub ok: bool,
 }
 
-/// Runs `verify-lock`.
+/// How many releases one lookup asks the log for: its limit. A lookup
+/// the log finds too large (`too_many`) is asked again in halves.
+const LOOKUP_CHUNK: usize = MAX_LOOKUP_RELEASES;
+
+/// Runs `verify-lock`. Online, the log is asked a thousand crates at a
+/// time (`POST /api/v1/lookup`, [`Client::lookup`]) rather than once per
+/// crate and once per certificate; each crate is still verified alone
+/// ([`Client::verify_looked_up`]). Offline (`--proofs DIR` without a log)
+/// each crate is checked against its proof file ([`Client::verify`]).
 pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport, CliError> {
     let text =
         std::fs::read_to_string(req.lockfile).map_err(|e| CliError::file(req.lockfile, e))?;
@@ -103,29 +114,12 @@ pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport,
         ProgressBar::hidden()
     };
     let mut reports = Vec::with_capacity(packages.len());
-    for pkg in &packages {
-        bar.set_message(format!("{} {}", pkg.name, pkg.version));
-        let needed = req.needed.is_none_or(|n| {
-            n.packages
-                .contains(&(pkg.name.clone(), pkg.version.clone()))
-        });
-        reports.push(if needed {
-            check_one(client, req, &cargo_home, pkg)
-        } else {
-            PackageReport {
-                name: pkg.name.clone(),
-                version: pkg.version.clone(),
-                status: "not_needed",
-                code: None,
-                detail: format!(
-                    "not used on {}: cargo does not download it here",
-                    req.needed.map(|n| n.targets.join(", ")).unwrap_or_default()
-                ),
-                signers: vec![],
-                log_index: None,
-            }
-        });
-        bar.inc(1);
+    for chunk in packages.chunks(LOOKUP_CHUNK) {
+        let located: Vec<Located> = chunk
+            .iter()
+            .map(|pkg| locate(req, &cargo_home, pkg))
+            .collect();
+        check_chunk(client, req, chunk, &located, &bar, &mut reports);
     }
     bar.finish_and_clear();
     let count = |s: &str| reports.iter().filter(|r| r.status == s).count();
@@ -148,13 +142,21 @@ pub fn verify_lock(client: &Client, req: &LockRequest<'_>) -> Result<LockReport,
     })
 }
 
-fn check_one(
-    client: &Client,
-    req: &LockRequest<'_>,
-    cargo_home: &Path,
+/// A package before its proof is looked at: decided already (not needed,
+/// not downloaded, not the file Cargo.lock names), or its `.crate` file.
+enum Located {
+    Decided(PackageReport),
+    Ready(PathBuf),
+}
+
+/// A report with no signer and no index.
+fn report(
     pkg: &LockedPackage,
+    status: &'static str,
+    code: Option<&str>,
+    detail: String,
 ) -> PackageReport {
-    let report = |status, code: Option<&str>, detail: String| PackageReport {
+    PackageReport {
         name: pkg.name.clone(),
         version: pkg.version.clone(),
         status,
@@ -162,9 +164,32 @@ fn check_one(
         detail,
         signers: vec![],
         log_index: None,
-    };
+    }
+}
+
+fn failed(pkg: &LockedPackage, e: &CliError) -> PackageReport {
+    report(pkg, "failed", Some(e.code()), e.to_string())
+}
+
+fn locate(req: &LockRequest<'_>, cargo_home: &Path, pkg: &LockedPackage) -> Located {
+    let needed = req.needed.is_none_or(|n| {
+        n.packages
+            .contains(&(pkg.name.clone(), pkg.version.clone()))
+    });
+    if !needed {
+        return Located::Decided(report(
+            pkg,
+            "not_needed",
+            None,
+            format!(
+                "not used on {}: cargo does not download it here",
+                req.needed.map(|n| n.targets.join(", ")).unwrap_or_default()
+            ),
+        ));
+    }
     let Some(found) = lockfile::cached_crate_path(cargo_home, pkg) else {
-        return report(
+        return Located::Decided(report(
+            pkg,
             "missing",
             Some("not_downloaded"),
             format!(
@@ -173,41 +198,118 @@ fn check_one(
                 pkg.version,
                 cargo_home.display()
             ),
-        );
-    };
-    let crate_bytes = match std::fs::read(&found.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return report(
-                "failed",
-                Some("file_error"),
-                format!("{}: {e}", found.path.display()),
-            );
-        }
+        ));
     };
     if found.checksum == lockfile::ChecksumMatch::Differs {
-        return report(
+        return Located::Decided(report(
+            pkg,
             "failed",
             Some("checksum_mismatch"),
             format!(
                 "{} does not have the SHA-256 Cargo.lock records",
                 found.path.display()
             ),
-        );
+        ));
     }
-    let proof = match proof_for(client, req, pkg) {
-        Ok(Some(p)) => p,
-        Ok(None) => {
+    Located::Ready(found.path)
+}
+
+/// Checks one chunk of packages: online, one lookup for the chunk's
+/// downloaded crates (halved while the log says `too_many`), then each
+/// package, in order, into `out`.
+fn check_chunk(
+    client: &Client,
+    req: &LockRequest<'_>,
+    packages: &[LockedPackage],
+    located: &[Located],
+    bar: &ProgressBar,
+    out: &mut Vec<PackageReport>,
+) {
+    let lookup = client.log().and_then(|_| {
+        let mut keys: Vec<ReleaseKey> = Vec::new();
+        for (pkg, loc) in packages.iter().zip(located) {
+            let key = ReleaseKey::new(&pkg.name, &pkg.version);
+            // A name or version no release can have is not asked (the log
+            // would refuse the whole lookup); a package listed twice is
+            // asked once.
+            if matches!(loc, Located::Ready(_)) && key.validate().is_ok() && !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        (!keys.is_empty()).then(|| client.lookup(&keys))
+    });
+    if let Some(Err(e)) = &lookup
+        && e.code() == "too_many"
+        && packages.len() > 1
+    {
+        let half = packages.len() / 2;
+        check_chunk(client, req, &packages[..half], &located[..half], bar, out);
+        check_chunk(client, req, &packages[half..], &located[half..], bar, out);
+        return;
+    }
+    for (pkg, loc) in packages.iter().zip(located) {
+        bar.set_message(format!("{} {}", pkg.name, pkg.version));
+        out.push(match loc {
+            Located::Decided(report) => report.clone(),
+            Located::Ready(path) => check_one(client, req, pkg, path, lookup.as_ref()),
+        });
+        bar.inc(1);
+    }
+}
+
+/// Verifies one downloaded package: against `lookup` when online, else
+/// against its proof file.
+fn check_one(
+    client: &Client,
+    req: &LockRequest<'_>,
+    pkg: &LockedPackage,
+    path: &Path,
+    lookup: Option<&Result<Lookup, CliError>>,
+) -> PackageReport {
+    let crate_bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
             return report(
-                "unsigned",
-                Some("unsigned"),
-                "no Sigil proof: nobody signed this release in the log".into(),
+                pkg,
+                "failed",
+                Some("file_error"),
+                format!("{}: {e}", path.display()),
             );
         }
-        Err(e) => return report("failed", Some(e.code()), e.to_string()),
     };
-    match client.verify(&crate_bytes, &proof, Some((&pkg.name, &pkg.version))) {
-        Ok(v) => PackageReport {
+    let local_proof = match proof_file(req, pkg) {
+        Ok(p) => p,
+        Err(e) => return failed(pkg, &e),
+    };
+    let unsigned = || {
+        report(
+            pkg,
+            "unsigned",
+            Some("unsigned"),
+            "no Sigil proof: nobody signed this release in the log".into(),
+        )
+    };
+    let key = ReleaseKey::new(&pkg.name, &pkg.version);
+    let verified = match lookup {
+        // Online: the lookup's proof (or the local one) and its
+        // revocation answers. A failed lookup fails every crate it was for.
+        Some(Ok(lookup)) if key.validate().is_ok() => {
+            client.verify_looked_up(&crate_bytes, local_proof.as_deref(), &key, lookup)
+        }
+        Some(Err(e)) if key.validate().is_ok() => return failed(pkg, e),
+        // Offline, or a name no release can have: the proof file, if any.
+        _ => match local_proof {
+            Some(proof) => client
+                .verify(&crate_bytes, &proof, Some((&pkg.name, &pkg.version)))
+                .map(Some),
+            None if client.log().is_some() || req.proofs_dir.is_some() => Ok(None),
+            None => Err(CliError::Usage(
+                "give --log URL or --proofs DIR: verify-lock needs each crate's proof".into(),
+            )),
+        },
+    };
+    match verified {
+        Ok(Some(v)) => PackageReport {
             status: "verified",
             detail: format!("logged at index {}", v.release.index),
             signers: v
@@ -217,33 +319,24 @@ fn check_one(
                 .map(|s| s.to_string())
                 .collect(),
             log_index: Some(v.release.index),
-            ..report("verified", None, String::new())
+            ..report(pkg, "verified", None, String::new())
         },
-        Err(e) => report("failed", Some(e.code()), e.to_string()),
+        Ok(None) => unsigned(),
+        Err(e) => failed(pkg, &e),
     }
 }
 
-fn proof_for(
-    client: &Client,
-    req: &LockRequest<'_>,
-    pkg: &LockedPackage,
-) -> Result<Option<Vec<u8>>, CliError> {
-    if let Some(dir) = req.proofs_dir {
-        let path = dir.join(format!("{}-{}.crate.tlog-proof", pkg.name, pkg.version));
-        match std::fs::read(&path) {
-            Ok(b) => return Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(CliError::file(&path, e)),
-        }
-    }
-    match client.log() {
-        Some(log) => log
-            .release_proof(&pkg.name, &pkg.version)
-            .map_err(|e| CliError::from_client("the log", e)),
-        None if req.proofs_dir.is_some() => Ok(None),
-        None => Err(CliError::Usage(
-            "give --log URL or --proofs DIR: verify-lock needs each crate's proof".into(),
-        )),
+/// `<name>-<version>.crate.tlog-proof` in `--proofs DIR`, if given and
+/// there.
+fn proof_file(req: &LockRequest<'_>, pkg: &LockedPackage) -> Result<Option<Vec<u8>>, CliError> {
+    let Some(dir) = req.proofs_dir else {
+        return Ok(None);
+    };
+    let path = dir.join(format!("{}-{}.crate.tlog-proof", pkg.name, pkg.version));
+    match std::fs::read(&path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError::file(&path, e)),
     }
 }
 

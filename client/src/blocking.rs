@@ -22,7 +22,8 @@ use sigil_core::ca_api::{
 use sigil_core::checkpoint::CheckpointPolicy;
 use sigil_core::entry::EntryBody;
 use sigil_core::log_api::{
-    ConsistencyProof, EntryInfo, Health, InclusionProof, ReleaseList, RevocationStatus, Submitted,
+    ConsistencyProof, EntryInfo, Health, InclusionProof, LookupAnswer, ReleaseKey, ReleaseList,
+    RevocationStatus, Submitted,
 };
 use sigil_core::merkle::Hash;
 use sigil_core::note::NoteError;
@@ -224,6 +225,15 @@ impl LogClient {
         certificate_id: &[u8; 32],
     ) -> Result<Option<RevocationStatus>, ClientError> {
         self.runtime.block_on(self.inner.revocation(certificate_id))
+    }
+
+    /// [`crate::LogClient::lookup`].
+    ///
+    /// # Errors
+    ///
+    /// As the async method.
+    pub fn lookup(&self, releases: &[ReleaseKey]) -> Result<LookupAnswer, ClientError> {
+        self.runtime.block_on(self.inner.lookup(releases))
     }
 
     /// [`crate::LogClient::health`].

@@ -13,6 +13,7 @@
 //! | [`monitor`] | the engine of `sigil monitor`: every checkpoint, tile and entry of a log re-verified from its C2SP tlog-tiles |
 //! | [`log_source`] | the traits the cache and the monitor read a log through, and [`FetchError`] (not found vs unavailable) |
 //! | [`log_client`] | [`LogClient`]: one async method per endpoint of the log (`sigil_core::log_api`) |
+//! | [`lookup`] | the answer to a lookup of many releases, matched to the question; what is missing fails closed |
 //! | [`ca_client`] | [`CaClient`]: enrollment, chain and admin endpoints of the CA (`sigil_core::ca_api`) |
 //! | [`webhook`] | [`Webhook`]: one JSON `POST` per monitor alert |
 //! | [`http`] | one HTTP exchange: timeouts, bounded answers, [`ClientError`] |
@@ -36,6 +37,7 @@ pub mod lockfile;
 #[cfg(feature = "http")]
 pub mod log_client;
 pub mod log_source;
+pub mod lookup;
 pub mod monitor;
 pub mod proxy_policy;
 pub mod sparse_index;

@@ -14,6 +14,7 @@
 //! | [`LogClient::releases`] | `GET /api/v1/releases/{crate}` | [`ReleaseList`] |
 //! | [`LogClient::release_proof`] | `GET /api/v1/releases/{crate}/{version}` | the `.tlog-proof`, or `None` |
 //! | [`LogClient::revocation`] | `GET /api/v1/revocations/{id}` | [`RevocationStatus`], or `None` |
+//! | [`LogClient::lookup`] | `POST /api/v1/lookup` | [`LookupAnswer`]: many releases' proofs and their signers' revocation answers |
 //! | [`LogClient::health`] | `GET /healthz` | [`Health`] |
 //!
 //! Where a `404` is an answer (no such release, not revoked) the method
@@ -39,8 +40,9 @@ use sigil_core::checkpoint::{Checkpoint, CheckpointPolicy, VerifiedCheckpoint, v
 use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::log_api::{
     CHECKPOINT_PATH, CONSISTENCY_PATH, ConsistencyProof, ENTRIES_PATH, EntryInfo, HEALTH_PATH,
-    Health, INCLUSION_PATH, InclusionProof, RELEASES_PATH, REVOCATIONS_PATH, ReleaseList,
-    RevocationStatus, Submitted, encode_submission,
+    Health, INCLUSION_PATH, InclusionProof, LOOKUP_PATH, LookupAnswer, RELEASES_PATH,
+    REVOCATIONS_PATH, ReleaseKey, ReleaseList, RevocationStatus, Submitted, encode_lookup,
+    encode_submission,
 };
 use sigil_core::note::{Note, NoteError, parse_verifier_key};
 
@@ -60,6 +62,14 @@ pub const SUBMIT_RETRIES: u32 = 5;
 
 /// The longest [`LogClient::submit`] waits before sending again, seconds.
 pub const MAX_RETRY_WAIT_SECS: u64 = 30;
+
+/// How many times [`LogClient::lookup`] asks again after a `503` (a
+/// revocation of a signer being published: the log says to ask again in
+/// seconds).
+pub const LOOKUP_RETRIES: u32 = 3;
+
+/// The longest [`LogClient::lookup`] waits before asking again, seconds.
+pub const MAX_LOOKUP_WAIT_SECS: u64 = 10;
 
 /// An async client of one log (module docs).
 #[derive(Clone)]
@@ -386,6 +396,45 @@ impl LogClient {
                 Ok(Some(status))
             }
         }
+    }
+
+    /// `POST /api/v1/lookup`: the `.tlog-proof`s of `releases` and the
+    /// revocation answers for every certificate on their signers' paths,
+    /// against one checkpoint (`sigil_core::log_api::lookup`). At most
+    /// `sigil_core::log_api::MAX_LOOKUP_RELEASES` releases, each once: the
+    /// caller splits longer lists. Asks again after a `503` with
+    /// `Retry-After`, up to [`LOOKUP_RETRIES`] times (a lookup changes
+    /// nothing). The answer is only parsed: pair it with the question
+    /// ([`crate::lookup::match_answer`]) and check every proof in it.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Refused`] with the log's code (`too_many`: ask for
+    /// fewer; `malformed_release`, `duplicate_release`, …); transport,
+    /// HTTP and answer errors.
+    pub async fn lookup(&self, releases: &[ReleaseKey]) -> Result<LookupAnswer, ClientError> {
+        let url = format!("{}{LOOKUP_PATH}", self.url());
+        let body = encode_lookup(releases);
+        let mut retries = 0;
+        let answer = loop {
+            match self
+                .endpoint
+                .post_json(LOOKUP_PATH, body.clone(), None)
+                .await
+            {
+                Err(ClientError::Unavailable {
+                    status: 503,
+                    retry_after: Some(wait),
+                    ..
+                }) if retries < LOOKUP_RETRIES => {
+                    retries += 1;
+                    let wait = wait.clamp(1, MAX_LOOKUP_WAIT_SECS);
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                other => break other?,
+            }
+        };
+        parse_json(&url, &answer)
     }
 
     /// `GET /healthz`: liveness and the published tree size.

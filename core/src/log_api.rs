@@ -34,11 +34,24 @@
 //! holds one chain per envelope signature, in the same order. The answer,
 //! once the entry is durable, is [`Submitted`]: `201` for a new entry, `200`
 //! for a release already logged with the same SHA-256.
+//!
+//! # `POST /api/v1/lookup` ([`LOOKUP_PATH`])
+//!
+//! Many releases' `.tlog-proof`s and the revocation answers for their
+//! signers' certificates in one exchange, against one checkpoint: the
+//! [`lookup`] module ([`parse_lookup`], [`LookupAnswer`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+pub mod lookup;
+
+pub use lookup::{
+    LOOKUP_PATH, LookupAnswer, LookupError, MAX_LOOKUP_ANSWER_BYTES, MAX_LOOKUP_BODY_BYTES,
+    MAX_LOOKUP_RELEASES, ReleaseKey, ReleaseLookup, RevocationLookup, encode_lookup, parse_lookup,
+};
 
 use crate::entry::{CertificateEntry, EntryBody, EntryError, ReleaseEntry, Revocation};
 use crate::merkle::Hash;

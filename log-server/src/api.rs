@@ -11,6 +11,12 @@
 //! a client over its rate costs the log no body read, no parse and no
 //! signature check. Reads are not limited (tiles and checkpoints are meant
 //! to be cached and mirrored).
+//!
+//! `POST /api/v1/lookup` is a read of many releases at once
+//! ([`read::lookup`], `docs/log.md` "Looking up many releases at once"):
+//! its body is capped at `sigil_core::log_api::MAX_LOOKUP_BODY_BYTES`
+//! whatever `--body-limit` says, and the lookup, proofs and JSON are made
+//! off the async threads.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -28,10 +34,11 @@ use axum::{Json, Router};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
+use sigil_core::log_api::LookupError;
 use sigil_core::log_api::{
     CHECKPOINT_PATH, CONSISTENCY_PATH, ConsistencyProof, ENTRIES_PATH, EntryInfo, HEALTH_PATH,
-    Health, INCLUSION_PATH, InclusionProof, RELEASES_PATH, REVOCATIONS_PATH, ReleaseList,
-    RevocationStatus, Submitted,
+    Health, INCLUSION_PATH, InclusionProof, LOOKUP_PATH, MAX_LOOKUP_BODY_BYTES, RELEASES_PATH,
+    REVOCATIONS_PATH, ReleaseList, RevocationStatus, Submitted, parse_lookup,
 };
 use sigil_core::tile::Tile;
 use sigil_serve::client_addr::TrustedProxies;
@@ -179,6 +186,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{REVOCATIONS_PATH}/{{certificate_id}}"),
             get(get_revocation),
+        )
+        .route(
+            LOOKUP_PATH,
+            post(post_lookup).layer(DefaultBodyLimit::max(MAX_LOOKUP_BODY_BYTES)),
         )
         .route(HEALTH_PATH, get(healthz))
         .route("/metrics", get(metrics))
@@ -423,6 +434,41 @@ async fn get_revocation(
             .read(move |s| read::revocation_status(s, id, &published))
             .await?,
     ))
+}
+
+/// `POST /api/v1/lookup`: many releases' proofs and their signers'
+/// revocation answers against the published checkpoint
+/// ([`read::lookup`]). The answer is serialized in the blocking task too:
+/// it may be megabytes.
+async fn post_lookup(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::Lookup(LookupError::TooLarge),
+        _ => ApiError::BadBody(e.body_text()),
+    })?;
+    let releases = parse_lookup(&body)?;
+    let published = state.published();
+    let inner = state.inner.clone();
+    let json = state
+        .read(move |s| {
+            let answer = read::lookup(s, &releases, &published, &inner.roots, &inner.chains)?;
+            // Strings, numbers and arrays of them always serialize.
+            Ok(serde_json::to_vec(&answer).unwrap_or_default())
+        })
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(MUTABLE)),
+        ],
+        json,
+    )
+        .into_response())
 }
 
 async fn get_releases(

@@ -24,12 +24,15 @@
 //! | pool full, shutting down, not sequenced in time, a revocation being published | 503 | `unavailable` |
 //! | the log stopped signing: a witness has cosigned a larger tree than storage holds (submissions, `/healthz`) | 503 | `log_rolled_back`, no `Retry-After` |
 //! | bad number, query, tile path, certificate id | 400 | `bad_number`, `bad_query`, `bad_tile_path`, `bad_certificate_id` |
+//! | malformed lookup ([`sigil_core::log_api::LookupError`]) | 400 | `malformed_json`, `empty_lookup`, `malformed_release`, `duplicate_release` |
+//! | a lookup over its count or body limit, or whose answer would be too large: split it | 413 | `too_many` |
 //! | out of the published range | 400 | `out_of_range` |
 //! | not in the published tree | 404 | `no_such_entry`, `no_such_tile`, `no_such_release`, `not_revoked`, `no_such_route` |
 //! | storage, tiles, a failed worker | 500 | `internal` |
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use sigil_core::log_api::LookupError;
 use sigil_core::tile::TileError;
 use sigil_serve::HttpError;
 
@@ -93,6 +96,9 @@ pub enum ApiError {
     /// The tile path is not a C2SP tlog-tiles path.
     #[error("{0}")]
     BadTilePath(TileError),
+    /// The lookup body is not one (`sigil_core::log_api::parse_lookup`).
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
     /// The certificate id is not 64 hex digits.
     #[error("the certificate id is 64 hex digits: SHA-256 of the issuer's key and the serial")]
     BadCertificateId,
@@ -155,6 +161,7 @@ impl ApiError {
                 ReadError::NoSuchRelease { .. } => H::not_found("no_such_release", message),
                 ReadError::NotRevoked => H::not_found("not_revoked", message),
                 ReadError::RevocationUnpublished => H::unavailable("unavailable", message, 2),
+                ReadError::LookupTooLarge => too_many(message),
                 ReadError::InclusionOutOfRange { .. } | ReadError::ConsistencyOutOfRange { .. } => {
                     H::bad_request("out_of_range", message)
                 }
@@ -177,6 +184,10 @@ impl ApiError {
             ApiError::BadQuery(_) => H::bad_request("bad_query", message),
             ApiError::BadTilePath(_) => H::bad_request("bad_tile_path", message),
             ApiError::BadCertificateId => H::bad_request("bad_certificate_id", message),
+            ApiError::Lookup(LookupError::TooLarge | LookupError::TooMany { .. }) => {
+                too_many(message)
+            }
+            ApiError::Lookup(e) => H::bad_request(e.code(), message),
             ApiError::NoSuchRoute => H::not_found("no_such_route", message),
             ApiError::MethodNotAllowed => H::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -200,6 +211,12 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.to_http().code
     }
+}
+
+/// `413 too_many`: the lookup asks for more than one request may; the
+/// message says to split it.
+fn too_many(message: String) -> HttpError {
+    HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many", message)
 }
 
 /// `503 log_rolled_back`, without `Retry-After`: retrying does not help
@@ -299,6 +316,19 @@ mod tests {
                 "out_of_range",
             ),
             (ApiError::NoSuchRoute, 404, "no_such_route"),
+            (
+                ApiError::Lookup(LookupError::TooMany { count: 1001 }),
+                413,
+                "too_many",
+            ),
+            (ApiError::Lookup(LookupError::TooLarge), 413, "too_many"),
+            (ApiError::Read(ReadError::LookupTooLarge), 413, "too_many"),
+            (ApiError::Lookup(LookupError::Empty), 400, "empty_lookup"),
+            (
+                ApiError::Read(ReadError::RevocationUnpublished),
+                503,
+                "unavailable",
+            ),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
         ];
         for (error, status, code) in cases {

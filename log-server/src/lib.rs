@@ -14,7 +14,7 @@
 //! | [`sequencer`] | the single writer: pool → rounds → durable batches → hand-off |
 //! | [`publisher`] | integrated → published: witnesses asked in parallel, quorum, answers with proofs |
 //! | [`witnessing`] | one C2SP tlog-witness `add-checkpoint` exchange and its checks |
-//! | [`read`] | the read side: entries, proofs, releases, tiles of the published tree |
+//! | [`read`] | the read side: entries, proofs, releases, tiles of the published tree; many releases and their signers' revocations at once (`POST /api/v1/lookup`) |
 //! | [`rollback`] | the log stops signing once a witness shows its storage was rolled back |
 //! | [`api`] | the HTTP routes (bodies from `sigil_core::log_api`) |
 //! | [`error`] | errors as HTTP answers, in one place |

@@ -10,19 +10,25 @@
 //! may already hold wider partial tiles than the published size: every tile
 //! is cut to its width at that size ([`crate::tiles::cut_to_width`]).
 //!
+//! [`lookup`] answers `POST /api/v1/lookup`: many releases and the
+//! revocation answers of their signers, against one published checkpoint
+//! (`docs/log.md`, "Looking up many releases at once").
+//!
 //! These functions block on storage: the HTTP handlers call them from
 //! `spawn_blocking`, the publisher from its answering task.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sigil_core::entry::{Entry, EntryBody};
 use sigil_core::log_api::{
-    ConsistencyProof, EntryInfo, InclusionProof, ReleaseInfo, ReleaseList, RevocationStatus,
+    ConsistencyProof, EntryInfo, InclusionProof, LookupAnswer, MAX_LOOKUP_ANSWER_BYTES,
+    ReleaseInfo, ReleaseKey, ReleaseList, ReleaseLookup, RevocationLookup, RevocationStatus,
 };
 use sigil_core::merkle::{self, Hash, MerkleError};
 use sigil_core::proof::TlogProof;
 use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader};
+use sigil_verifier::{ChainCache, TrustedRoots, verify_chain};
 
 use crate::publisher::Published;
 #[cfg(doc)]
@@ -91,6 +97,12 @@ pub enum ReadError {
     /// A revocation of the certificate is integrated but not yet published.
     #[error("a revocation of this certificate is being published; ask again in a few seconds")]
     RevocationUnpublished,
+    /// A lookup's proofs would exceed [`MAX_LOOKUP_ANSWER_BYTES`].
+    #[error(
+        "the answer would hold more than {MAX_LOOKUP_ANSWER_BYTES} bytes of proofs: ask for \
+         fewer releases per request"
+    )]
+    LookupTooLarge,
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
@@ -253,21 +265,207 @@ pub fn revocation_status(
     certificate_id: [u8; 32],
     published: &Published,
 ) -> Result<RevocationStatus, ReadError> {
-    let record = storage
-        .revocation(&certificate_id)?
-        .ok_or(ReadError::NotRevoked)?;
+    revocation_of(storage, &StorageTiles(storage), certificate_id, published)?
+        .ok_or(ReadError::NotRevoked)
+}
+
+/// [`revocation_status`], with `None` for "not revoked" and hash tiles
+/// read through `hashes`: the one rule of both revocation answers.
+fn revocation_of(
+    storage: &dyn Storage,
+    hashes: &dyn TileReader,
+    certificate_id: [u8; 32],
+    published: &Published,
+) -> Result<Option<RevocationStatus>, ReadError> {
+    let Some(record) = storage.revocation(&certificate_id)? else {
+        return Ok(None);
+    };
     if record.index >= published.size {
         return Err(ReadError::RevocationUnpublished);
     }
-    let reader = StorageTiles(storage);
-    let entry = read_entry(&reader, record.index, published.size)?;
-    let proof = prove(&reader, record.index, published, entry)?;
-    Ok(RevocationStatus {
+    let entry = read_entry(&StorageTiles(storage), record.index, published.size)?;
+    let proof = prove(hashes, record.index, published, entry)?;
+    Ok(Some(RevocationStatus {
         certificate_id,
         from_index: record.from_index,
         index: record.index,
         proof: String::from_utf8_lossy(&proof).into_owned(),
+    }))
+}
+
+/// `POST /api/v1/lookup` (`sigil_core::log_api::lookup`, `docs/log.md`
+/// "Looking up many releases at once"): for each release asked, in the
+/// order asked, its `.tlog-proof` against `published` or `not_logged`;
+/// then, for every certificate id on the validated path of a signer of a
+/// logged release, what [`revocation_status`] answers, as an item.
+///
+/// The ids are the verifier's (`sigil_verifier::VerifiedSigner::path_ids`):
+/// each signer's chain is validated against `roots` at the entry's
+/// `integrated_at`, through `chains`, so a maintainer's chain costs one
+/// validation however many of its releases are asked. A chain that no
+/// longer validates (its root was dropped from `roots`) adds no id; the
+/// client then misses an answer and fails that release closed.
+///
+/// Work and memory: releases are read in index order, one entry bundle at
+/// a time; the hash tiles of the proofs are read once each and kept for
+/// the call. [`ReadError::RevocationUnpublished`] for any id makes the
+/// whole answer wait, as the single request does;
+/// [`ReadError::LookupTooLarge`] once the proofs pass
+/// [`MAX_LOOKUP_ANSWER_BYTES`].
+pub fn lookup(
+    storage: &dyn Storage,
+    releases: &[ReleaseKey],
+    published: &Published,
+    roots: &TrustedRoots,
+    chains: &ChainCache,
+) -> Result<LookupAnswer, ReadError> {
+    let size = published.size;
+    let hashes = CachedTiles::new(storage);
+    // Bytes of proofs in the answer so far, against MAX_LOOKUP_ANSWER_BYTES.
+    let mut spent = 0usize;
+    let mut spend = |proof: &[u8]| {
+        spent = spent.saturating_add(proof.len());
+        if spent > MAX_LOOKUP_ANSWER_BYTES {
+            Err(ReadError::LookupTooLarge)
+        } else {
+            Ok(())
+        }
+    };
+    // (index, position asked) of the logged ones, in index order:
+    // neighbours share their entry bundle and most hash tiles.
+    let mut logged = Vec::new();
+    for (position, key) in releases.iter().enumerate() {
+        if let Some(record) = storage
+            .release(&key.crate_name, &key.version)?
+            .filter(|r| r.index < size)
+        {
+            logged.push((record.index, position));
+        }
+    }
+    logged.sort_unstable();
+    let mut proofs: Vec<Option<String>> = vec![None; releases.len()];
+    let mut ids = Vec::new();
+    let mut seen = HashSet::new();
+    let mut bundle = BundleCursor::new(storage, size);
+    for (index, position) in logged {
+        let entry = bundle.entry(index)?;
+        for id in signer_path_ids(&entry, index, roots, chains) {
+            if seen.insert(id) {
+                ids.push(id);
+            }
+        }
+        let proof = prove(&hashes, index, published, entry)?;
+        spend(&proof)?;
+        if let Some(slot) = proofs.get_mut(position) {
+            *slot = Some(String::from_utf8_lossy(&proof).into_owned());
+        }
+    }
+    let mut revocations = Vec::with_capacity(ids.len());
+    for certificate_id in ids {
+        revocations.push(
+            match revocation_of(storage, &hashes, certificate_id, published)? {
+                None => RevocationLookup::NotRevoked { certificate_id },
+                Some(status) => {
+                    spend(status.proof.as_bytes())?;
+                    RevocationLookup::Revoked(status)
+                }
+            },
+        );
+    }
+    let releases = releases
+        .iter()
+        .zip(proofs)
+        .map(|(key, proof)| match proof {
+            Some(proof) => ReleaseLookup::Logged {
+                crate_name: key.crate_name.clone(),
+                version: key.version.clone(),
+                proof,
+            },
+            None => ReleaseLookup::NotLogged {
+                crate_name: key.crate_name.clone(),
+                version: key.version.clone(),
+            },
+        })
+        .collect();
+    Ok(LookupAnswer {
+        checkpoint: String::from_utf8_lossy(&published.checkpoint).into_owned(),
+        releases,
+        revocations,
     })
+}
+
+/// The certificate ids of the validated paths of a logged release's
+/// signers ([`lookup`]); none for an entry that is not a release, or a
+/// chain that does not validate any more (logged: it should not happen).
+fn signer_path_ids(
+    entry: &[u8],
+    index: u64,
+    roots: &TrustedRoots,
+    chains: &ChainCache,
+) -> Vec<[u8; 32]> {
+    let (integrated_at, release) = match Entry::decode(entry) {
+        Ok(Entry {
+            integrated_at,
+            body: EntryBody::Release(release),
+        }) => (integrated_at, release),
+        _ => {
+            tracing::warn!(index, "a release row names an entry that is not a release");
+            return Vec::new();
+        }
+    };
+    let mut ids = Vec::new();
+    for signer in &release.signers {
+        match verify_chain(&signer.chain, roots, integrated_at, Some(chains)) {
+            Ok(verified) => ids.extend(verified.path_ids().copied()),
+            Err(e) => tracing::warn!(
+                index,
+                error = %e,
+                "a logged signer's chain no longer validates; its revocation answers are left out"
+            ),
+        }
+    }
+    ids
+}
+
+/// Entries read in index order, one entry bundle (C2SP tlog-tiles) kept
+/// at a time.
+struct BundleCursor<'a> {
+    storage: &'a dyn Storage,
+    size: u64,
+    /// The bundle last read, and its bytes.
+    current: Option<(Tile, Vec<u8>)>,
+}
+
+impl<'a> BundleCursor<'a> {
+    fn new(storage: &'a dyn Storage, size: u64) -> Self {
+        BundleCursor {
+            storage,
+            size,
+            current: None,
+        }
+    }
+
+    /// The bytes of entry `index` (below the tree size).
+    fn entry(&mut self, index: u64) -> Result<Vec<u8>, TileError> {
+        let tile = Tile::at_size(TileKind::Entries, index / u64::from(TILE_WIDTH), self.size)
+            .ok_or(TileError::InvalidTile {
+                reason: "entry index beyond the tree size",
+            })?;
+        let data = match self.current.take() {
+            Some((t, data)) if t == tile => data,
+            _ => StorageTiles(self.storage)
+                .read_tiles(&[tile])?
+                .into_iter()
+                .next()
+                .ok_or(TileError::MissingTile(tile))?,
+        };
+        let entry = tile::parse_bundle_for_tile(&tile, &data)?
+            .get((index % u64::from(TILE_WIDTH)) as usize)
+            .map(|e| e.to_vec())
+            .ok_or(TileError::MissingTile(tile));
+        self.current = Some((tile, data));
+        entry
+    }
 }
 
 /// `GET /tile/...`: the tile's bytes. Any width up to the published one is

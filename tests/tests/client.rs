@@ -294,6 +294,87 @@ fn verify_lock_over_a_lockfile_and_a_cargo_cache() {
     assert_eq!(v["failed"].as_u64(), Some(1), "{v}");
 }
 
+/// Issue 14 item 3: online, `verify-lock` asks the log once per thousand
+/// crates (`POST /api/v1/lookup`), not once per crate and per
+/// certificate, and still checks every crate: through a proxy that counts
+/// requests, three signed crates by two maintainers and an unsigned one
+/// take one lookup and no per-crate request. Once a maintainer is
+/// revoked, its crates fail (`revoked`) and the other's still verify.
+#[test]
+fn verify_lock_online_uses_one_lookup_and_reports_a_revoked_signer() {
+    use sigil_e2e::proxy::{Proxy, Reply};
+    use world::package_status;
+
+    let w = World::start("90d");
+    let (kh, ch) = w.maintainer("hal", &["alpha", "beta"]);
+    let (ki, ci) = w.maintainer("ida", &["gamma"]);
+    let maintainers = [(&kh, &ch), (&ki, &ci)];
+    let mut crates = vec![];
+    for (name, by) in [
+        ("alpha", Some(0)),
+        ("beta", Some(0)),
+        ("gamma", Some(1)),
+        ("delta", None),
+    ] {
+        let file = w.package(name, "1.0.0", &format!("pub fn {name}() {{}}\n"));
+        if let Some(m) = by {
+            let (key, cert) = maintainers[m];
+            assert!(w.sign(key, cert, &file, &w.log.url).status.success());
+        }
+        crates.push((name, file));
+    }
+    let list: Vec<(&str, &str, &std::path::Path)> = crates
+        .iter()
+        .map(|(n, f)| (*n, "1.0.0", f.as_path()))
+        .collect();
+    let lock = w.lock("lock", &list);
+    let proxy = Proxy::start(&w.log.url, |_| Reply::Forward);
+    let (good, v) = w.verify_lock(&lock, &["--log", &proxy.url]);
+    assert!(good, "{v}");
+    assert_eq!(
+        (v["verified"].as_u64(), v["unsigned"].as_u64()),
+        (Some(3), Some(1)),
+        "{v}"
+    );
+    let requests = proxy.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.starts_with("POST /api/v1/lookup"))
+            .count(),
+        1,
+        "{requests:?}"
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.contains("/api/v1/releases/") || r.contains("/api/v1/revocations/")),
+        "per-crate requests: {requests:?}"
+    );
+
+    w.revoke_from_0(&ci);
+    let (good, v) = w.verify_lock(&lock, &["--log", &w.log.url]);
+    assert!(!good, "{v}");
+    assert_eq!(package_status(&v, "gamma"), ("failed", "revoked"), "{v}");
+    assert_eq!(package_status(&v, "alpha"), ("verified", ""), "{v}");
+    assert_eq!(package_status(&v, "beta"), ("verified", ""), "{v}");
+    assert_eq!(package_status(&v, "delta"), ("unsigned", "unsigned"), "{v}");
+    // Offline with the proof files, the revocation is not known (and the
+    // crate passes, as documented): the lookup is the online check.
+    let proofs = w.path("proofs");
+    std::fs::create_dir_all(&proofs).unwrap();
+    for (name, file) in &crates[..3] {
+        std::fs::copy(
+            format!("{}.tlog-proof", file.display()),
+            proofs.join(format!("{name}-1.0.0.crate.tlog-proof")),
+        )
+        .unwrap();
+    }
+    let (good, v) = w.verify_lock(&lock, &["--offline", "--proofs", p(&proofs)]);
+    assert!(good, "{v}");
+    assert_eq!(v["verified"].as_u64(), Some(3), "{v}");
+}
+
 /// `sigil_client`'s blocking clients against the real `sigil-log` and
 /// `sigil-ca`: every log endpoint answers in `sigil_core::log_api`'s
 /// types, a checked resubmission of a logged release is answered with its

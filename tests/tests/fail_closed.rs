@@ -408,3 +408,162 @@ fn item10_enroll_checks_the_proof_the_ca_returns() {
     assert!(out.status.success(), "{}", world::stderr(&out));
     assert!(out_path.exists());
 }
+
+/// Issue 14 item 3: `verify-lock` online asks the log many crates at once
+/// (`POST /api/v1/lookup`) and takes nothing the answer leaves out as
+/// "absent" or "not revoked", and nothing it adds. A proxy edits the
+/// log's answer: a release left out fails that crate
+/// (`lookup_missing_release`); a withheld revocation answer fails every
+/// crate whose signer it concerns (`revocation_withheld`); a release not
+/// asked, or one answered twice, fails the whole answer; swapped proofs
+/// are another crate's (`wrong_crate`); a forged revocation or checkpoint
+/// does not verify; an error or garbage is a failure. Nothing passes
+/// through a lying proxy; everything passes through an honest one.
+#[test]
+fn item14_a_lookup_answer_that_withholds_or_adds_fails_closed() {
+    use serde_json::{Value, json};
+    use world::package_status;
+
+    let w = World::start("90d");
+    let (key, cert) = w.maintainer("alice", &["hello", "world"]);
+    let hello = w.package("hello", "1.0.0", "pub fn hi() {}\n");
+    let world_crate = w.package("world", "1.0.0", "pub fn w() {}\n");
+    for file in [&hello, &world_crate] {
+        assert!(w.sign(&key, &cert, file, &w.log.url).status.success());
+    }
+    let lock = w.lock(
+        "lock",
+        &[("hello", "1.0.0", &hello), ("world", "1.0.0", &world_crate)],
+    );
+    let honest = Proxy::start(&w.log.url, |_| Reply::Forward);
+    let (good, v) = w.verify_lock(&lock, &["--log", &honest.url]);
+    assert!(good, "{v}");
+
+    fn release_index(v: &Value, name: &str) -> usize {
+        v["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|r| r["crate"] == name)
+            .unwrap()
+    }
+    type Edit = fn(&mut Value);
+    /// (what, the edit, the (status, code) of hello and of world)
+    type Row = (&'static str, Edit, [(&'static str, &'static str); 2]);
+    let edits: Vec<Row> = vec![
+        (
+            "a release left out",
+            (|v: &mut Value| {
+                let i = release_index(v, "world");
+                v["releases"].as_array_mut().unwrap().remove(i);
+            }) as Edit,
+            [("verified", ""), ("failed", "lookup_missing_release")],
+        ),
+        (
+            "every revocation answer withheld",
+            (|v: &mut Value| v["revocations"] = json!([])) as Edit,
+            [
+                ("failed", "revocation_withheld"),
+                ("failed", "revocation_withheld"),
+            ],
+        ),
+        (
+            "one revocation answer withheld",
+            (|v: &mut Value| {
+                v["revocations"].as_array_mut().unwrap().remove(0);
+            }) as Edit,
+            [
+                ("failed", "revocation_withheld"),
+                ("failed", "revocation_withheld"),
+            ],
+        ),
+        (
+            "a release not asked",
+            (|v: &mut Value| {
+                v["releases"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"status": "not_logged", "crate": "extra", "version": "1.0.0"}))
+            }) as Edit,
+            [
+                ("failed", "lookup_unasked_release"),
+                ("failed", "lookup_unasked_release"),
+            ],
+        ),
+        (
+            "a release answered twice",
+            (|v: &mut Value| {
+                let first = v["releases"][0].clone();
+                v["releases"].as_array_mut().unwrap().push(first);
+            }) as Edit,
+            [
+                ("failed", "lookup_duplicate"),
+                ("failed", "lookup_duplicate"),
+            ],
+        ),
+        (
+            "the proofs swapped",
+            (|v: &mut Value| {
+                let (h, w) = (release_index(v, "hello"), release_index(v, "world"));
+                let proof = v["releases"][h]["proof"].clone();
+                v["releases"][h]["proof"] = v["releases"][w]["proof"].clone();
+                v["releases"][w]["proof"] = proof;
+            }) as Edit,
+            [("failed", "wrong_crate"), ("failed", "wrong_crate")],
+        ),
+        (
+            "a forged revocation",
+            (|v: &mut Value| {
+                let id = v["revocations"][0]["certificate_id"].clone();
+                v["revocations"][0] = json!({"status": "revoked", "certificate_id": id,
+                    "from_index": 0, "index": 0, "proof": "not a proof\n"});
+            }) as Edit,
+            [
+                ("failed", "bad_revocation_proof"),
+                ("failed", "bad_revocation_proof"),
+            ],
+        ),
+        (
+            "another checkpoint",
+            (|v: &mut Value| v["checkpoint"] = json!("not a checkpoint\n")) as Edit,
+            [
+                ("failed", "checkpoint_cache"),
+                ("failed", "checkpoint_cache"),
+            ],
+        ),
+        (
+            "garbage",
+            (|v: &mut Value| *v = json!({"releases": "none"})) as Edit,
+            [("failed", "unreachable"), ("failed", "unreachable")],
+        ),
+    ];
+    for (what, edit, want) in edits {
+        let proxy = Proxy::start(&w.log.url, move |r| {
+            if r.method == "POST" && r.path == "/api/v1/lookup" {
+                Reply::Edit(Box::new(move |answer: Answer| {
+                    let mut v: Value = serde_json::from_slice(&answer.body).unwrap();
+                    edit(&mut v);
+                    Answer::json(answer.status, &v.to_string())
+                }))
+            } else {
+                Reply::Forward
+            }
+        });
+        let (good, v) = w.verify_lock(&lock, &["--log", &proxy.url]);
+        assert!(!good, "{what}: passed: {v}");
+        let got = [package_status(&v, "hello"), package_status(&v, "world")];
+        assert_eq!(got, want, "{what}: {v}");
+    }
+    // The log failing the lookup fails every crate, with its code.
+    let proxy = Proxy::start(&w.log.url, |r| {
+        if r.path == "/api/v1/lookup" {
+            Reply::Answer(Answer::text(500, "oops"))
+        } else {
+            Reply::Forward
+        }
+    });
+    let (good, v) = w.verify_lock(&lock, &["--log", &proxy.url]);
+    assert!(!good, "{v}");
+    assert_eq!(package_status(&v, "hello"), ("failed", "http_500"), "{v}");
+    assert_eq!(v["failed"].as_u64(), Some(2), "{v}");
+}

@@ -128,6 +128,70 @@ impl World {
     }
 }
 
+/// A Cargo.lock and a cargo-style download cache (`CARGO_HOME`) for
+/// `sigil verify-lock`.
+pub struct Lock {
+    pub lockfile: PathBuf,
+    pub cargo_home: PathBuf,
+}
+
+impl World {
+    /// A Cargo.lock of the given `.crate` files (name, version, file) and
+    /// a cargo home whose registry cache holds them, in `dir`.
+    pub fn lock(&self, dir: &str, crates: &[(&str, &str, &Path)]) -> Lock {
+        let cargo_home = self.path(&format!("{dir}/cargo-home"));
+        let cache = cargo_home.join("registry/cache/index.crates.io-1949cf8c6b5b557f");
+        std::fs::create_dir_all(&cache).unwrap();
+        let mut lock =
+            String::from("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+        for (name, version, file) in crates {
+            let bytes = std::fs::read(file).unwrap();
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            std::fs::write(cache.join(format!("{name}-{version}.crate")), &bytes).unwrap();
+            lock.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+            ));
+        }
+        let lockfile = self.path(&format!("{dir}/Cargo.lock"));
+        std::fs::write(&lockfile, lock).unwrap();
+        Lock {
+            lockfile,
+            cargo_home,
+        }
+    }
+
+    /// `sigil verify-lock --json` of `lock` with `extra` flags: (success,
+    /// the report).
+    pub fn verify_lock(&self, lock: &Lock, extra: &[&str]) -> (bool, Value) {
+        let mut c = sigil(&["verify-lock", "--json", "--trust-root"]);
+        c.arg(self.path("trust.json"))
+            .arg("--cargo-home")
+            .arg(&lock.cargo_home)
+            .args(extra)
+            .arg(&lock.lockfile)
+            .env("SIGIL_HOME", self.path("home"));
+        let out = run(c);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("not JSON: {}", stderr(&out)));
+        assert_eq!(out.status.success(), v["ok"] == true, "{v}");
+        (out.status.success(), v)
+    }
+}
+
+/// The (status, code) verify-lock reported for `name`.
+pub fn package_status<'a>(report: &'a Value, name: &str) -> (&'a str, &'a str) {
+    let p = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report}"));
+    (
+        p["status"].as_str().unwrap(),
+        p["code"].as_str().unwrap_or(""),
+    )
+}
+
 pub fn start_log(dir: &Path, data: &str) -> Server {
     Server::start(layout::log_command(dir, data).unwrap()).unwrap()
 }

@@ -5,7 +5,15 @@
 //! sigil-bench crash --backend rocks|bucket [--cycles N] [--submitters N] [--seed N]
 //! sigil-bench append [--entries N] [--round N]
 //! sigil-bench memory [--sizes N,N,...] [--seconds S] [--rate R] [-- SERVER ARGS]
+//! sigil-bench ingest [--entries N] [--clients N] [--rate R] [--seconds S] [-- SERVER ARGS]
+//! sigil-bench reads [--size N] [--proof-clients N] [--connections N] [--seconds S]
+//! sigil-bench table
 //! ```
+//!
+//! Every measurement prints one JSON line with its figure, the baseline
+//! measured in the same run and their ratio; `table` runs `append`,
+//! `ingest` and `reads` with the settings of BENCHMARKS.md's table and
+//! prints its rows.
 //!
 //! `crash` (issue #13): submissions at load, SIGKILL at random moments,
 //! and after every cycle the checks of `crash.rs`. It prints one JSON line
@@ -18,8 +26,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod append;
+mod cpu;
 mod crash;
+mod http;
+mod ingest;
 mod memory;
+mod reads;
+mod table;
 
 /// Sigil's load and fault harness.
 #[derive(Parser)]
@@ -75,6 +88,63 @@ enum Command {
         #[arg(last = true)]
         server_args: Vec<String>,
     },
+    /// Releases through the real log with every admission check on:
+    /// ingest (closed loop) against the machine's P-256 verify rate, then
+    /// submit -> proof latency at a fixed rate (open loop), with a CPU
+    /// profile of the server and the client.
+    Ingest {
+        /// Releases in the closed loop.
+        #[arg(long, default_value_t = 100_000)]
+        entries: usize,
+        /// Its concurrent connections.
+        #[arg(long, default_value_t = 3_000)]
+        clients: usize,
+        /// Submissions per second in the open loop.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        /// Seconds of the open loop.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The client's worker threads.
+        #[arg(long, default_value_t = 2)]
+        client_threads: usize,
+        /// Extra arguments for `sigil-log serve`.
+        #[arg(last = true)]
+        server_args: Vec<String>,
+    },
+    /// The read path of a grown log: inclusion proofs against `GET
+    /// /checkpoint`, and tile GETs from `sigil-log` against nginx serving
+    /// `sigil-log export-tiles`'s output.
+    Reads {
+        /// Entries in the log (at least 65,536).
+        #[arg(long, default_value_t = 1_000_000)]
+        size: u64,
+        /// Connections asking for proofs.
+        #[arg(long, default_value_t = 16)]
+        proof_clients: usize,
+        /// Connections asking for tiles.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Alternations of sigil-log and nginx.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// The client's worker threads.
+        #[arg(long, default_value_t = 2)]
+        client_threads: usize,
+        /// nginx (default: `nginx` on the PATH, else /usr/sbin/nginx).
+        #[arg(long)]
+        nginx: Option<std::path::PathBuf>,
+    },
+    /// `append`, `ingest` and `reads` with BENCHMARKS.md's settings, as the
+    /// rows of its table (markdown), after their JSON lines.
+    Table {
+        /// nginx (default: `nginx` on the PATH, else /usr/sbin/nginx).
+        #[arg(long)]
+        nginx: Option<std::path::PathBuf>,
+    },
 }
 
 /// The log's storage under test.
@@ -88,9 +158,47 @@ pub enum Backend {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Append { entries, round } => match append_run(entries, round.max(1)) {
-            Ok(line) => {
-                println!("{line}");
+        Command::Ingest {
+            entries,
+            clients,
+            rate,
+            seconds,
+            client_threads,
+            server_args,
+        } => json_or_fail(
+            ingest::run(&ingest::Settings {
+                entries,
+                clients: clients.max(1),
+                rate: rate.max(1),
+                seconds,
+                client_threads,
+                server_args,
+            })
+            .map(|r| r.json()),
+        ),
+        Command::Reads {
+            size,
+            proof_clients,
+            connections,
+            seconds,
+            rounds,
+            client_threads,
+            nginx,
+        } => json_or_fail(
+            reads::run(&reads::Settings {
+                size,
+                proof_clients: proof_clients.max(1),
+                tile_connections: connections.max(1),
+                seconds,
+                rounds,
+                client_threads,
+                nginx: nginx.unwrap_or_else(reads::default_nginx),
+            })
+            .map(|r| r.json()),
+        ),
+        Command::Table { nginx } => match table::run(&nginx.unwrap_or_else(reads::default_nginx)) {
+            Ok(rows) => {
+                println!("{rows}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -98,6 +206,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Append { entries, round } => json_or_fail(append_run(entries, round.max(1))),
         Command::Memory {
             sizes,
             seconds,
@@ -134,8 +243,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a measurement's JSON line, or its error.
+fn json_or_fail(result: Result<serde_json::Value, String>) -> ExitCode {
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sigil-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `append`: the raw append rate and the fsync baseline, as one JSON line.
-fn append_run(entries: u64, round: u64) -> Result<String, String> {
+pub(crate) fn append_run(entries: u64, round: u64) -> Result<serde_json::Value, String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let dir = tempfile::tempdir().map_err(|e| err(&e))?;
     let ca = sigil_e2e::test_ca::TestCa::new("Append").map_err(|e| err(&e))?;
@@ -163,6 +286,5 @@ fn append_run(entries: u64, round: u64) -> Result<String, String> {
         "append_per_s": rate.round(),
         "baseline_file_fsync_per_s": baseline.round(),
         "ratio": (rate / baseline * 1000.0).round() / 1000.0,
-    })
-    .to_string())
+    }))
 }

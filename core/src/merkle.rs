@@ -57,10 +57,12 @@
 
 use sha2::{Digest, Sha256};
 
+mod cached;
 mod memory;
 mod prove;
 mod verify;
 
+pub use cached::CachedHashes;
 pub use memory::MemoryHashes;
 pub use prove::{
     consistency_proof_nodes, inclusion_proof_nodes, prove_consistency, prove_inclusion,

@@ -52,8 +52,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigil_core::merkle::Hash;
+use sigil_core::merkle::{CachedHashes, Hash};
 use sigil_core::note::Ed25519Verifier;
+use sigil_core::tile::TileHashReader;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::metrics::{Metrics, WitnessLabel};
@@ -447,6 +448,9 @@ impl Publisher {
 /// `published`.
 fn answer(storage: &dyn Storage, published: &Published, rounds: Vec<Handoff>, metrics: &Metrics) {
     let reader = CachedTiles::new(storage);
+    // The rounds' entries are neighbours: their proofs share most nodes,
+    // computed once each (a node inside a tile costs up to 255 hashes).
+    let tree = CachedHashes::new(TileHashReader::trusted(published.size, &reader));
     for round in rounds {
         for w in round.answers {
             let reply = match w.outcome {
@@ -457,7 +461,7 @@ fn answer(storage: &dyn Storage, published: &Published, rounds: Vec<Handoff>, me
                         None => read_entry(&reader, index, published.size).map_err(ReadError::from),
                     };
                     entry
-                        .and_then(|e| prove(&reader, index, published, e).map_err(ReadError::from))
+                        .and_then(|e| prove(&tree, index, published, e).map_err(ReadError::from))
                         .map(|proof| Accepted {
                             index,
                             created,

@@ -25,7 +25,7 @@ use sigil_core::log_api::{
     ConsistencyProof, EntryInfo, InclusionProof, LookupAnswer, MAX_LOOKUP_ANSWER_BYTES,
     ReleaseInfo, ReleaseKey, ReleaseList, ReleaseLookup, RevocationLookup, RevocationStatus,
 };
-use sigil_core::merkle::{self, Hash, MerkleError};
+use sigil_core::merkle::{self, CachedHashes, Hash, HashReader, MerkleError};
 use sigil_core::proof::TlogProof;
 use sigil_core::tile::{self, TILE_WIDTH, Tile, TileError, TileHashReader, TileKind, TileReader};
 use sigil_verifier::{ChainCache, TrustedRoots, verify_chain};
@@ -249,7 +249,8 @@ pub fn release_proof(
         })?;
     let reader = StorageTiles(storage);
     let entry = read_entry(&reader, record.index, published.size)?;
-    Ok(prove(&reader, record.index, published, entry)?)
+    let tree = TileHashReader::trusted(published.size, &reader);
+    Ok(prove(&tree, record.index, published, entry)?)
 }
 
 /// `GET /api/v1/revocations/{certificate_id}`: the revocation of the
@@ -265,15 +266,17 @@ pub fn revocation_status(
     certificate_id: [u8; 32],
     published: &Published,
 ) -> Result<RevocationStatus, ReadError> {
-    revocation_of(storage, &StorageTiles(storage), certificate_id, published)?
-        .ok_or(ReadError::NotRevoked)
+    let tiles = StorageTiles(storage);
+    let tree = TileHashReader::trusted(published.size, &tiles);
+    revocation_of(storage, &tree, certificate_id, published)?.ok_or(ReadError::NotRevoked)
 }
 
-/// [`revocation_status`], with `None` for "not revoked" and hash tiles
-/// read through `hashes`: the one rule of both revocation answers.
+/// [`revocation_status`], with `None` for "not revoked" and the hashes of
+/// the tree of `published.size` read through `tree`: the one rule of both
+/// revocation answers.
 fn revocation_of(
     storage: &dyn Storage,
-    hashes: &dyn TileReader,
+    tree: &dyn HashReader,
     certificate_id: [u8; 32],
     published: &Published,
 ) -> Result<Option<RevocationStatus>, ReadError> {
@@ -284,7 +287,7 @@ fn revocation_of(
         return Err(ReadError::RevocationUnpublished);
     }
     let entry = read_entry(&StorageTiles(storage), record.index, published.size)?;
-    let proof = prove(hashes, record.index, published, entry)?;
+    let proof = prove(tree, record.index, published, entry)?;
     Ok(Some(RevocationStatus {
         certificate_id,
         from_index: record.from_index,
@@ -308,7 +311,7 @@ fn revocation_of(
 ///
 /// Work and memory: releases are read in index order, one entry bundle at
 /// a time; the hash tiles of the proofs are read once each and kept for
-/// the call. [`ReadError::RevocationUnpublished`] for any id makes the
+/// the call, and so is every node computed from them. [`ReadError::RevocationUnpublished`] for any id makes the
 /// whole answer wait, as the single request does;
 /// [`ReadError::LookupTooLarge`] once the proofs pass
 /// [`MAX_LOOKUP_ANSWER_BYTES`].
@@ -320,7 +323,8 @@ pub fn lookup(
     chains: &ChainCache,
 ) -> Result<LookupAnswer, ReadError> {
     let size = published.size;
-    let hashes = CachedTiles::new(storage);
+    let tiles = CachedTiles::new(storage);
+    let tree = CachedHashes::new(TileHashReader::trusted(size, &tiles));
     // Bytes of proofs in the answer so far, against MAX_LOOKUP_ANSWER_BYTES.
     let mut spent = 0usize;
     let mut spend = |proof: &[u8]| {
@@ -354,7 +358,7 @@ pub fn lookup(
                 ids.push(id);
             }
         }
-        let proof = prove(&hashes, index, published, entry)?;
+        let proof = prove(&tree, index, published, entry)?;
         spend(&proof)?;
         if let Some(slot) = proofs.get_mut(position) {
             *slot = Some(String::from_utf8_lossy(&proof).into_owned());
@@ -363,7 +367,7 @@ pub fn lookup(
     let mut revocations = Vec::with_capacity(ids.len());
     for certificate_id in ids {
         revocations.push(
-            match revocation_of(storage, &hashes, certificate_id, published)? {
+            match revocation_of(storage, &tree, certificate_id, published)? {
                 None => RevocationLookup::NotRevoked { certificate_id },
                 Some(status) => {
                     spend(status.proof.as_bytes())?;
@@ -480,18 +484,16 @@ pub fn tile(storage: &dyn Storage, tile: Tile, size: u64) -> Result<Vec<u8>, Rea
 
 /// The `.tlog-proof` (C2SP tlog-proof) of `entry`, at `index`, against
 /// `published`: the entry as `extra`, the RFC 9162 §2.1.3.1 inclusion
-/// proof, and the published checkpoint with its cosignatures.
+/// proof, and the published checkpoint with its cosignatures. `tree` reads
+/// the hashes of the tree of `published.size` (a [`TileHashReader`] over
+/// it; a [`CachedHashes`] in front of one for many proofs).
 pub fn prove(
-    reader: &dyn TileReader,
+    tree: &dyn HashReader,
     index: u64,
     published: &Published,
     entry: Vec<u8>,
 ) -> Result<Vec<u8>, MerkleError> {
-    let hashes = merkle::prove_inclusion(
-        index,
-        published.size,
-        &TileHashReader::trusted(published.size, reader),
-    )?;
+    let hashes = merkle::prove_inclusion(index, published.size, &tree)?;
     Ok(TlogProof {
         extra: Some(entry),
         index,

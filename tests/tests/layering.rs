@@ -65,7 +65,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "sigil-bench",
-        &["sigil-core", "sigil-e2e", "sigil-log", "sigil-keyfile"],
+        &[
+            "sigil-core",
+            "sigil-verifier",
+            "sigil-e2e",
+            "sigil-log",
+            "sigil-keyfile",
+        ],
     ),
     (
         "sigil-e2e",

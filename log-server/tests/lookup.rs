@@ -21,14 +21,7 @@ use sigil_verifier::{TrustedRoots, verify_chain};
 
 /// POSTs a lookup body; (status, answer).
 fn lookup(log: &LogServer, body: &[u8]) -> (u16, Answer<LookupAnswer>) {
-    let r = client()
-        .post(format!("{}/api/v1/lookup", log.url))
-        .header("content-type", "application/json")
-        .body(body.to_vec())
-        .send()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, answer(status, &r.bytes().unwrap()))
+    post_json(log, "/api/v1/lookup", body)
 }
 
 fn keys(list: &[(&str, &str)]) -> Vec<ReleaseKey> {

@@ -260,8 +260,17 @@ pub fn answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Answer<T> {
 
 /// POSTs submission bytes; returns (status, answer).
 pub fn post(log: &LogServer, body: &[u8]) -> (u16, Answer<Submitted>) {
+    post_json(log, "/api/v1/entries", body)
+}
+
+/// POSTs a JSON body to `path`; returns (status, answer).
+pub fn post_json<T: DeserializeOwned>(
+    log: &LogServer,
+    path: &str,
+    body: &[u8],
+) -> (u16, Answer<T>) {
     let r = client()
-        .post(format!("{}/api/v1/entries", log.url))
+        .post(format!("{}{path}", log.url))
         .header("content-type", "application/json")
         .body(body.to_vec())
         .send()

@@ -39,6 +39,9 @@ pub struct Point {
     pub reads_per_s: f64,
     /// Submissions accepted.
     pub accepted: u64,
+    /// RocksDB's own accounting after the writes, MiB by part (the
+    /// server's `sigil_log_storage_memory_bytes`).
+    pub storage_mib: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Point {
@@ -52,6 +55,7 @@ impl Point {
             "rss_peak_mib": self.rss_peak / 1024,
             "reads_per_s": self.reads_per_s.round(),
             "accepted": self.accepted,
+            "storage_after_writes_mib": self.storage_mib,
         })
         .to_string()
     }
@@ -235,6 +239,7 @@ fn measure(
     });
     let rss_writes = proc_kib(pid, "VmRSS");
     let rss_peak = proc_kib(pid, "VmHWM");
+    let storage_mib = storage_memory(&http, &server.url);
     if !server.terminate() {
         return Err("the server did not stop cleanly".into());
     }
@@ -246,5 +251,28 @@ fn measure(
         rss_peak,
         reads_per_s,
         accepted: accepted.load(Ordering::Relaxed),
+        storage_mib,
     })
+}
+
+/// The server's `sigil_log_storage_memory_bytes{part=".."}` gauges, in
+/// MiB with one decimal; empty if `/metrics` does not answer.
+fn storage_memory(
+    http: &reqwest::blocking::Client,
+    url: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let text = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("sigil_log_storage_memory_bytes{part=\"")?;
+            let (part, value) = rest.split_once("\"} ")?;
+            let bytes: f64 = value.trim().parse().ok()?;
+            let mib = (bytes / 1_048_576.0 * 10.0).round() / 10.0;
+            Some((part.to_owned(), serde_json::json!(mib)))
+        })
+        .collect()
 }

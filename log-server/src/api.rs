@@ -506,6 +506,10 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .inner
+        .metrics
+        .storage_memory(&state.inner.storage.memory());
     (
         [(
             header::CONTENT_TYPE,

@@ -15,6 +15,13 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+/// Label of the storage's memory: which part.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartLabel {
+    /// `table_readers`, `memtables`, `block_cache`, ...
+    pub part: String,
+}
+
 /// Label of rejected submissions: the machine code of the error.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
@@ -48,6 +55,8 @@ pub struct Metrics {
     pub rejected: Family<ReasonLabel, Counter>,
     /// Submissions answered with an existing entry.
     pub duplicates: Counter,
+    /// Bytes of memory the storage holds, by part (read when scraped).
+    pub storage_memory: Family<PartLabel, Gauge>,
     /// New entries per committed sequencing round.
     pub batch_size: Histogram,
     /// Seconds from the start of a round to its durable commit.
@@ -70,6 +79,7 @@ impl Metrics {
         let admitted = Family::<KindLabel, Counter>::default();
         let rejected = Family::<ReasonLabel, Counter>::default();
         let duplicates = Counter::default();
+        let storage_memory = Family::<PartLabel, Gauge>::default();
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 14));
         let batch_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         let submit_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
@@ -105,6 +115,11 @@ impl Metrics {
             duplicates.clone(),
         );
         registry.register(
+            "storage_memory_bytes",
+            "Memory the storage holds, by part (RocksDB: table readers, memtables, block cache)",
+            storage_memory.clone(),
+        );
+        registry.register(
             "batch_size",
             "New entries per committed sequencing round",
             batch_size.clone(),
@@ -131,6 +146,7 @@ impl Metrics {
             admitted,
             rejected,
             duplicates,
+            storage_memory,
             batch_size,
             batch_seconds,
             submit_seconds,
@@ -146,6 +162,17 @@ impl Metrics {
                 reason: code.to_string(),
             })
             .inc();
+    }
+
+    /// Records what the storage says it holds in memory, by part.
+    pub fn storage_memory(&self, parts: &[(&str, u64)]) {
+        for (part, bytes) in parts {
+            self.storage_memory
+                .get_or_create(&PartLabel {
+                    part: (*part).to_owned(),
+                })
+                .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+        }
     }
 
     /// The text exposition of every metric.

@@ -166,6 +166,13 @@ pub struct Batch {
 /// The log's storage. See the module documentation for the invariants every
 /// implementation keeps.
 pub trait Storage: Send + Sync + 'static {
+    /// Bytes of memory the store holds, by part, for `/metrics`; cheap
+    /// (in-memory counters), so it may be called from an async task.
+    /// Default: nothing to report.
+    fn memory(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
     /// The last committed checkpoint, `None` for a new log.
     fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError>;
 
@@ -236,6 +243,9 @@ pub trait Storage: Send + Sync + 'static {
 }
 
 impl<S: Storage + ?Sized> Storage for Arc<S> {
+    fn memory(&self) -> Vec<(&'static str, u64)> {
+        (**self).memory()
+    }
     fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
         (**self).load_checkpoint()
     }
@@ -270,6 +280,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
 }
 
 impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn memory(&self) -> Vec<(&'static str, u64)> {
+        (**self).memory()
+    }
     fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
         (**self).load_checkpoint()
     }

@@ -154,6 +154,21 @@ fn a_signed_release_is_logged_and_every_proof_checks_out() {
     assert_eq!(status, 200);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(metrics.contains("sigil_log_tree_size 21"), "{metrics}");
+    // RocksDB's own memory accounting, by the part each setting bounds:
+    // the memtables hold the 21 entries.
+    let memtables = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sigil_log_storage_memory_bytes{part=\"memtables\"} "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    assert!(memtables.is_some_and(|b| b > 0), "{metrics}");
+    for part in ["table_readers", "block_cache"] {
+        assert!(
+            metrics.contains(&format!(
+                "sigil_log_storage_memory_bytes{{part=\"{part}\"}}"
+            )),
+            "{part}: {metrics}"
+        );
+    }
 }
 
 #[test]

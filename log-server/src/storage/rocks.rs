@@ -402,6 +402,29 @@ impl RocksStore {
 }
 
 impl Storage for RocksStore {
+    fn memory(&self) -> Vec<(&'static str, u64)> {
+        // RocksDB's own accounting (include/rocksdb/db.h, "Properties"):
+        // what `rocks.rs`'s settings bound, part by part.
+        const PARTS: [(&str, &str); 4] = [
+            ("table_readers", "rocksdb.estimate-table-readers-mem"),
+            ("memtables", "rocksdb.cur-size-all-mem-tables"),
+            ("block_cache", "rocksdb.block-cache-usage"),
+            ("block_cache_pinned", "rocksdb.block-cache-pinned-usage"),
+        ];
+        self.with_db(|db| {
+            Ok(PARTS
+                .iter()
+                .filter_map(|(part, property)| {
+                    db.property_int_value(*property)
+                        .ok()
+                        .flatten()
+                        .map(|v| (*part, v))
+                })
+                .collect())
+        })
+        .unwrap_or_default()
+    }
+
     fn load_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
         self.with_db(|db| {
             db.get_pinned(KEY_CHECKPOINT)?

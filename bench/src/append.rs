@@ -27,6 +27,19 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The signers of one real release of `bench` signed with `key` (chain
+/// `chain`): what every appended entry carries.
+pub fn release_signers(
+    key: &p256::ecdsa::SigningKey,
+    chain: Vec<Vec<u8>>,
+) -> Result<Vec<Signer>, String> {
+    let release = sigil_core::statement::Release::new("bench", "0.0.1", [1; 32]).map_err(err)?;
+    let env = sigil_core::statement::Envelope::sign_release(&release, key).map_err(err)?;
+    Ok(ReleaseEntry::from_envelope(&env, vec![chain])
+        .map_err(err)?
+        .signers)
+}
+
 /// A log being grown by raw appends.
 pub struct Appender {
     store: RocksStore,

@@ -61,22 +61,10 @@ impl Load {
                         let Some(body) = bodies.get(i) else {
                             return (ok, failed);
                         };
-                        let answer = client
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .body(body.clone())
-                            .send()
-                            .await;
-                        match answer {
-                            Ok(r) if r.status().as_u16() == 201 => {
-                                // The answer carries the proof: read it all.
-                                if r.bytes().await.is_ok() {
-                                    ok += 1;
-                                } else {
-                                    failed += 1;
-                                }
-                            }
-                            _ => failed += 1,
+                        if submit(&client, &url, body.clone()).await {
+                            ok += 1;
+                        } else {
+                            failed += 1;
                         }
                     }
                 }));
@@ -110,16 +98,7 @@ impl Load {
                 tasks.push(tokio::spawn(async move {
                     let sent = Instant::now();
                     let body = bodies.get(k).cloned().unwrap_or_default();
-                    let answer = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
-                    let ok = match answer {
-                        Ok(r) if r.status().as_u16() == 201 => r.bytes().await.is_ok(),
-                        _ => false,
-                    };
+                    let ok = submit(&client, &url, body).await;
                     (ok, sent.elapsed())
                 }));
             }
@@ -189,6 +168,21 @@ impl Load {
             failed: failed.load(Ordering::Relaxed),
             seconds: started.elapsed().as_secs_f64(),
         }
+    }
+}
+
+/// POSTs one submission; whether it was answered `201` and the answer
+/// (which carries the proof) was read to the end.
+async fn submit(client: &reqwest::Client, url: &str, body: Vec<u8>) -> bool {
+    match client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(r) if r.status().as_u16() == 201 => r.bytes().await.is_ok(),
+        _ => false,
     }
 }
 

@@ -21,12 +21,12 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
 use sigil_core::entry::{EntryBody, ReleaseEntry};
 use sigil_core::log_api::{ENTRIES_PATH, encode_submission};
 use sigil_core::statement::{self, Envelope, Release};
-use sigil_e2e::Server;
 use sigil_e2e::test_ca::{TestCa, now_ms};
 use sigil_verifier::{ChainCache, RevocationSet, TrustedRoots};
 
 use crate::cpu::{self, Spent};
 use crate::http::{Latencies, Load};
+use crate::server;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -185,46 +185,6 @@ pub fn presign(
         .collect()
 }
 
-/// A fresh log: keys and root written in `dir`, the release `sigil-log
-/// serve` started on `dir/data` with the rate limit off and room for
-/// `connections`.
-pub fn start_log(
-    dir: &std::path::Path,
-    ca: &TestCa,
-    connections: usize,
-    extra: &[String],
-) -> Result<Server, String> {
-    let origin = "bench.sigil.example/log";
-    std::fs::write(dir.join("root.pem"), ca.root_pem()).map_err(err)?;
-    let signer = sigil_core::note::Ed25519Signer::generate(origin).map_err(err)?;
-    std::fs::create_dir_all(dir.join("key")).map_err(err)?;
-    sigil_keyfile::note_key::write_log_key(&dir.join("key"), &signer).map_err(err)?;
-    serve(dir, connections, extra)
-}
-
-/// `sigil-log serve` on `dir/data` with the key and root in `dir`.
-pub fn serve(
-    dir: &std::path::Path,
-    connections: usize,
-    extra: &[String],
-) -> Result<Server, String> {
-    let mut c = sigil_e2e::command("sigil-log").map_err(err)?;
-    c.arg("serve")
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--key")
-        .arg(dir.join("key/log.key"))
-        .arg("--ca-root")
-        .arg(dir.join("root.pem"))
-        // Every client is on 127.0.0.1: one rate-limit bucket, so off.
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        // Every connection of the load is kept open.
-        .arg("--max-connections")
-        .arg((connections + 64).to_string())
-        .args(extra);
-    Server::start(c).map_err(err)
-}
-
 /// The whole run.
 pub fn run(s: &Settings) -> Result<Report, String> {
     let dir = tempfile::tempdir().map_err(err)?;
@@ -245,7 +205,8 @@ pub fn run(s: &Settings) -> Result<Report, String> {
         started.elapsed().as_secs_f64()
     );
 
-    let server = start_log(dir.path(), &ca, s.clients, &s.server_args)?;
+    server::write_keys(dir.path(), &ca, "bench.sigil.example/log")?;
+    let server = server::serve(dir.path(), Some(s.clients), &s.server_args)?;
     let url = format!("{}{ENTRIES_PATH}", server.url);
     let load = Load::new(s.clients, s.client_threads)?;
     let pid = server.pid().to_string();

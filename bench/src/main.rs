@@ -32,6 +32,7 @@ mod http;
 mod ingest;
 mod memory;
 mod reads;
+mod server;
 mod table;
 
 /// Sigil's load and fault harness.
@@ -263,16 +264,10 @@ pub(crate) fn append_run(entries: u64, round: u64) -> Result<serde_json::Value, 
     let dir = tempfile::tempdir().map_err(|e| err(&e))?;
     let ca = sigil_e2e::test_ca::TestCa::new("Append").map_err(|e| err(&e))?;
     let (key, chain) = ca.signer("bench").map_err(|e| err(&e))?;
-    let env = sigil_core::statement::Envelope::sign_release(
-        &sigil_core::statement::Release::new("bench", "0.0.1", [1; 32]).map_err(|e| err(&e))?,
-        &key,
-    )
-    .map_err(|e| err(&e))?;
-    let template =
-        sigil_core::entry::ReleaseEntry::from_envelope(&env, vec![chain]).map_err(|e| err(&e))?;
+    let signers = append::release_signers(&key, chain)?;
     let signer = sigil_core::note::Ed25519Signer::generate("append.sigil.example/log")
         .map_err(|e| err(&e))?;
-    let mut log = append::Appender::open(&dir.path().join("data"), signer, template.signers)?;
+    let mut log = append::Appender::open(&dir.path().join("data"), signer, signers)?;
     let (spent, bytes) = log.append(entries, round)?;
     let rate = entries as f64 / spent.as_secs_f64();
     let entry_len = (bytes / entries.max(1)) as usize;

@@ -10,13 +10,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sigil_core::entry::{EntryBody, ReleaseEntry};
-use sigil_core::log_api::{ENTRIES_PATH, encode_submission};
-use sigil_core::statement::{Envelope, Release};
-use sigil_e2e::Server;
+use sigil_core::log_api::ENTRIES_PATH;
 use sigil_e2e::test_ca::TestCa;
 
-use crate::append::Appender;
+use crate::append::{Appender, release_signers};
+use crate::server;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -83,17 +81,10 @@ pub fn run(
 ) -> Result<Vec<Point>, String> {
     let dir = tempfile::tempdir().map_err(err)?;
     let ca = TestCa::new("Memory").map_err(err)?;
-    std::fs::write(dir.path().join("root.pem"), ca.root_pem()).map_err(err)?;
     let (key, chain) = ca.signer("bench").map_err(err)?;
-    let env = Envelope::sign_release(&Release::new("bench", "0.0.1", [1; 32]).map_err(err)?, &key)
-        .map_err(err)?;
-    let template = ReleaseEntry::from_envelope(&env, vec![chain.clone()]).map_err(err)?;
-    let origin = "memory.sigil.example/log";
-    let signer = sigil_core::note::Ed25519Signer::generate(origin).map_err(err)?;
-    std::fs::create_dir_all(dir.path().join("key")).map_err(err)?;
-    sigil_keyfile::note_key::write_log_key(&dir.path().join("key"), &signer).map_err(err)?;
+    let signer = server::write_keys(dir.path(), &ca, "memory.sigil.example/log")?;
     let data = dir.path().join("data");
-    let mut appender = Appender::open(&data, signer, template.signers)?;
+    let mut appender = Appender::open(&data, signer, release_signers(&key, chain.clone())?)?;
     let mut points = Vec::new();
     let mut submitted = 0u64;
     for &size in sizes {
@@ -109,7 +100,6 @@ pub fn run(
         let resume = appender.close();
         let point = measure(
             dir.path(),
-            &data,
             size,
             seconds,
             rate,
@@ -131,7 +121,6 @@ pub fn run(
 )]
 fn measure(
     dir: &Path,
-    data: &Path,
     size: u64,
     seconds: u64,
     rate: u64,
@@ -140,17 +129,7 @@ fn measure(
     chain: &[Vec<u8>],
     submitted: &mut u64,
 ) -> Result<Point, String> {
-    let mut c = sigil_e2e::command("sigil-log").map_err(err)?;
-    c.arg("serve")
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--key")
-        .arg(dir.join("key/log.key"))
-        .arg("--ca-root")
-        .arg(dir.join("root.pem"))
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(extra_server_args);
-    let server = Server::start(c).map_err(err)?;
+    let server = server::serve(dir, None, extra_server_args)?;
     let pid = server.pid();
     let rss_start = proc_kib(pid, "VmRSS");
     let http = reqwest::blocking::Client::builder()
@@ -195,16 +174,7 @@ fn measure(
 
     // Writers: signed releases at `rate` per second.
     let total = rate * seconds;
-    let bodies: Vec<Vec<u8>> = (0..total)
-        .map(|i| {
-            let n = *submitted + i;
-            let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(n.to_le_bytes()).into();
-            let release = Release::new("bench", &format!("2.0.{n}"), sha).map_err(err)?;
-            let env = Envelope::sign_release(&release, key).map_err(err)?;
-            let entry = ReleaseEntry::from_envelope(&env, vec![chain.to_vec()]).map_err(err)?;
-            Ok(encode_submission(&EntryBody::Release(entry)))
-        })
-        .collect::<Result<_, String>>()?;
+    let bodies = crate::ingest::presign(key, chain, *submitted, total)?;
     *submitted += total;
     let accepted = AtomicU64::new(0);
     let next = AtomicU64::new(0);

@@ -22,13 +22,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigil_core::entry::ReleaseEntry;
-use sigil_core::statement::{Envelope, Release};
 use sigil_core::tile::{TILE_WIDTH, Tile, TileKind};
 use sigil_e2e::test_ca::TestCa;
 
-use crate::append::Appender;
+use crate::append::{Appender, release_signers};
 use crate::http::{Counts, Load, mix};
+use crate::server;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -122,18 +121,12 @@ pub fn run(s: &Settings) -> Result<Report, String> {
     }
     let dir = tempfile::tempdir().map_err(err)?;
     let ca = TestCa::new("Reads").map_err(err)?;
-    std::fs::write(dir.path().join("root.pem"), ca.root_pem()).map_err(err)?;
     let (key, chain) = ca.signer("bench").map_err(err)?;
-    let env = Envelope::sign_release(&Release::new("bench", "0.0.1", [1; 32]).map_err(err)?, &key)
-        .map_err(err)?;
-    let template = ReleaseEntry::from_envelope(&env, vec![chain]).map_err(err)?;
     let origin = "bench.sigil.example/log";
-    let signer = sigil_core::note::Ed25519Signer::generate(origin).map_err(err)?;
-    std::fs::create_dir_all(dir.path().join("key")).map_err(err)?;
-    sigil_keyfile::note_key::write_log_key(&dir.path().join("key"), &signer).map_err(err)?;
+    let signer = server::write_keys(dir.path(), &ca, origin)?;
     let data = dir.path().join("data");
     let started = Instant::now();
-    let mut appender = Appender::open(&data, signer, template.signers)?;
+    let mut appender = Appender::open(&data, signer, release_signers(&key, chain)?)?;
     appender.append(s.size, 4096)?;
     drop(appender.close());
     let grow_seconds = started.elapsed().as_secs_f64();
@@ -155,7 +148,7 @@ pub fn run(s: &Settings) -> Result<Report, String> {
     }
     let nginx = Nginx::start(&s.nginx, dir.path(), &export)?;
     let connections = s.proof_clients.max(s.tile_connections);
-    let server = crate::ingest::serve(dir.path(), connections, &[])?;
+    let server = server::serve(dir.path(), Some(connections), &[])?;
     let load = Load::new(connections, s.client_threads)?;
 
     let size = s.size;

@@ -506,10 +506,12 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    state
-        .inner
-        .metrics
-        .storage_memory(&state.inner.storage.memory());
+    // Off the runtime, as every storage call: the store may hold its lock
+    // while it reopens after a failed write. Without an answer the gauges
+    // keep their last values.
+    if let Ok(parts) = state.read(|s| Ok(s.memory())).await {
+        state.inner.metrics.storage_memory(&parts);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -311,8 +311,9 @@ fn revocation_of(
 ///
 /// Work and memory: releases are read in index order, one entry bundle at
 /// a time; the hash tiles of the proofs are read once each and kept for
-/// the call, and so is every node computed from them. [`ReadError::RevocationUnpublished`] for any id makes the
-/// whole answer wait, as the single request does;
+/// the call, and so is every node computed from them.
+/// [`ReadError::RevocationUnpublished`] for any id makes the whole answer
+/// wait, as the single request does;
 /// [`ReadError::LookupTooLarge`] once the proofs pass
 /// [`MAX_LOOKUP_ANSWER_BYTES`].
 pub fn lookup(

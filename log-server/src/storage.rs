@@ -166,9 +166,10 @@ pub struct Batch {
 /// The log's storage. See the module documentation for the invariants every
 /// implementation keeps.
 pub trait Storage: Send + Sync + 'static {
-    /// Bytes of memory the store holds, by part, for `/metrics`; cheap
-    /// (in-memory counters), so it may be called from an async task.
-    /// Default: nothing to report.
+    /// Bytes of memory the store holds, by part, for `/metrics` (the
+    /// store's own counters; like every storage call it may wait on a
+    /// lock, so async code calls it off the runtime). Default: nothing to
+    /// report.
     fn memory(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }

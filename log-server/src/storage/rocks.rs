@@ -434,33 +434,24 @@ impl Storage for RocksStore {
     }
 
     fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
-        if let [tile] = tiles {
+        if tiles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<[u8; 10]> = tiles.iter().map(|t| tile_key(t.kind, t.index)).collect();
+        let values: Vec<Option<Vec<u8>>> = self.with_db(|db| match keys.as_slice() {
             // One tile (every `GET /tile/...`): a pinned Get copies the
             // value once, where MultiGet allocates a zeroed buffer for the
             // block and copies the value twice (an entry bundle is about
             // 350 KiB: the copies were a quarter of serving it).
-            let value = self.with_db(|db| {
-                Ok(db
-                    .get_pinned(tile_key(tile.kind, tile.index))?
-                    .map(|v| v.to_vec()))
-            })?;
-            if let Some(data) = &value {
-                check_stored_tile(tile.kind, tile.index, data)?;
-            }
-            return Ok(vec![value]);
-        }
-        if tiles.is_empty() {
-            return Ok(Vec::new());
-        }
-        // One MultiGet: one consistent view of all keys, and RocksDB batches
-        // the block reads.
-        let keys: Vec<[u8; 10]> = tiles.iter().map(|t| tile_key(t.kind, t.index)).collect();
-        let values = self.with_db(|db| Ok(db.multi_get(&keys)))?;
+            [key] => Ok(vec![db.get_pinned(key)?.map(|v| v.to_vec())]),
+            // Several: one MultiGet, one consistent view of all keys, and
+            // RocksDB batches the block reads.
+            _ => Ok(db.multi_get(&keys).into_iter().collect::<Result<_, _>>()?),
+        })?;
         tiles
             .iter()
             .zip(values)
             .map(|(tile, value)| {
-                let value = value?;
                 if let Some(data) = &value {
                     check_stored_tile(tile.kind, tile.index, data)?;
                 }
